@@ -1,0 +1,26 @@
+/* Shared definitions for wasmdl's WebAssembly SIMD CPU kernels.
+ *
+ * Every kernel runs inside Pyodide's own linear memory (the module imports it) on the addresses
+ * of numpy arrays. The rules that keep that safe: no stack (no local arrays, no recursion that
+ * spills), no heap, no static data, no globals. All scratch space is a caller-provided `work`
+ * array. tests/native/test_wasm_modules.py checks the built module for these properties.
+ */
+#ifndef WASMDL_COMMON_H
+#define WASMDL_COMMON_H
+
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name), visibility("default")))
+#define INLINE static inline __attribute__((always_inline))
+
+typedef float f32;
+typedef int i32;
+
+INLINE i32 imin(i32 a, i32 b) { return a < b ? a : b; }
+INLINE i32 imax(i32 a, i32 b) { return a > b ? a : b; }
+
+/* C = alpha * op(A) @ op(B) + beta * C (row-major, float32). Defined in gemm.c. */
+void wasmdl_sgemm(i32 ta, i32 tb, i32 M, i32 N, i32 K, f32 alpha, const f32 *A, i32 lda,
+                  const f32 *B, i32 ldb, f32 beta, f32 *C, i32 ldc, f32 *work);
+
+#endif
