@@ -1,0 +1,42 @@
+// kernel: elementwise (template)  -- one kernel per row of the Python op->expression table
+//   (src/wasmdl/backend/webgpu_kernels.py: EXPRESSIONS). The Python side substitutes
+//   {{NAME}} (kernel name; entry point k_{{NAME}}), {{TA}} {{TB}} {{TC}} (input element types),
+//   {{TO}} (output element type) and {{EXPR}} (a WGSL expression of a, b, c).
+// bindings: 0 params (u32 words), 1 A, 2 B, 3 C (read-only; unary ops bind A three times),
+//   4 O (read_write).
+// params: [n, ndim, shape[ndim], offA, stridesA[ndim], offB, stridesB[ndim], offC, stridesC[ndim]]
+//   Strides are in elements; a stride of 0 broadcasts that axis, so broadcasting, transposes
+//   and slices of a contiguous buffer all read through this one template.
+// dispatch: ceil(n / 256) workgroups, folded into (x, y) when above 65535.
+
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read> A: array<{{TA}}>;
+@group(0) @binding(2) var<storage, read> B: array<{{TB}}>;
+@group(0) @binding(3) var<storage, read> C: array<{{TC}}>;
+@group(0) @binding(4) var<storage, read_write> O: array<{{TO}}>;
+
+fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
+
+@compute @workgroup_size(256)
+fn k_{{NAME}}(@builtin(global_invocation_id) gid: vec3<u32>,
+              @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p[0]) { return; }
+  let nd = p[1];
+  var rem = i;
+  var ia = p[2u + nd];
+  var ib = p[3u + 2u * nd];
+  var ic = p[4u + 3u * nd];
+  for (var d = i32(nd) - 1; d >= 0; d = d - 1) {
+    let k = u32(d);
+    let coord = rem % p[2u + k];
+    rem = rem / p[2u + k];
+    ia = ia + coord * p[3u + nd + k];
+    ib = ib + coord * p[4u + 2u * nd + k];
+    ic = ic + coord * p[5u + 3u * nd + k];
+  }
+  let a = A[ia];
+  let b = B[ib];
+  let c = C[ic];
+  O[i] = {{EXPR}};
+}

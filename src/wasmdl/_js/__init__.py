@@ -1,0 +1,111 @@
+"""Browser glue behind one guard: ``IN_PYODIDE``; CPython stand-ins elsewhere.
+
+Everything that touches JavaScript goes through this package, so ``import wasmdl`` works on
+CPython (tests, type checks) and the browser-only code paths are easy to find.
+
+- ``package_text(path)``: a file shipped in the wheel (``wasmdl/kernels/...``) as text.
+- ``await import_module(path)``: load an ES module shipped in the wheel, once per page.
+- ``run_sync(awaitable, what)``: wait for a JS promise from synchronous Python through JSPI,
+  or raise ``SyncReadError`` saying which async form to use instead.
+
+>>> from wasmdl import _js
+>>> _js.IN_PYODIDE
+False
+>>> "device verbs" in _js.package_text("kernels/shim.js")
+True
+"""
+
+import sys
+from importlib import resources
+
+IN_PYODIDE = sys.platform == "emscripten"
+
+
+class SyncReadError(RuntimeError):
+    """A synchronous wait on JavaScript is impossible here (Python was not entered through an
+    async entry point, so JSPI cannot suspend it)."""
+
+
+def package_text(path):
+    """The text of ``wasmdl/<path>`` from the installed package data.
+
+    >>> package_text("kernels/wgsl/matmul.wgsl").startswith("// kernel: matmul")
+    True
+    """
+    node = resources.files("wasmdl")
+    for part in path.split("/"):
+        node = node.joinpath(part)
+    try:
+        return node.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"wasmdl._js.package_text: expected package data file 'wasmdl/{path}' in the "
+            "installed wheel, found none (is the wheel built with its kernels/ folder?)"
+        ) from None
+
+
+_MODULES = {}
+
+
+async def import_module(path):
+    """Load the ES module ``wasmdl/<path>`` once per page (a Blob URL of the packaged text).
+
+    The module object is also kept on ``globalThis.__wasmdl_modules`` so a re-imported wasmdl
+    (or a second Python package sharing the page) finds the same instance and its state.
+    """
+    if path in _MODULES:
+        return _MODULES[path]
+    _require_pyodide("import_module")
+    from pyodide.code import run_js
+
+    loader = run_js(
+        """(async (path, text) => {
+          const cache = (globalThis.__wasmdl_modules ||= {});
+          if (!cache[path]) {
+            const url = URL.createObjectURL(new Blob([text], {type: "text/javascript"}));
+            cache[path] = import(url).finally(() => URL.revokeObjectURL(url));
+          }
+          return await cache[path];
+        })"""
+    )
+    module = await loader(path, package_text(path))
+    _MODULES[path] = module
+    return module
+
+
+def can_run_sync():
+    """Whether ``run_sync`` can wait on a promise here (JSPI and an async entry point)."""
+    if not IN_PYODIDE:
+        return False
+    try:
+        from pyodide.ffi import can_run_sync as _can
+    except ImportError:
+        return False
+    return bool(_can())
+
+
+def run_sync(awaitable, what, async_form):
+    """Wait for ``awaitable`` synchronously through JSPI, or raise ``SyncReadError``.
+
+    ``what`` names the operation for the message; ``async_form`` is the code that works
+    everywhere (for example ``"await t.numpy_async()"``).
+    """
+    if can_run_sync():
+        from pyodide.ffi import run_sync as _run_sync
+
+        return _run_sync(awaitable)
+    if hasattr(awaitable, "close"):
+        awaitable.close()  # a coroutine that will never run: silence "never awaited"
+    raise SyncReadError(
+        f"{what}: a synchronous wait on the GPU needs Python entered asynchronously "
+        "(the wasmdl REPL, pyodide.runPythonAsync, callPromising) so JSPI can suspend it; "
+        f"here it cannot. Use `{async_form}` instead."
+    )
+
+
+def _require_pyodide(fn):
+    if not IN_PYODIDE:
+        raise RuntimeError(
+            f"wasmdl._js.{fn}: expected to run inside Pyodide in a browser, "
+            f"received sys.platform={sys.platform!r}"
+        )
