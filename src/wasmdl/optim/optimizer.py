@@ -1,0 +1,126 @@
+"""The optimizer base class (PyTorch semantics) and gradient clipping.
+
+An optimizer holds ``param_groups`` (dicts with ``params`` and hyper-parameters) and per-tensor
+``state`` (``exp_avg``, ``momentum_buffer``, ... as in torch). ``step()`` updates parameters with
+engine ops under ``no_grad`` (so updates run on every backend) via ``Tensor.assign``.
+
+Example:
+    >>> import wasmdl
+    >>> w = wasmdl.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = wasmdl.optim.SGD([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> [round(v, 6) for v in w.tolist()]
+    [0.8, -1.6]
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import ops as O
+from ..autograd import no_grad
+
+
+class Optimizer:
+    """Base class: subclasses define ``defaults`` handling and ``update(p, g, state, group)``.
+
+    ``clipnorm`` (per parameter), ``global_clipnorm`` and ``clipvalue`` clip gradients before
+    the update, as Keras optimizers do.
+    """
+
+    def __init__(self, params, defaults, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: expected a non-empty list of parameters")
+        for key, value in defaults.items():
+            if isinstance(value, float | int) and not isinstance(value, bool) and value < 0:
+                raise ValueError(f"{type(self).__name__}: expected {key} >= 0, received {value}")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.defaults = defaults
+        self.param_groups = [{**defaults, **g, "params": list(g["params"])} for g in groups]
+        self.state: dict = {}
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.iterations = 0
+
+    @property
+    def lr(self) -> float:
+        """The first group's learning rate (what Keras callbacks read and set)."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float):
+        for g in self.param_groups:
+            g["lr"] = float(value)
+
+    learning_rate = lr
+
+    def zero_grad(self, set_to_none: bool = True):
+        for g in self.param_groups:
+            for p in g["params"]:
+                p.grad = None
+
+    def _clip(self, grads):
+        if self.global_clipnorm is not None:
+            grads = _scale_to_norm(grads, self.global_clipnorm)
+        if self.clipnorm is not None:
+            grads = [_scale_to_norm([g], self.clipnorm)[0] for g in grads]
+        if self.clipvalue is not None:
+            grads = [O.minimum(O.maximum(g, -self.clipvalue), self.clipvalue) for g in grads]
+        return grads
+
+    def step(self, closure=None):
+        """Apply one update to every parameter that has a gradient."""
+        loss = closure() if closure is not None else None
+        with no_grad():
+            for group in self.param_groups:
+                ps = [p for p in group["params"] if p.grad is not None]
+                for p, g in zip(ps, self._clip([p.grad for p in ps]), strict=True):
+                    state = self.state.setdefault(p, {})
+                    state["step"] = state.get("step", 0) + 1
+                    p.assign(self.update(p, g, state, group))
+        self.iterations += 1
+        return loss
+
+    def update(self, p, g, state, group):
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        return {"lr": self.lr, "iterations": self.iterations}
+
+
+def _global_norm(grads):
+    total = None
+    for g in grads:
+        s = (g * g).sum()
+        total = s if total is None else total + s
+    return O.sqrt(total)
+
+
+def _scale_to_norm(grads, max_norm):
+    norm = float(_global_norm(grads).item())
+    coef = max_norm / (norm + 1e-6)
+    return grads if coef >= 1.0 else [g * coef for g in grads]
+
+
+def clip_grad_norm_(parameters, max_norm: float) -> float:
+    """Scale gradients in place so their global 2-norm is at most ``max_norm`` (torch).
+
+    Returns the norm before clipping.
+    """
+    ps = [p for p in parameters if p.grad is not None]
+    with no_grad():
+        norm = float(_global_norm([p.grad for p in ps]).item()) if ps else 0.0
+        coef = max_norm / (norm + 1e-6)
+        if coef < 1.0:
+            for p in ps:
+                p.grad = p.grad * coef
+    return norm if math.isfinite(norm) else float("nan")
+
+
+def clip_grad_value_(parameters, clip_value: float) -> None:
+    """Clamp every gradient element into ``[-clip_value, clip_value]`` (torch)."""
+    with no_grad():
+        for p in parameters:
+            if p.grad is not None:
+                p.grad = O.minimum(O.maximum(p.grad, -clip_value), clip_value)

@@ -1,0 +1,142 @@
+"""SGD, RMSprop, Adagrad and Adadelta with PyTorch's update rules, defaults and state names.
+
+Example:
+    >>> import wasmdl
+    >>> w = wasmdl.tensor([1.0], requires_grad=True)
+    >>> opt = wasmdl.optim.SGD([w], lr=0.1, momentum=0.9, nesterov=True)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> round(w.item(), 6)
+    0.62
+"""
+
+from __future__ import annotations
+
+from .. import ops as O
+from .optimizer import Optimizer
+
+
+def _zeros(p):
+    return p * 0.0
+
+
+class SGD(Optimizer):
+    """torch.optim.SGD: momentum (``momentum_buffer``), dampening, Nesterov, L2 weight decay."""
+
+    def __init__(
+        self, params, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, **kw
+    ):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                "SGD: nesterov=True expects momentum > 0 and dampening = 0, received "
+                f"momentum={momentum}, dampening={dampening}"
+            )
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+        )
+        super().__init__(params, defaults, **kw)
+
+    def update(self, p, g, state, group):
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        mom = group["momentum"]
+        if mom:
+            buf = state.get("momentum_buffer")
+            buf = g if buf is None else buf * mom + (1.0 - group["dampening"]) * g
+            state["momentum_buffer"] = buf
+            g = g + mom * buf if group["nesterov"] else buf
+        return p - group["lr"] * g
+
+
+class RMSprop(Optimizer):
+    """torch.optim.RMSprop: ``square_avg``, ``grad_avg`` (centered), ``momentum_buffer``."""
+
+    def __init__(
+        self,
+        params,
+        lr=0.01,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum=0.0,
+        centered=False,
+        **kw,
+    ):
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+        )
+        super().__init__(params, defaults, **kw)
+
+    def update(self, p, g, state, group):
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        a = group["alpha"]
+        sq = state.get("square_avg", _zeros(p)) * a + (1.0 - a) * g * g
+        state["square_avg"] = sq
+        if group["centered"]:
+            ga = state.get("grad_avg", _zeros(p)) * a + (1.0 - a) * g
+            state["grad_avg"] = ga
+            avg = O.sqrt(sq - ga * ga) + group["eps"]
+        else:
+            avg = O.sqrt(sq) + group["eps"]
+        if group["momentum"]:
+            buf = state.get("momentum_buffer", _zeros(p)) * group["momentum"] + g / avg
+            state["momentum_buffer"] = buf
+            return p - group["lr"] * buf
+        return p - group["lr"] * g / avg
+
+
+class Adagrad(Optimizer):
+    """torch.optim.Adagrad: accumulated squares in ``sum``, optional ``lr_decay``."""
+
+    def __init__(
+        self,
+        params,
+        lr=0.01,
+        lr_decay=0.0,
+        weight_decay=0.0,
+        initial_accumulator_value=0.0,
+        eps=1e-10,
+        **kw,
+    ):
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            eps=eps,
+            initial_accumulator_value=initial_accumulator_value,
+        )
+        super().__init__(params, defaults, **kw)
+
+    def update(self, p, g, state, group):
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        acc = state.get("sum", _zeros(p) + group["initial_accumulator_value"]) + g * g
+        state["sum"] = acc
+        return p - clr * g / (O.sqrt(acc) + group["eps"])
+
+
+class Adadelta(Optimizer):
+    """torch.optim.Adadelta: ``square_avg`` and ``acc_delta``; ``lr`` scales the delta."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, **kw):
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay), **kw)
+
+    def update(self, p, g, state, group):
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        rho, eps = group["rho"], group["eps"]
+        sq = state.get("square_avg", _zeros(p)) * rho + (1.0 - rho) * g * g
+        acc = state.get("acc_delta", _zeros(p))
+        delta = O.sqrt(acc + eps) / O.sqrt(sq + eps) * g
+        state["square_avg"], state["acc_delta"] = sq, acc * rho + (1.0 - rho) * delta * delta
+        return p - group["lr"] * delta
