@@ -43,7 +43,9 @@ function check() {
     throw fail("device-lost", `the WebGPU device was lost (${state.lost}); tensors on it are gone`);
   if (state.device === null) throw fail("no-device", "WebGPU is not initialised; call init() first");
   if (state.errors.length) {
-    const msg = state.errors.join("\n");
+    // A WGSL compile error explains every error cascading from it: report it alone.
+    const compileErrors = state.errors.filter((m) => m.startsWith("WGSL compile error"));
+    const msg = (compileErrors.length ? compileErrors : state.errors).join("\n");
     state.errors = [];
     throw fail("gpu-error", msg);
   }
@@ -101,7 +103,7 @@ export function compile(pid, name, file, source, entry) {
     return errs;
   });
   const scope = device.popErrorScope();
-  state.pending = Promise.all([compileErrors, scope]).then(([errs, err]) => {
+  state.pending = Promise.all([state.pending, compileErrors, scope]).then(([, errs, err]) => [errs, err]).then(([errs, err]) => {
     if (errs.length) state.errors.unshift(...errs);
     else if (err) state.errors.push(`pipeline '${name}' (${file}): ${err.message}`);
   });

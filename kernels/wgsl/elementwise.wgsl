@@ -15,7 +15,29 @@
 @group(0) @binding(3) var<storage, read> C: array<{{TC}}>;
 @group(0) @binding(4) var<storage, read_write> O: array<{{TO}}>;
 
-fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
+// Float helpers used by the expression table (numerically safe forms).
+fn tanh_(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+fn sigmoid_(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+fn erf_(x: f32) -> f32 {  // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7)
+  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+                 + 0.254829592) * t * exp(-x * x);
+  return sign(x) * y;
+}
+fn pow_(a: f32, b: f32) -> f32 {  // numpy semantics: negative bases with integral exponents
+  if (b == 0.0) { return 1.0; }
+  let r = pow(abs(a), b);
+  if (a >= 0.0) { return r; }
+  if (floor(b) != b) { return bitcast<f32>(p[1] | 0x7fc00000u); }  // NaN (runtime: WGSL
+  // constant expressions may not hold NaN or infinity)
+  return select(r, -r, floor(b * 0.5) * 2.0 != b);
+}
 
 @compute @workgroup_size(256)
 fn k_{{NAME}}(@builtin(global_invocation_id) gid: vec3<u32>,

@@ -1,4 +1,5 @@
-// kernel: matmul -- batched C[b] = A[b] @ B[b], float32, tiled through workgroup memory.
+// kernel: matmul -- batched C[b] = A[b] @ B[b] ({{T}}: f32 or i32), tiled through workgroup
+//   memory.
 //   A and B are read through strides, so transposed operands (the VJP's A^T and B^T) and
 //   broadcast batches need no copy. Entry point k_matmul.
 // bindings: 0 params (u32 words), 1 A (read-only), 2 B (read-only), 3 C (read_write, dense
@@ -12,12 +13,12 @@
 const TS: u32 = 16u;
 
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(1) var<storage, read> A: array<{{T}}>;
+@group(0) @binding(2) var<storage, read> B: array<{{T}}>;
+@group(0) @binding(3) var<storage, read_write> C: array<{{T}}>;
 
-var<workgroup> ta: array<array<f32, 16>, 16>;
-var<workgroup> tb: array<array<f32, 16>, 16>;
+var<workgroup> ta: array<array<{{T}}, 16>, 16>;
+var<workgroup> tb: array<array<{{T}}, 16>, 16>;
 
 @compute @workgroup_size(16, 16)
 fn k_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -41,13 +42,13 @@ fn k_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
   }
   let row = wid.y * TS + lid.y;
   let col = wid.x * TS + lid.x;
-  var acc = 0.0;
+  var acc: {{T}} = {{T}}(0);
   let ntiles = (K + TS - 1u) / TS;
   for (var t = 0u; t < ntiles; t = t + 1u) {
     let ka = t * TS + lid.x;
     let kb = t * TS + lid.y;
-    var va = 0.0;
-    var vb = 0.0;
+    var va: {{T}} = {{T}}(0);
+    var vb: {{T}} = {{T}}(0);
     if (row < M && ka < K) { va = A[oa + row * sam + ka * sak]; }
     if (kb < K && col < N) { vb = B[ob + kb * sbk + col * sbn]; }
     ta[lid.y][lid.x] = va;

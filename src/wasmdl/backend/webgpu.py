@@ -1,0 +1,236 @@
+"""The WebGPU backend: tensors live in GPU buffers, ops record WGSL dispatches, and a batch of
+them crosses into JavaScript in one call (``kernels/shim.js``: ``run(packet)`` = one command
+encoder, one ``queue.submit``). Data reach the host only when asked.
+
+Inside Pyodide in a browser with WebGPU (Chrome; headless with ``--enable-unsafe-webgpu``):
+
+    import wasmdl as wl
+    wl.set_backend("webgpu")              # or: await wl.backend.webgpu.init_async()
+    x = wl.tensor([[1.0, 2.0]]) @ wl.ones((2, 3))
+    await x.numpy_async()                 # always works
+    x.numpy()                             # works where Python was entered asynchronously (JSPI)
+
+On CPython the module imports (``IN_PYODIDE`` is False) but the backend cannot start:
+
+>>> from wasmdl.backend.webgpu import WebGPUBackend
+>>> WebGPUBackend().memory()["buffers"]
+0
+"""
+
+import json
+
+import numpy as np
+
+from .. import _js
+from . import webgpu_kernels
+from .webgpu_plan import Plan, Pool
+
+FLUSH_DISPATCHES = 512  # submit a batch once it holds this many dispatches
+WORD = {"float32": np.float32, "int32": np.int32, "bool": np.uint32}  # 4 bytes per element
+
+
+class WebGPUError(RuntimeError):
+    """A WebGPU failure: validation or WGSL compile errors (with kernel name and line)."""
+
+
+class DeviceLostError(WebGPUError):
+    """The GPU device was lost; tensors on it are gone, the numpy backend still works."""
+
+
+class WebGPUBackend:
+    """GPU memory as integer ids, a pipeline cache and the pending plan."""
+
+    name = "webgpu"
+
+    def __init__(self):
+        self.kernels = webgpu_kernels.KERNELS
+        self.shim = None
+        self.info = {}
+        self.limits = {}
+        self.pool = Pool()
+        self.plan = Plan()
+        self.pipes = {}  # specialisation key -> pipeline id
+        self.crossings = {"run": 0, "read": 0, "compile": 0, "init": 0}
+
+    # ------------------------------------------------------------------ lifecycle
+    async def init_async(self):
+        """Load the shim from the wheel's package data and open the device (idempotent)."""
+        if self.shim is not None:
+            return self
+        shim = await _js.import_module("kernels/shim.js")
+        try:
+            info = json.loads(await shim.init())
+        except Exception as e:
+            raise self._translate(e, "init") from None
+        self.crossings["init"] += 1
+        self.shim, self.info, self.limits = shim, info["adapter"], info["limits"]
+        self.pool.forget()
+        self.plan.clear()
+        self.pipes.clear()
+        return self
+
+    def ensure_ready(self):
+        """Open the device synchronously (JSPI) unless already open."""
+        if self.shim is None:
+            if not _js.IN_PYODIDE:
+                from . import available_backends
+
+                raise RuntimeError(
+                    "webgpu: expected a browser with WebGPU (Pyodide), received CPython; "
+                    f"available backends here: {available_backends()}"
+                )
+            _js.run_sync(self.init_async(), "set_backend('webgpu')",
+                         "await wasmdl.backend.webgpu.init_async()")
+        return self
+
+    # ------------------------------------------------------------------ memory verbs
+    def alloc(self, shape, dtype):
+        """A pooled buffer for ``shape`` elements of 4 bytes; checks the device limit."""
+        n = 1
+        for d in shape:
+            n *= d
+        nbytes = max(4, 4 * n)
+        limit = min(self.limits.get("maxStorageBufferBindingSize", 1 << 62),
+                    self.limits.get("maxBufferSize", 1 << 62))
+        if nbytes > limit:
+            raise ValueError(
+                f"webgpu: a tensor of shape {tuple(shape)} and dtype {dtype} needs {nbytes} "
+                f"bytes, above this device's buffer limit of {limit} bytes "
+                "(maxStorageBufferBindingSize); use a smaller batch or the numpy backend"
+            )
+        return self.pool.alloc(nbytes, self.plan, cap=limit)
+
+    def from_host(self, array):
+        self.ensure_ready()
+        dt = array.dtype
+        if dt.name not in WORD:
+            raise TypeError(
+                f"webgpu.from_host: expected dtype float32, int32 or bool, received {dt}"
+            )
+        h = self.alloc(array.shape, dt)
+        if array.size:
+            self.plan.write(h.id, np.ascontiguousarray(array, WORD[dt.name]))
+        return h
+
+    def free(self, h):
+        h.release()
+
+    def memory(self):
+        """Live tensors' buffers and bytes (``buffers``, ``bytes``) and the pool's spares."""
+        return self.pool.stats()
+
+    # ------------------------------------------------------------------ execution
+    def run(self, kernel, xs, out_shape, out_dtype, params):
+        fn = self.kernels.get(kernel)
+        if fn is None:
+            from . import _missing_kernel
+
+            raise _missing_kernel(kernel, self.name)
+        h = fn(self, xs, out_shape, out_dtype, params)
+        if self.plan.dispatches >= FLUSH_DISPATCHES:
+            self.flush()
+        return h
+
+    def launch(self, key, source, params, groups, handles):
+        """Record one dispatch of the pipeline for ``key`` (compiled from ``source()`` once)."""
+        pid = self.pipes.get(key)
+        if pid is None:
+            pid = self._compile(key, source())
+        self.plan.dispatch(pid, params, groups, [h.id for h in handles])
+
+    def _compile(self, key, src):
+        name, file, code = src
+        pid = len(self.pipes)
+        self.crossings["compile"] += 1
+        try:
+            self.shim.compile(pid, name, file, code, f"k_{name}")
+        except Exception as e:
+            raise self._translate(e, f"compile {name}") from None
+        self.pipes[key] = pid
+        return pid
+
+    def _take_packet(self):
+        if not self.plan.cmd:
+            return None
+        packet = self.plan.packet()
+        self.plan.clear()
+        return packet
+
+    def flush(self):
+        """Submit everything recorded so far (one crossing, one queue.submit)."""
+        if self.shim is None:
+            return
+        packet = self._take_packet()
+        if packet is not None:
+            self._run_packet(packet)
+        self.pool.settle(self.plan)
+
+    def _run_packet(self, packet):
+        from pyodide.ffi import to_js
+
+        self.crossings["run"] += 1
+        try:
+            self.shim.run(to_js(packet))
+        except Exception as e:
+            raise self._translate(e, "run") from None
+
+    # ------------------------------------------------------------------ readback
+    async def to_host_async(self, h, shape, dtype):
+        from pyodide.ffi import to_js
+
+        self.ensure_ready()
+        n = 1
+        for d in shape:
+            n *= d
+        packet = self._take_packet()
+        self.crossings["read"] += 1
+        try:
+            u8 = await self.shim.read(None if packet is None else to_js(packet), h.id, 4 * n)
+        except Exception as e:
+            raise self._translate(e, "read") from None
+        self.pool.settle(self.plan)
+        raw = np.frombuffer(u8.to_bytes(), WORD[dtype.name], count=n)
+        out = raw != 0 if dtype.name == "bool" else raw.astype(dtype, copy=True)
+        return out.reshape(shape)
+
+    def to_host(self, h, shape, dtype):
+        return _js.run_sync(
+            self.to_host_async(h, shape, dtype), "Tensor.numpy (webgpu)", "await t.numpy_async()"
+        )
+
+    # ------------------------------------------------------------------ faults
+    def _translate(self, e, where):
+        msg = str(getattr(e, "message", e))
+        if "[device-lost]" in msg:
+            self._device_lost()
+            return DeviceLostError(
+                f"webgpu.{where}: {msg.split('] ', 1)[-1]}. wasmdl switched the default "
+                "backend to 'numpy'; recreate tensors there (or call "
+                "`await wasmdl.backend.webgpu.init_async()` for a new device)"
+            )
+        if "[no-adapter]" in msg:
+            from . import available_backends
+
+            return RuntimeError(
+                f"webgpu: expected a WebGPU adapter, received none ({msg.split('] ', 1)[-1]}); "
+                f"available backends: {available_backends()}"
+            )
+        return WebGPUError(f"webgpu.{where}: {msg.split('] ', 1)[-1]}")
+
+    def _device_lost(self):
+        self.shim = None
+        self.pool.forget()
+        self.plan.clear()
+        self.pipes.clear()
+        from . import _on_backend_lost
+
+        _on_backend_lost(self)
+
+    def stats(self, reset=False):
+        """Crossings counted in Python and work counted in the shim (JSON-able dict)."""
+        out = {"python": dict(self.crossings)}
+        if self.shim is not None:
+            out["shim"] = json.loads(self.shim.stats(bool(reset)))
+        if reset:
+            self.crossings = dict.fromkeys(self.crossings, 0)
+        return out

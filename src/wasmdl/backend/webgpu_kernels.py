@@ -1,0 +1,258 @@
+"""The WebGPU kernel table: primitive op name -> a launcher that records one WGSL dispatch.
+
+Elementwise ops are one row each in ``EXPRESSIONS`` (a WGSL expression of ``a``, ``b``, ``c``)
+fed into the shared template ``kernels/wgsl/elementwise.wgsl``; views (permute, expand, slice)
+are the same template reading through strides; ``reshape`` is free (the handle is shared).
+Every launcher has the signature ``(backend, xs, out_shape, out_dtype, params) -> Handle``.
+
+>>> sorted(k for k in KERNELS if k.startswith("s"))[:4]
+['sigmoid', 'sin', 'slice', 'slice_grad']
+"""
+
+import math
+
+from .. import _js
+from .webgpu_conv import CONV_KERNELS
+
+WGSL = {"float32": "f32", "int32": "i32", "bool": "u32"}
+
+EXPRESSIONS = {  # op -> WGSL expression (inputs a, b, c; comparisons give u32 0/1)
+    "neg": "-a", "abs": "abs(a)", "exp": "exp(a)", "log": "log(a)", "sqrt": "sqrt(a)",
+    "tanh": "tanh_(a)", "sigmoid": "sigmoid_(a)", "sin": "sin(a)", "cos": "cos(a)",
+    "erf": "erf_(a)",
+    "add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "pow": "pow_(a, b)",
+    "maximum": "max(a, b)", "minimum": "min(a, b)",
+    "eq": "select(0u, 1u, a == b)", "ne": "select(0u, 1u, a != b)",
+    "lt": "select(0u, 1u, a < b)", "le": "select(0u, 1u, a <= b)",
+    "gt": "select(0u, 1u, a > b)", "ge": "select(0u, 1u, a >= b)",
+    "where": "select(c, b, a != 0u)",
+    "copy": "a",
+}
+CASTS = {  # (from, to) WGSL types -> expression of a
+    ("f32", "i32"): "i32(a)", ("i32", "f32"): "f32(a)", ("u32", "f32"): "f32(a)",
+    ("u32", "i32"): "i32(a)", ("f32", "u32"): "select(0u, 1u, a != 0.0)",
+    ("i32", "u32"): "select(0u, 1u, a != 0)",
+}
+_RT = "(p[0] & 0u)"  # a runtime zero: WGSL constant expressions may not hold infinities
+REDUCTIONS = {  # op -> (identity per type, combine expression of x, y)
+    "sum": ({"f32": "0.0", "i32": "0"}, "x + y"),
+    "max": ({"f32": f"bitcast<f32>(0xff800000u | {_RT})", "i32": "bitcast<i32>(0x80000000u)"},
+            "max(x, y)"),
+    "min": ({"f32": f"bitcast<f32>(0x7f800000u | {_RT})", "i32": "bitcast<i32>(0x7fffffffu)"},
+            "min(x, y)"),
+}
+
+_TEXT = {}
+
+
+def template(file, **subs):
+    """``kernels/wgsl/<file>`` with ``{{KEY}}`` placeholders substituted."""
+    text = _TEXT.get(file)
+    if text is None:
+        text = _TEXT[file] = _js.package_text(f"kernels/wgsl/{file}")
+    for k, v in subs.items():
+        text = text.replace("{{" + k + "}}", v)
+    return text
+
+
+def grid(n, per_group):
+    """Workgroup counts for ``n`` items, folded into (x, y) past the 65535 per-axis limit."""
+    g = max(1, -(-n // per_group))
+    if g <= 65535:
+        return (g, 1, 1)
+    return (65535, -(-g // 65535), 1)
+
+
+def contiguous_strides(shape):
+    out, acc = [0] * len(shape), 1
+    for i in range(len(shape) - 1, -1, -1):
+        out[i] = acc
+        acc *= shape[i]
+    return out
+
+
+def broadcast_strides(shape, out_shape):
+    """Strides reading ``shape`` broadcast to ``out_shape`` (0 on broadcast axes)."""
+    lead = len(out_shape) - len(shape)
+    st = contiguous_strides(shape)
+    return [0] * lead + [0 if d == 1 and o != 1 else s
+                         for d, o, s in zip(shape, out_shape[lead:], st, strict=True)]
+
+
+def collapse(shape, views):
+    """Merge adjacent axes every view reads contiguously (fewer index divisions per element)."""
+    dims, strides = list(shape), [list(s) for _, s in views]
+    i = len(dims) - 1
+    while i > 0:
+        if all(s[i - 1] == s[i] * dims[i] for s in strides):
+            dims[i - 1] *= dims[i]
+            del dims[i]
+            for s in strides:
+                del s[i - 1]
+        i -= 1
+    return dims, [(off, s) for (off, _), s in zip(views, strides, strict=True)]
+
+
+def elementwise(be, name, expr, ins, views, out_shape, out_dtype):
+    """Launch the template for ``expr``: ``ins`` tensors read through ``views`` (offset, strides)."""
+    n = math.prod(out_shape)
+    out = be.alloc(out_shape, out_dtype)
+    if n == 0:
+        return out
+    ins, views = list(ins), list(views)
+    while len(ins) < 3:
+        ins.append(ins[0])
+        views.append(views[0])
+    dims, views = collapse(out_shape, views)
+    types = tuple(WGSL[x.dtype.name] for x in ins) + (WGSL[out_dtype.name],)
+    params = [n, len(dims), *dims]
+    for off, st in views:
+        params += [off % (1 << 32), *(s % (1 << 32) for s in st)]
+
+    def source():
+        ta, tb, tc, to = types
+        code = template("elementwise.wgsl", NAME=name, TA=ta, TB=tb, TC=tc, TO=to, EXPR=expr)
+        return name, "kernels/wgsl/elementwise.wgsl", code
+
+    be.launch(("ew", name, expr, types), source, params, grid(n, 256), [x._h for x in ins] + [out])
+    return out
+
+
+def _map(name):
+    def launch(be, xs, shape, dtype, p):
+        views = [(0, broadcast_strides(x.shape, shape)) for x in xs]
+        return elementwise(be, name, EXPRESSIONS[name], xs, views, shape, dtype)
+
+    return launch
+
+
+def _cast(be, xs, shape, dtype, p):
+    (x,) = xs
+    pair = (WGSL[x.dtype.name], WGSL[dtype.name])
+    expr = "a" if pair[0] == pair[1] else CASTS[pair]
+    return elementwise(be, "cast", expr, xs, [(0, contiguous_strides(x.shape))], shape, dtype)
+
+
+def _permute(be, xs, shape, dtype, p):
+    st = contiguous_strides(xs[0].shape)
+    return elementwise(be, "permute", "a", xs, [(0, [st[a] for a in p["axes"]])], shape, dtype)
+
+
+def _expand(be, xs, shape, dtype, p):
+    return elementwise(be, "expand", "a", xs, [(0, broadcast_strides(xs[0].shape, shape))],
+                       shape, dtype)
+
+
+def _slice(be, xs, shape, dtype, p):
+    st = contiguous_strides(xs[0].shape)
+    off = sum(b * s for b, s in zip(p["starts"], st, strict=True))
+    strides = [s * k for s, k in zip(st, p["steps"], strict=True)]
+    return elementwise(be, "slice", "a", xs, [(off, strides)], shape, dtype)
+
+
+def _reshape(be, xs, shape, dtype, p):
+    return xs[0]._h  # contiguous buffers: a reshape is the same bytes
+
+
+def _slice_grad(be, xs, shape, dtype, p):
+    (g,) = xs
+    n = math.prod(shape)
+    out = be.alloc(shape, dtype)
+    if n == 0:
+        return out
+    t = WGSL[dtype.name]
+    params = [n, len(shape), *shape, *(s % (1 << 32) for s in p["starts"]),
+              *(s % (1 << 32) for s in p["steps"]), *g.shape, *contiguous_strides(g.shape)]
+
+    def source():
+        return "slice_grad", "kernels/wgsl/slice_grad.wgsl", template("slice_grad.wgsl", T=t)
+
+    be.launch(("slice_grad", t), source, params, grid(n, 256), [g._h, out])
+    return out
+
+
+def reduce_params(x, axes):
+    """[nout, R, nk, kshape, kstrides, nr, rshape, rstrides] for reduce.wgsl / argmax.wgsl."""
+    st = contiguous_strides(x.shape)
+    keep = [i for i in range(len(x.shape)) if i not in axes]
+    red = [i for i in range(len(x.shape)) if i in axes]
+    nout = math.prod(x.shape[i] for i in keep)
+    return nout, [nout, math.prod(x.shape[i] for i in red), len(keep),
+                  *(x.shape[i] for i in keep), *(st[i] for i in keep), len(red),
+                  *(x.shape[i] for i in red), *(st[i] for i in red)]
+
+
+def _reduction(name):
+    inits, combine = REDUCTIONS[name]
+
+    def launch(be, xs, shape, dtype, p):
+        (x,) = xs
+        out = be.alloc(shape, dtype)
+        nout, params = reduce_params(x, p["axis"])
+        if nout == 0:
+            return out
+        t = WGSL[x.dtype.name]
+
+        def source():
+            code = template("reduce.wgsl", NAME=name, T=t, INIT=inits[t], COMBINE=combine)
+            return name, "kernels/wgsl/reduce.wgsl", code
+
+        be.launch(("reduce", name, t), source, params, grid(nout, 1), [x._h, out])
+        return out
+
+    return launch
+
+
+def _argmax(be, xs, shape, dtype, p):
+    (x,) = xs
+    axes = tuple(range(len(x.shape))) if p["axis"] is None else (p["axis"],)
+    out = be.alloc(shape, dtype)
+    nout, params = reduce_params(x, axes)
+    t = WGSL[x.dtype.name]
+
+    def source():
+        return "argmax", "kernels/wgsl/argmax.wgsl", template("argmax.wgsl", T=t)
+
+    be.launch(("argmax", t), source, params, grid(nout, 1), [x._h, out])
+    return out
+
+
+def _matmul(be, xs, shape, dtype, p):
+    a, b = xs
+    M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = shape[:-2]
+    out = be.alloc(shape, dtype)
+    nb = math.prod(batch)
+    if nb * M * N == 0:
+        return out
+    sa = broadcast_strides(a.shape[:-2], batch) if batch else []
+    sb = broadcast_strides(b.shape[:-2], batch) if batch else []
+    params = [M, N, K, len(batch), *batch, *(s * M * K for s in sa), *(s * K * N for s in sb),
+              K, 1, N, 1]
+    if K == 0:
+        return _fill_zero(be, out, shape, dtype)
+    t = WGSL[dtype.name]
+
+    def source():
+        return "matmul", "kernels/wgsl/matmul.wgsl", template("matmul.wgsl", T=t)
+
+    be.launch(("matmul", t), source, params, (-(-N // 16), -(-M // 16), nb), [a._h, b._h, out])
+    return out
+
+
+def _fill_zero(be, out, shape, dtype):
+    import numpy as np
+
+    from ..tensor import Tensor
+
+    z = Tensor._wrap(be.from_host(np.zeros((), dtype)), (), dtype, be)
+    return elementwise(be, "expand", "a", [z], [(0, [0] * len(shape))], shape, dtype)
+
+
+KERNELS = {name: _map(name) for name in EXPRESSIONS if name != "copy"}
+KERNELS.update({
+    "cast": _cast, "permute": _permute, "expand": _expand, "slice": _slice,
+    "reshape": _reshape, "slice_grad": _slice_grad, "argmax": _argmax, "matmul": _matmul,
+    **{name: _reduction(name) for name in REDUCTIONS},
+    **CONV_KERNELS,
+})
