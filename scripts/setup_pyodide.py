@@ -37,7 +37,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache"
+# WASMDL_CACHE moves the cache (the tests use it to corrupt a copy, never the real one).
+CACHE = Path(os.environ.get("WASMDL_CACHE", ROOT / ".cache"))
 PYODIDE_VERSION = "0.27.7"
 CDN_BASE = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
 CORE_FILES = [

@@ -1,0 +1,135 @@
+"""Fixtures shared by the three test tiers (native, Pyodide in Node, Pyodide in Chromium).
+
+Session-scoped, usable in every tier:
+- ``wasmdl_site``: the built site folder (``site/``): Pyodide dist, ``/simple/`` index with the
+  freshly built wheel. ``bash scripts/test`` builds it once and sets ``WASMDL_SITE_FRESH=1``;
+  a tier run alone (plain ``pytest``) rebuilds it once per session (about 1 s).
+- ``wasmdl_wheel``: the path of that wheel (``site/simple/wasmdl/wasmdl-<version>-...whl``).
+- ``wasmdl_server``: base URL (``http://127.0.0.1:<free port>``) of a server over ``site/`` in a
+  thread: right MIME types, charset, CORS; ``wasmdl_server + "/simple/"`` is the package index.
+- ``wasmdl_httpd``: that server itself; ``wasmdl_httpd.requests`` lists ``(path, status)``.
+
+For Pyodide (tests/pyodide with ``--runtime node``, tests/chrome with ``--runtime chrome``):
+- ``selenium_wasmdl``: a pytest-pyodide runtime (the ``selenium`` object) in which wasmdl was
+  installed BY NAME with ``micropip.install("wasmdl")`` from ``wasmdl_server``'s index. One Pyodide
+  instance is shared by all tests of a module (loading costs 2-3 s); Python state persists
+  between the tests of a module, so do not rely on a pristine interpreter. Use it as the first
+  argument of a ``@run_in_pyodide`` test (pytest-pyodide requires that first argument's name
+  to start with ``selenium``)::
+
+      from pytest_pyodide import run_in_pyodide
+
+      @run_in_pyodide
+      def test_add(selenium_wasmdl):
+          import numpy as np
+          import wasmdl
+          assert wasmdl.__version__
+          np.testing.assert_allclose(np.ones(3) + 1, 2.0)
+
+  ``pytest`` and ``tblib`` are available inside Pyodide (the test dist), so ``pytest.raises``
+  and assertion rewriting work in the test body. Or drive JavaScript directly:
+  ``selenium_wasmdl.run_js("return 1 + 1")``, ``selenium_wasmdl.run_async("import wasmdl; ...")``.
+- ``selenium_wasmdl_module``: the same runtime as a module-scoped fixture (for module fixtures).
+
+Chrome runs with ``CHROME_FLAGS`` (``--enable-unsafe-webgpu`` among them), set here through
+pytest-pyodide's global config.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import build_site  # noqa: E402
+import serve  # noqa: E402
+
+os.environ.setdefault("SE_OFFLINE", "true")  # selenium: use /usr/bin/chromedriver, no downloads
+CHROME_FLAGS = [
+    "--js-flags=--expose-gc",  # pytest-pyodide's default
+    "--enable-unsafe-webgpu",  # WebGPU: without it requestAdapter() returns null
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        from pytest_pyodide import get_global_config
+    except ImportError:  # tier 1 needs no pytest-pyodide
+        return
+    get_global_config().set_flags("chrome", CHROME_FLAGS)
+
+
+@pytest.fixture(scope="session")
+def wasmdl_wheel() -> Path:
+    """The freshly built wheel inside site/ (built once per session unless already fresh)."""
+    if os.environ.get("WASMDL_SITE_FRESH") == "1":
+        wheels = sorted((build_site.SITE / "simple" / "wasmdl").glob("wasmdl-*.whl"))
+        if len(wheels) == 1:
+            return wheels[0]
+    return build_site.build()
+
+
+@pytest.fixture(scope="session")
+def wasmdl_site(wasmdl_wheel: Path) -> Path:
+    """The built site folder (site/)."""
+    return build_site.SITE
+
+
+@pytest.fixture(scope="session")
+def wasmdl_httpd(wasmdl_site: Path):
+    """The local server over site/ (``.url``, ``.requests``: ``(path, status)`` answered)."""
+    with serve.serve_in_thread(wasmdl_site) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def wasmdl_server(wasmdl_httpd) -> str:
+    """Base URL of the local server over site/ on a free port, e.g. ``http://127.0.0.1:41234``."""
+    return wasmdl_httpd.url
+
+
+INSTALL_CODE = """
+import micropip
+micropip.set_index_urls([{index!r}])
+await micropip.install("wasmdl")
+import wasmdl
+wasmdl.__version__
+"""
+
+
+@pytest.fixture(scope="module")
+def selenium_wasmdl_module(selenium_module_scope, wasmdl_server: str, wasmdl_wheel: Path):
+    """A Pyodide runtime per test module with wasmdl installed by name from the local index."""
+    expected = wasmdl_wheel.name.split("-")[1]
+    index = wasmdl_server + "/simple/{package_name}/"
+    version = selenium_module_scope.run_async(INSTALL_CODE.format(index=index))
+    if version != expected:
+        pytest.fail(
+            f"selenium_wasmdl_module: micropip.install('wasmdl') from {index} gave version "
+            f"{version!r}, expected {expected!r} (the wheel {wasmdl_wheel.name})"
+        )
+    yield selenium_module_scope
+
+
+@pytest.fixture
+def selenium_wasmdl(request, selenium_wasmdl_module):
+    """The module's Pyodide runtime, with per-test log capture and script timeout."""
+    from pytest_pyodide.fixture import selenium_context_manager
+    from pytest_pyodide.utils import parse_driver_timeout, set_webdriver_script_timeout
+
+    timeout = parse_driver_timeout(request.node)
+    with (
+        selenium_context_manager(selenium_wasmdl_module) as rt,
+        set_webdriver_script_timeout(rt, script_timeout=timeout),
+    ):
+        yield rt
