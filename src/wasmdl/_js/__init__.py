@@ -21,9 +21,7 @@ from importlib import resources
 IN_PYODIDE = sys.platform == "emscripten"
 
 
-class SyncReadError(RuntimeError):
-    """A synchronous wait on JavaScript is impossible here (Python was not entered through an
-    async entry point, so JSPI cannot suspend it)."""
+from ..backend.base import SyncReadError  # noqa: E402  (one exception class for every backend)
 
 
 def package_text(path):

@@ -23,10 +23,20 @@ import numpy as np
 
 from .. import _js
 from . import webgpu_kernels
+from .base import Backend
 from .webgpu_plan import Plan, Pool
 
 FLUSH_DISPATCHES = 512  # submit a batch once it holds this many dispatches
 WORD = {"float32": np.float32, "int32": np.int32, "bool": np.uint32}  # 4 bytes per element
+
+
+def webgpu_available():
+    """Whether this runtime could run the backend (Pyodide and ``navigator.gpu`` present)."""
+    if not _js.IN_PYODIDE:
+        return False
+    import js
+
+    return hasattr(js, "navigator") and hasattr(js.navigator, "gpu")
 
 
 class WebGPUError(RuntimeError):
@@ -37,7 +47,7 @@ class DeviceLostError(WebGPUError):
     """The GPU device was lost; tensors on it are gone, the numpy backend still works."""
 
 
-class WebGPUBackend:
+class WebGPUBackend(Backend):
     """GPU memory as integer ids, a pipeline cache and the pending plan."""
 
     name = "webgpu"
@@ -72,12 +82,10 @@ class WebGPUBackend:
     def ensure_ready(self):
         """Open the device synchronously (JSPI) unless already open."""
         if self.shim is None:
-            if not _js.IN_PYODIDE:
-                from . import available_backends
-
+            if not webgpu_available():
                 raise RuntimeError(
-                    "webgpu: expected a browser with WebGPU (Pyodide), received CPython; "
-                    f"available backends here: {available_backends()}"
+                    "webgpu: expected Pyodide in a browser with WebGPU (navigator.gpu), "
+                    f"received none; available backends here: {_others()}"
                 )
             _js.run_sync(self.init_async(), "set_backend('webgpu')",
                          "await wasmdl.backend.webgpu.init_async()")
@@ -115,17 +123,18 @@ class WebGPUBackend:
     def free(self, h):
         h.release()
 
-    def memory(self):
-        """Live tensors' buffers and bytes (``buffers``, ``bytes``) and the pool's spares."""
+    def memory(self, handles=None):
+        """Live buffers and bytes (``buffers``, ``bytes``: counted by the pool, so ``handles``
+        is not needed) and the pool's spares (``pooled``, ``pooled_bytes``)."""
         return self.pool.stats()
 
     # ------------------------------------------------------------------ execution
     def run(self, kernel, xs, out_shape, out_dtype, params):
         fn = self.kernels.get(kernel)
         if fn is None:
-            from . import _missing_kernel
+            from . import missing_kernel
 
-            raise _missing_kernel(kernel, self.name)
+            raise missing_kernel(kernel, self)
         h = fn(self, xs, out_shape, out_dtype, params)
         if self.plan.dispatches >= FLUSH_DISPATCHES:
             self.flush()
@@ -209,11 +218,9 @@ class WebGPUBackend:
                 "`await wasmdl.backend.webgpu.init_async()` for a new device)"
             )
         if "[no-adapter]" in msg:
-            from . import available_backends
-
             return RuntimeError(
                 f"webgpu: expected a WebGPU adapter, received none ({msg.split('] ', 1)[-1]}); "
-                f"available backends: {available_backends()}"
+                f"available backends: {_others()}"
             )
         return WebGPUError(f"webgpu.{where}: {msg.split('] ', 1)[-1]}")
 
@@ -222,9 +229,10 @@ class WebGPUBackend:
         self.pool.forget()
         self.plan.clear()
         self.pipes.clear()
-        from . import _on_backend_lost
+        from . import _current, get_backend
 
-        _on_backend_lost(self)
+        if _current[0] is self:  # new tensors go to the numpy backend from now on
+            _current[0] = get_backend("numpy")
 
     def stats(self, reset=False):
         """Crossings counted in Python and work counted in the shim (JSON-able dict)."""
@@ -234,3 +242,9 @@ class WebGPUBackend:
         if reset:
             self.crossings = dict.fromkeys(self.crossings, 0)
         return out
+
+
+def _others():
+    from . import available_backends
+
+    return [n for n in available_backends() if n != "webgpu"]

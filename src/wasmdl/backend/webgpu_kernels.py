@@ -11,10 +11,9 @@ Every launcher has the signature ``(backend, xs, out_shape, out_dtype, params) -
 
 import math
 
-from .. import _js
 from .webgpu_conv import CONV_KERNELS
-
-WGSL = {"float32": "f32", "int32": "i32", "bool": "u32"}
+from .webgpu_index import INDEX_KERNELS
+from .webgpu_wgsl import WGSL, broadcast_strides, contiguous_strides, grid, template
 
 EXPRESSIONS = {  # op -> WGSL expression (inputs a, b, c; comparisons give u32 0/1)
     "neg": "-a", "abs": "abs(a)", "exp": "exp(a)", "log": "log(a)", "sqrt": "sqrt(a)",
@@ -42,43 +41,6 @@ REDUCTIONS = {  # op -> (identity per type, combine expression of x, y)
             "min(x, y)"),
 }
 
-_TEXT = {}
-
-
-def template(file, **subs):
-    """``kernels/wgsl/<file>`` with ``{{KEY}}`` placeholders substituted."""
-    text = _TEXT.get(file)
-    if text is None:
-        text = _TEXT[file] = _js.package_text(f"kernels/wgsl/{file}")
-    for k, v in subs.items():
-        text = text.replace("{{" + k + "}}", v)
-    return text
-
-
-def grid(n, per_group):
-    """Workgroup counts for ``n`` items, folded into (x, y) past the 65535 per-axis limit."""
-    g = max(1, -(-n // per_group))
-    if g <= 65535:
-        return (g, 1, 1)
-    return (65535, -(-g // 65535), 1)
-
-
-def contiguous_strides(shape):
-    out, acc = [0] * len(shape), 1
-    for i in range(len(shape) - 1, -1, -1):
-        out[i] = acc
-        acc *= shape[i]
-    return out
-
-
-def broadcast_strides(shape, out_shape):
-    """Strides reading ``shape`` broadcast to ``out_shape`` (0 on broadcast axes)."""
-    lead = len(out_shape) - len(shape)
-    st = contiguous_strides(shape)
-    return [0] * lead + [0 if d == 1 and o != 1 else s
-                         for d, o, s in zip(shape, out_shape[lead:], st, strict=True)]
-
-
 def collapse(shape, views):
     """Merge adjacent axes every view reads contiguously (fewer index divisions per element)."""
     dims, strides = list(shape), [list(s) for _, s in views]
@@ -94,7 +56,7 @@ def collapse(shape, views):
 
 
 def elementwise(be, name, expr, ins, views, out_shape, out_dtype):
-    """Launch the template for ``expr``: ``ins`` tensors read through ``views`` (offset, strides)."""
+    """Launch the template for ``expr``: ``ins`` read through ``views`` (offset, strides)."""
     n = math.prod(out_shape)
     out = be.alloc(out_shape, out_dtype)
     if n == 0:
@@ -255,4 +217,5 @@ KERNELS.update({
     "reshape": _reshape, "slice_grad": _slice_grad, "argmax": _argmax, "matmul": _matmul,
     **{name: _reduction(name) for name in REDUCTIONS},
     **CONV_KERNELS,
+    **INDEX_KERNELS,
 })
