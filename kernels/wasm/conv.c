@@ -1,0 +1,110 @@
+/* 2-D convolution, channels-last (NHWC activations, HWIO kernels), groups = 1, by blocked
+ * im2col + sgemm. All N*OH*OW output pixels form one long row dimension P; the patch rows of a
+ * block of pixels are gathered into the caller's `col` workspace (cols_floats long), so memory
+ * stays bounded whatever the batch. A patch row is ordered (kh, kw, c), which is exactly the
+ * HWIO kernel flattened to a (KH*KW*C) x O matrix W:
+ *   forward      out[P, O]       = col[P, KKC] @ W[KKC, O]
+ *   grad input   dcol[P, KKC]    = g[P, O] @ W^T           then scattered (col2im) into dx
+ *   grad weight  dW[KKC, O]     += col^T @ g[P, O]
+ * Geometry comes in one int32 array `geo` (indices G_* below) to keep the call short; it is
+ * read into locals (a Geo whose address is taken would live on the C stack, which these
+ * modules must not use).
+ */
+#include "common.h"
+
+enum { G_N, G_H, G_W, G_C, G_OH, G_OW, G_O, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW, G_LEN };
+
+typedef struct {
+  i32 n, h, w, c, oh, ow, o, kh, kw, sh, sw, pt, pl, dh, dw;
+} Geo;
+
+INLINE Geo geo_read(const i32 *g) {
+  Geo r = {g[G_N], g[G_H], g[G_W], g[G_C], g[G_OH], g[G_OW], g[G_O],
+           g[G_KH], g[G_KW], g[G_SH], g[G_SW], g[G_PT], g[G_PL], g[G_DH], g[G_DW]};
+  return r;
+}
+
+/* dst[0:n] = src[0:n] (add != 0: dst += src); src null: zeros. */
+INLINE void row_copy(f32 *dst, const f32 *src, i32 n, i32 add) {
+  i32 j = 0;
+  if (!src) {
+    for (; j + 4 <= n; j += 4) wasm_v128_store(dst + j, wasm_f32x4_splat(0.0f));
+    for (; j < n; j++) dst[j] = 0.0f;
+    return;
+  }
+  for (; j + 4 <= n; j += 4) {
+    v128_t v = wasm_v128_load(src + j);
+    if (add) v = wasm_f32x4_add(v, wasm_v128_load(dst + j));
+    wasm_v128_store(dst + j, v);
+  }
+  for (; j < n; j++) dst[j] = add ? dst[j] + src[j] : src[j];
+}
+
+/* For pixels q0..q0+np: gather patches into col (add == 0), or scatter-add col into x. */
+static void im2col(const i32 *geo, f32 *x, f32 *col, i32 q0, i32 np, i32 scatter) {
+  Geo gg = geo_read(geo), *g = &gg;
+  i32 kkc = g->kh * g->kw * g->c, per_image = g->oh * g->ow;
+  for (i32 q = 0; q < np; q++) {
+    i32 qq = q0 + q, n = qq / per_image, rem = qq % per_image;
+    i32 oh = rem / g->ow, ow = rem % g->ow;
+    f32 *crow = col + q * kkc;
+    for (i32 i = 0; i < g->kh; i++) {
+      i32 ih = oh * g->sh - g->pt + i * g->dh;
+      for (i32 j = 0; j < g->kw; j++) {
+        i32 iw = ow * g->sw - g->pl + j * g->dw;
+        f32 *seg = crow + (i * g->kw + j) * g->c;
+        i32 inside = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
+        f32 *px = inside ? x + ((n * g->h + ih) * g->w + iw) * g->c : 0;
+        if (scatter) {
+          if (inside) row_copy(px, seg, g->c, 1);
+        } else {
+          row_copy(seg, px, g->c, 0);
+        }
+      }
+    }
+  }
+}
+
+INLINE i32 block_pixels(const Geo *g, i32 col_floats) {
+  i32 kkc = g->kh * g->kw * g->c;
+  return imax(1, col_floats / imax(kkc, 1));
+}
+
+EXPORT(conv2d_forward)
+void conv2d_forward(const i32 *geo, const f32 *x, const f32 *w, f32 *out, f32 *col, i32 col_floats,
+                    f32 *work) {
+  Geo g = geo_read(geo);
+  i32 kkc = g.kh * g.kw * g.c, total = g.n * g.oh * g.ow, bp = block_pixels(&g, col_floats);
+  for (i32 q0 = 0; q0 < total; q0 += bp) {
+    i32 np = imin(bp, total - q0);
+    im2col(geo, (f32 *)x, col, q0, np, 0);
+    wasmdl_sgemm(0, 0, np, g.o, kkc, 1.0f, col, kkc, w, g.o, 0.0f, out + q0 * g.o, g.o, work);
+  }
+}
+
+EXPORT(conv2d_grad_input)
+void conv2d_grad_input(const i32 *geo, const f32 *gout, const f32 *w, f32 *dx, f32 *col,
+                       i32 col_floats, f32 *work) {
+  Geo g = geo_read(geo);
+  i32 kkc = g.kh * g.kw * g.c, total = g.n * g.oh * g.ow, bp = block_pixels(&g, col_floats);
+  row_copy(dx, 0, g.n * g.h * g.w * g.c, 0);
+  for (i32 q0 = 0; q0 < total; q0 += bp) {
+    i32 np = imin(bp, total - q0);
+    wasmdl_sgemm(0, 1, np, kkc, g.o, 1.0f, gout + q0 * g.o, g.o, w, g.o, 0.0f, col, kkc, work);
+    im2col(geo, dx, col, q0, np, 1);
+  }
+}
+
+EXPORT(conv2d_grad_weight)
+void conv2d_grad_weight(const i32 *geo, const f32 *x, const f32 *gout, f32 *dw, f32 *col,
+                        i32 col_floats, f32 *work) {
+  Geo g = geo_read(geo);
+  i32 kkc = g.kh * g.kw * g.c, total = g.n * g.oh * g.ow, bp = block_pixels(&g, col_floats);
+  if (total == 0) row_copy(dw, 0, kkc * g.o, 0);
+  for (i32 q0 = 0; q0 < total; q0 += bp) {
+    i32 np = imin(bp, total - q0);
+    im2col(geo, (f32 *)x, col, q0, np, 0);
+    wasmdl_sgemm(1, 0, kkc, g.o, np, 1.0f, col, kkc, gout + q0 * g.o, g.o, q0 ? 1.0f : 0.0f, dw,
+                 g.o, work);
+  }
+}

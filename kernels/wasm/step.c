@@ -1,0 +1,228 @@
+/* Per-step kernels: where numpy's ~10-20 us per-call overhead in Pyodide dominates small models.
+ * Fused bias + activation, activation gradients, softmax + cross-entropy (+ gradient) and the
+ * optimizer updates (SGD with momentum/Nesterov, Adam, AdamW), each one pass over memory.
+ * Activation codes (ACT_*) are shared with wasmdl/_wasm/cpu.py. A null pointer (0) means
+ * "absent" (numpy never places an array at address 0 in Pyodide's heap).
+ */
+#include "common.h"
+#include "vmath.h"
+
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_SIGMOID = 2, ACT_TANH = 3 };
+
+INLINE v128_t act4(v128_t x, i32 act) {
+  switch (act) {
+    case ACT_RELU: return wasm_f32x4_max(x, wasm_f32x4_splat(0.0f));
+    case ACT_SIGMOID: return vsigmoid(x);
+    case ACT_TANH: return vtanh(x);
+    default: return x;
+  }
+}
+
+/* One row: y[0:n] = act(y + bias). The tail (n % 4) goes through a vector of one lane. */
+INLINE void bias_act_row(f32 *y, const f32 *bias, i32 n, i32 act) {
+  i32 j = 0;
+  for (; j + 4 <= n; j += 4) {
+    v128_t v = wasm_v128_load(y + j);
+    if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
+    wasm_v128_store(y + j, act4(v, act));
+  }
+  for (; j < n; j++) {
+    f32 v = y[j] + (bias ? bias[j] : 0.0f);
+    y[j] = wasm_f32x4_extract_lane(act4(wasm_f32x4_splat(v), act), 0);
+  }
+}
+
+/* y[r, :] = act(y[r, :] + bias) in place for rows x cols with row stride ldy. */
+EXPORT(bias_act)
+void bias_act(f32 *y, const f32 *bias, i32 rows, i32 cols, i32 ldy, i32 act) {
+  for (i32 r = 0; r < rows; r++) bias_act_row(y + r * ldy, bias, cols, act);
+}
+
+/* C = act(op(A) @ op(B) + bias): one dense layer in one call (the tile is still in cache). */
+EXPORT(dense)
+void dense(i32 ta, i32 tb, i32 M, i32 N, i32 K, const f32 *A, i32 lda, const f32 *B, i32 ldb,
+           const f32 *bias, f32 *C, i32 ldc, i32 act, f32 *work) {
+  wasmdl_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, work);
+  if (bias || act) bias_act(C, bias, M, N, ldc, act);
+}
+
+/* dx = dy * act'(x), from the activation's OUTPUT y (relu: y > 0; sigmoid: y (1 - y);
+ * tanh: 1 - y^2). dx may alias dy. */
+EXPORT(act_grad)
+void act_grad(const f32 *dy, const f32 *y, f32 *dx, i32 n, i32 act) {
+  v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+  i32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t g = wasm_v128_load(dy + i), v = wasm_v128_load(y + i), d;
+    if (act == ACT_RELU) d = wasm_v128_and(g, wasm_f32x4_gt(v, zero));
+    else if (act == ACT_SIGMOID) d = wasm_f32x4_mul(g, wasm_f32x4_mul(v, wasm_f32x4_sub(one, v)));
+    else if (act == ACT_TANH) d = wasm_f32x4_mul(g, wasm_f32x4_sub(one, wasm_f32x4_mul(v, v)));
+    else d = g;
+    wasm_v128_store(dx + i, d);
+  }
+  for (; i < n; i++) {
+    f32 g = dy[i], v = y[i];
+    if (act == ACT_RELU) g = v > 0.0f ? g : 0.0f;
+    else if (act == ACT_SIGMOID) g *= v * (1.0f - v);
+    else if (act == ACT_TANH) g *= 1.0f - v * v;
+    dx[i] = g;
+  }
+}
+
+/* p[0:n] *= s */
+INLINE void scale_row(f32 *p, i32 n, f32 s) {
+  v128_t vs = wasm_f32x4_splat(s);
+  i32 j = 0;
+  for (; j + 4 <= n; j += 4) wasm_v128_store(p + j, wasm_f32x4_mul(wasm_v128_load(p + j), vs));
+  for (; j < n; j++) p[j] *= s;
+}
+
+INLINE f32 hsum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+INLINE f32 row_max(const f32 *x, i32 n) {
+  f32 mx = x[0];
+  for (i32 j = 1; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+  return mx;
+}
+
+/* p = exp(x - max(x)) (p may alias x, or be null to only sum); returns the sum. */
+INLINE f32 exp_shifted(const f32 *x, f32 *p, i32 n, f32 mx) {
+  v128_t vmx = wasm_f32x4_splat(mx), acc = wasm_f32x4_splat(0.0f);
+  f32 tail = 0.0f;
+  i32 j = 0;
+  for (; j + 4 <= n; j += 4) {
+    v128_t e = vexp(wasm_f32x4_sub(wasm_v128_load(x + j), vmx));
+    if (p) wasm_v128_store(p + j, e);
+    acc = wasm_f32x4_add(acc, e);
+  }
+  for (; j < n; j++) {
+    f32 e = sexp(x[j] - mx);
+    if (p) p[j] = e;
+    tail += e;
+  }
+  return hsum(acc) + tail;
+}
+
+/* Softmax over the last axis of x (rows x cols, row stride ld) into y (same stride; may alias). */
+EXPORT(softmax)
+void softmax(const f32 *x, f32 *y, i32 rows, i32 cols, i32 ld) {
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *xr = x + r * ld;
+    f32 *yr = y + r * ld;
+    scale_row(yr, cols, 1.0f / exp_shifted(xr, yr, cols, row_max(xr, cols)));
+  }
+}
+
+/* Cross-entropy of softmax(logits) against integer labels, summed over rows (the caller divides
+ * for a mean). If grad is not null it receives (softmax - onehot) * scale, with the same row
+ * stride ld (grad may alias logits). Labels must lie in [0, cols) (the caller checks); a label
+ * outside contributes nothing and gets no one-hot. */
+EXPORT(softmax_xent_labels)
+f32 softmax_xent_labels(const f32 *logits, const i32 *labels, i32 rows, i32 cols, i32 ld,
+                        f32 *grad, f32 scale) {
+  f32 total = 0.0f;
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *x = logits + r * ld;
+    f32 *g = grad ? grad + r * ld : 0;
+    i32 y = labels[r];
+    i32 ok = y >= 0 && y < cols;
+    f32 mx = row_max(x, cols), xy = ok ? x[y] : 0.0f;
+    f32 s = exp_shifted(x, g, cols, mx);
+    if (ok) total += slog(s) + mx - xy;
+    if (g) {
+      scale_row(g, cols, scale / s);
+      if (ok) g[y] -= scale;
+    }
+  }
+  return total;
+}
+
+/* Same against target distributions t (rows x cols, row stride ldt): loss = -sum t log p,
+ * grad = (p sum(t) - t) * scale. */
+EXPORT(softmax_xent_probs)
+f32 softmax_xent_probs(const f32 *logits, const f32 *t, i32 rows, i32 cols, i32 ld, i32 ldt,
+                       f32 *grad, f32 scale) {
+  f32 total = 0.0f;
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *x = logits + r * ld, *tr = t + r * ldt;
+    f32 *g = grad ? grad + r * ld : 0;
+    f32 mx = row_max(x, cols);
+    f32 lse = slog(exp_shifted(x, g, cols, mx)) + mx;
+    f32 ts = 0.0f, tx = 0.0f;
+    for (i32 j = 0; j < cols; j++) ts += tr[j], tx += tr[j] * x[j];
+    total += ts * lse - tx;
+    if (g) {
+      f32 k = scale * ts * sexp(mx - lse);  /* p = e * exp(mx - lse), times sum(t) */
+      for (i32 j = 0; j < cols; j++) g[j] = g[j] * k - scale * tr[j];
+    }
+  }
+  return total;
+}
+
+/* SGD (PyTorch semantics): g += wd p; buf = momentum buf + (1 - dampening) g (buf = g on the
+ * first step); g = nesterov ? g + momentum buf : buf; p -= lr g. buf may be null when
+ * momentum == 0. */
+EXPORT(sgd_step)
+void sgd_step(f32 *p, const f32 *g, f32 *buf, i32 n, f32 lr, f32 momentum, f32 dampening,
+              f32 wd, i32 nesterov, i32 first) {
+  v128_t vlr = wasm_f32x4_splat(lr), vwd = wasm_f32x4_splat(wd), vm = wasm_f32x4_splat(momentum);
+  v128_t vd = wasm_f32x4_splat(first ? 1.0f : 1.0f - dampening);
+  i32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t pv = wasm_v128_load(p + i), gv = wasm_v128_load(g + i);
+    if (wd != 0.0f) gv = wasm_f32x4_add(gv, wasm_f32x4_mul(vwd, pv));
+    if (momentum != 0.0f) {
+      v128_t b = wasm_f32x4_mul(vd, gv);
+      if (!first) b = wasm_f32x4_add(b, wasm_f32x4_mul(vm, wasm_v128_load(buf + i)));
+      wasm_v128_store(buf + i, b);
+      gv = nesterov ? wasm_f32x4_add(gv, wasm_f32x4_mul(vm, b)) : b;
+    }
+    wasm_v128_store(p + i, wasm_f32x4_sub(pv, wasm_f32x4_mul(vlr, gv)));
+  }
+  for (; i < n; i++) {
+    f32 gv = g[i] + (wd != 0.0f ? wd * p[i] : 0.0f);
+    if (momentum != 0.0f) {
+      f32 b = (first ? 1.0f : 1.0f - dampening) * gv + (first ? 0.0f : momentum * buf[i]);
+      buf[i] = b;
+      gv = nesterov ? gv + momentum * b : b;
+    }
+    p[i] -= lr * gv;
+  }
+}
+
+/* Adam / AdamW (PyTorch semantics). bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. decoupled (AdamW):
+ * p *= 1 - lr wd; else g += wd p. m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+ * p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps). */
+EXPORT(adam_step)
+void adam_step(f32 *p, const f32 *g, f32 *m, f32 *v, i32 n, f32 lr, f32 b1, f32 b2, f32 eps,
+               f32 wd, f32 bc1, f32 bc2, i32 decoupled) {
+  f32 step = lr / bc1, rs = 1.0f / wasm_f32x4_extract_lane(wasm_f32x4_sqrt(wasm_f32x4_splat(bc2)), 0);
+  f32 decay = decoupled ? 1.0f - lr * wd : 1.0f, l2 = decoupled ? 0.0f : wd;
+  v128_t vb1 = wasm_f32x4_splat(b1), vc1 = wasm_f32x4_splat(1.0f - b1);
+  v128_t vb2 = wasm_f32x4_splat(b2), vc2 = wasm_f32x4_splat(1.0f - b2);
+  v128_t vrs = wasm_f32x4_splat(rs), veps = wasm_f32x4_splat(eps), vstep = wasm_f32x4_splat(step);
+  v128_t vdecay = wasm_f32x4_splat(decay), vl2 = wasm_f32x4_splat(l2);
+  i32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t pv = wasm_v128_load(p + i), gv = wasm_v128_load(g + i);
+    gv = wasm_f32x4_add(gv, wasm_f32x4_mul(vl2, pv));
+    v128_t mv = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vc1, gv));
+    v128_t vv = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)),
+                               wasm_f32x4_mul(vc2, wasm_f32x4_mul(gv, gv)));
+    wasm_v128_store(m + i, mv);
+    wasm_v128_store(v + i, vv);
+    v128_t den = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(vv), vrs), veps);
+    pv = wasm_f32x4_sub(wasm_f32x4_mul(pv, vdecay), wasm_f32x4_mul(vstep, wasm_f32x4_div(mv, den)));
+    wasm_v128_store(p + i, pv);
+  }
+  for (; i < n; i++) {
+    f32 gv = g[i] + l2 * p[i];
+    f32 mv = b1 * m[i] + (1.0f - b1) * gv, vv = b2 * v[i] + (1.0f - b2) * gv * gv;
+    m[i] = mv, v[i] = vv;
+    f32 sq = wasm_f32x4_extract_lane(wasm_f32x4_sqrt(wasm_f32x4_splat(vv)), 0);
+    p[i] = p[i] * decay - step * mv / (sq * rs + eps);
+  }
+}
