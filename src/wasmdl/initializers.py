@@ -2,7 +2,7 @@
 
 Each initializer is a callable ``init(shape, dtype="float32") -> np.ndarray``. Fan-in/fan-out
 follow Keras: for a kernel of shape ``(..., fan_in, fan_out)`` the receptive field (leading dims)
-multiplies both. Random initializers draw from one module-level generator reset by ``seed``.
+multiplies both. Random initializers draw from wasmdl's default generator (``wasmdl.manual_seed``).
 
 Example:
     >>> from wasmdl import initializers
@@ -18,17 +18,19 @@ import math
 
 import numpy as np
 
-_STATE = {"rng": np.random.default_rng(0)}
-
 
 def seed(value: int) -> None:
-    """Reset the generator that every random initializer draws from."""
-    _STATE["rng"] = np.random.default_rng(value)
+    """Seed wasmdl's default generator (the same as ``wasmdl.manual_seed``)."""
+    from .creation import manual_seed
+
+    manual_seed(value)
 
 
 def rng() -> np.random.Generator:
-    """The shared generator (also used by Dropout masks and data shuffling defaults)."""
-    return _STATE["rng"]
+    """The numpy generator behind ``wasmdl.manual_seed`` (initializers, Dropout, shuffling)."""
+    from .creation import default_generator
+
+    return default_generator.rng
 
 
 def compute_fans(shape) -> tuple[int, int]:
