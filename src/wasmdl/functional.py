@@ -1,0 +1,235 @@
+"""Composite functions: activations, softmax family, dropout, linear, normalisation maths,
+1-D convolution and pooling. Written only with primitives, so no backend needs a kernel for
+them and their gradients come from the primitives' VJPs.
+
+>>> import wasmdl as wl
+>>> import wasmdl.functional as F
+>>> x = wl.tensor([[-1.0, 0.5, 2.0]])
+>>> F.relu(x).tolist(), [round(v, 4) for v in F.softmax(x)[0].tolist()]
+([[0.0, 0.5, 2.0]], [0.0391, 0.1753, 0.7856])
+"""
+
+import math
+
+from . import creation
+from .ops import *  # noqa: F403  (every primitive's public function, re-exported)
+from .ops import (
+    cast,
+    check_tensor_float,
+    conv2d,
+    exp,
+    expand_dims,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    minimum,
+    sigmoid,
+    sqrt,
+    squeeze,
+    sum,
+    tanh,
+    where,
+)
+from .ops.conv import avg_pool2d, max_pool2d
+
+
+# ----------------------------------------------------------------------------- activations
+def relu(x):
+    """max(x, 0), with gradient 0 at 0 (as PyTorch)."""
+    return where(x > 0, x, 0.0)
+
+
+def relu6(x):
+    """min(max(x, 0), 6)."""
+    return minimum(relu(x), 6.0)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, ``negative_slope * x`` otherwise."""
+    return where(x > 0, x, x * negative_slope)
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
+    return where(x > 0, x, (exp(minimum(x, 0.0)) - 1.0) * alpha)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def selu(x):
+    """Scaled ELU with the self-normalising constants."""
+    return elu(x, _SELU_ALPHA) * _SELU_SCALE
+
+
+def gelu(x, approximate=False):
+    """Gaussian error linear unit: ``x * Phi(x)`` (exact, with erf) or its tanh approximation.
+
+    >>> import wasmdl as wl
+    >>> round(gelu(wl.tensor([1.0])).item(), 5)
+    0.84134
+    """
+    if approximate:
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * (tanh(inner) + 1.0) * 0.5
+    return x * (erf(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5  # noqa: F405
+
+
+def softplus(x):
+    """log(1 + exp(x)), stable for large |x|."""
+    return maximum(x, 0.0) + log(exp(-abs(x)) + 1.0)  # noqa: F405
+
+
+def softsign(x):
+    """x / (1 + |x|)."""
+    return x / (abs(x) + 1.0)  # noqa: F405
+
+
+def silu(x):
+    """x * sigmoid(x) (also called swish)."""
+    return x * sigmoid(x)
+
+
+swish = silu
+
+
+def hard_sigmoid(x):
+    """Piecewise-linear sigmoid: clip(x / 6 + 0.5, 0, 1) (Keras 3 / PyTorch)."""
+    return minimum(maximum(x * (1.0 / 6.0) + 0.5, 0.0), 1.0)
+
+
+def mish(x):
+    """x * tanh(softplus(x))."""
+    return x * tanh(softplus(x))
+
+
+def clip(x, lo, hi):
+    """Elementwise clamp to [lo, hi]."""
+    return minimum(maximum(x, lo), hi)
+
+
+def square(x):
+    """x * x."""
+    return x * x
+
+
+# ----------------------------------------------------------------------------- softmax family
+def logsumexp(x, axis=-1, keepdims=False):
+    """log(sum(exp(x))) along ``axis``, shifted by the (constant) max for stability."""
+    m = max(x, axis=axis, keepdims=True).detach()
+    out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else squeeze(out, axis)
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``."""
+    e = exp(x - max(x, axis=axis, keepdims=True).detach())
+    return e / sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along ``axis``."""
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+# ----------------------------------------------------------------------------- layers' maths
+def dropout(x, rate, training=True, generator=None):
+    """Zero elements with probability ``rate`` and scale the rest by 1 / (1 - rate).
+
+    >>> import wasmdl as wl
+    >>> float(dropout(wl.ones(4), 0.0).sum())
+    4.0
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout: argument 'rate' expected a float in [0, 1), received {rate}")
+    if not training or rate == 0.0:
+        return x
+    g = generator or creation.default_generator
+    u = g.uniform(x.shape, dtype=x.dtype, backend=x.backend)
+    return where(u >= rate, x * (1.0 / (1.0 - rate)), 0.0)
+
+
+def linear(x, w, b=None):
+    """x @ w (+ b), with ``w`` shaped (in_features, out_features) as a Keras Dense kernel."""
+    y = matmul(x, w)
+    return y if b is None else y + b
+
+
+def moments(x, axis, keepdims=False):
+    """(mean, biased variance) of ``x`` over ``axis``."""
+    m = mean(x, axis=axis, keepdims=True)
+    d = x - m
+    v = mean(d * d, axis=axis, keepdims=keepdims)
+    return (m if keepdims else squeeze(m, axis)), v
+
+
+def batch_norm(x, mean_, var, gamma=None, beta=None, eps=1e-3):
+    """(x - mean) / sqrt(var + eps) * gamma + beta, statistics broadcast over the last axis."""
+    y = (x - mean_) / sqrt(var + eps)
+    if gamma is not None:
+        y = y * gamma
+    return y if beta is None else y + beta
+
+
+def layer_norm(x, gamma=None, beta=None, axis=-1, eps=1e-5):
+    """Normalise over ``axis`` with the biased variance, then scale and shift."""
+    m, v = moments(x, axis, keepdims=True)
+    return batch_norm(x, m, v, gamma, beta, eps)
+
+
+# ----------------------------------------------------------------------------- 1-D conv / pool
+def _1d_padding(padding):
+    return padding if isinstance(padding, str) else ((0, 0), _pads1(padding))
+
+
+def _pads1(p):
+    return (p, p) if isinstance(p, int) else tuple(p)
+
+
+def conv1d(x, w, strides=1, padding="valid", dilation=1, groups=1):
+    """1-D convolution of (N, L, C) ``x`` with a (K, C/groups, O) kernel, via conv2d."""
+    check_tensor_float("conv1d", "x", x, 3), check_tensor_float("conv1d", "w", w, 3)
+    y = conv2d(
+        expand_dims(x, 1),
+        expand_dims(w, 0),
+        (1, strides),
+        _1d_padding(padding),
+        (1, dilation),
+        groups,
+    )
+    return squeeze(y, 1)
+
+
+def max_pool1d(x, pool=2, strides=None, padding="valid"):
+    """Max over windows of (N, L, C) ``x``."""
+    check_tensor_float("max_pool1d", "x", x, 3)
+    s = pool if strides is None else strides
+    return squeeze(max_pool2d(expand_dims(x, 1), (1, pool), (1, s), _1d_padding(padding)), 1)
+
+
+def avg_pool1d(x, pool=2, strides=None, padding="valid"):
+    """Mean over windows of (N, L, C) ``x``."""
+    check_tensor_float("avg_pool1d", "x", x, 3)
+    s = pool if strides is None else strides
+    return squeeze(avg_pool2d(expand_dims(x, 1), (1, pool), (1, s), _1d_padding(padding)), 1)
+
+
+def _install_tensor_methods():
+    """Tensor methods that forward to these functions (``x.sum(axis=1)``, ``x.relu()``...)."""
+    from .tensor import Tensor
+
+    names = (
+        "sum mean max min argmax reshape permute transpose expand broadcast_to squeeze "
+        "expand_dims flatten exp log sqrt abs tanh sigmoid sin cos erf relu softmax "
+        "log_softmax matmul clip square gather"
+    ).split()
+    for name in names:
+        setattr(Tensor, name, globals()[name])
+    Tensor.astype = cast
+    Tensor.float = lambda self: cast(self, "float32")
+    Tensor.int = lambda self: cast(self, "int32")
+
+
+_install_tensor_methods()

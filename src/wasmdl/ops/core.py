@@ -1,0 +1,127 @@
+"""The primitive-op table and ``apply``: the one path every op takes.
+
+A primitive is one ``OpDef`` row: its name (also the kernel name on every backend), a rule
+``rule(xs, params) -> (shape, dtype)`` that checks the inputs and may canonicalise ``params``
+in place (so kernels receive e.g. non-negative sorted axes), and a ``vjp(g, out, xs, params)``
+written with ops that returns one gradient (or None) per input.
+
+>>> import wasmdl as wl
+>>> from wasmdl.ops import apply, OPS
+>>> apply("add", wl.tensor([1.0]), wl.tensor([2.0])).tolist()
+[3.0]
+>>> "matmul" in OPS
+True
+"""
+
+from ..autograd import GRAD
+from ..tensor import Tensor
+
+
+class OpDef:
+    """One primitive: ``name``, ``rule`` (shape/dtype + checks), ``vjp`` (None: no gradient)."""
+
+    __slots__ = ("name", "rule", "vjp")
+
+    def __init__(self, name, rule, vjp):
+        self.name, self.rule, self.vjp = name, rule, vjp
+
+    def __repr__(self):
+        return f"OpDef({self.name!r})"
+
+
+OPS = {}
+
+
+def defop(name, rule, vjp=None):
+    """Register primitive ``name``; returns its OpDef."""
+    if name in OPS:
+        raise ValueError(f"defop: expected a new op name, received {name!r} (already defined)")
+    OPS[name] = op = OpDef(name, rule, vjp)
+    return op
+
+
+def apply(name, *xs, **params):
+    """Run primitive ``name`` on tensors ``xs``: check, dispatch to the backend, record."""
+    op = OPS[name]
+    shape, dtype = op.rule(xs, params)
+    be = xs[0].backend
+    for x in xs:
+        if x.backend is not be:
+            raise ValueError(
+                f"{name}: expected all inputs on backend {be.name!r}, received one on "
+                f"{x.backend.name!r}; move it with t.to({be.name!r})"
+            )
+    out = Tensor._wrap(be.run(name, xs, shape, dtype, params), shape, dtype, be)
+    if GRAD.enabled and op.vjp is not None:
+        for x in xs:
+            if x.requires_grad:
+                out.requires_grad = True
+                out._ctx = (op, xs, params)
+                break
+    return out
+
+
+def fail(op, arg, expected, received, cls=ValueError):
+    """Raise ``cls`` with the house error format: op, argument, expected, received."""
+    raise cls(f"{op}: argument '{arg}' expected {expected}, received {received}")
+
+
+def check_tensor(op, arg, x):
+    if not isinstance(x, Tensor):
+        fail(op, arg, "a Tensor", f"{type(x).__name__}", TypeError)
+
+
+def check_tensor_float(op, arg, x, ndim=None):
+    """``x`` must be a float Tensor (with ``ndim`` dimensions when given)."""
+    check_tensor(op, arg, x)
+    if x.dtype.kind != "f":
+        fail(op, arg, "a float dtype", f"dtype {x.dtype}", TypeError)
+    if ndim is not None and x.ndim != ndim:
+        fail(op, arg, f"a {ndim}-D tensor", f"shape {x.shape}")
+
+
+def check_dtype(op, arg, x, allowed, what):
+    if x.dtype not in allowed:
+        fail(op, arg, f"{what} dtype", f"dtype {x.dtype}", TypeError)
+
+
+def norm_axis(op, axis, ndim, arg="axis"):
+    """A non-negative axis index, or an error naming the op."""
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        fail(op, arg, "an int", repr(axis), TypeError)
+    if not -ndim <= axis < max(ndim, 1):
+        fail(op, arg, f"an axis in [{-ndim}, {ndim})", axis)
+    return axis % ndim if ndim else 0
+
+
+def norm_axes(op, axis, ndim):
+    """``axis`` (None, int or sequence) as a sorted tuple of distinct non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = tuple(sorted({norm_axis(op, a, ndim) for a in axes}))
+    if len(out) != len(axes):
+        fail(op, "axis", "distinct axes", repr(axis))
+    return out
+
+
+_BCAST = {}
+
+
+def broadcast_shapes(op, a, b):
+    """numpy broadcasting of two shapes (cached: training loops repeat the same pairs)."""
+    key = (a, b)
+    out = _BCAST.get(key)
+    if out is not None:
+        return out
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    res = []
+    for da, db in zip(pa, pb, strict=True):
+        if da != db and da != 1 and db != 1:
+            fail(op, "b", f"a shape broadcastable with {a}", f"shape {b}")
+        res.append(da if db == 1 else db)
+    if len(_BCAST) > 4096:
+        _BCAST.clear()
+    _BCAST[key] = out = tuple(res)
+    return out

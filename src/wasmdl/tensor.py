@@ -1,0 +1,277 @@
+"""Tensor: shape, dtype, a backend handle, operators and backward(). No math lives here: every
+operator calls an op (``wasmdl.ops``), and data reach the host only through the backend.
+
+>>> import wasmdl as wl
+>>> x = wl.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+>>> y = (x * x + 1).sum()
+>>> y.backward()
+>>> x.grad.numpy().tolist()
+[[2.0, 4.0], [6.0, 8.0]]
+"""
+
+import math
+
+import numpy as np
+
+from . import autograd
+from .dtypes import FLOATS
+
+
+class Tensor:
+    """An n-dimensional array on a backend, recording the ops that made it for autodiff.
+
+    Build one with ``wasmdl.tensor(data)`` (or ``Tensor(data)``); ops return new tensors, data
+    are never changed in place (``assign`` swaps the data of a tensor under ``no_grad``).
+
+    >>> import wasmdl as wl
+    >>> t = wl.Tensor([1, 2, 3])
+    >>> t.shape, t.dtype, (t * 2).tolist()
+    ((3,), dtype('int32'), [2, 4, 6])
+    """
+
+    __slots__ = (
+        "shape",
+        "dtype",
+        "backend",
+        "_h",
+        "requires_grad",
+        "grad",
+        "_ctx",
+        "_retain",
+        "__weakref__",
+    )
+    __array_priority__ = 100  # numpy defers `ndarray + Tensor` to Tensor.__radd__
+
+    def __init__(self, data, dtype=None, requires_grad=False, backend=None):
+        from .creation import _from_data
+
+        _from_data(self, data, dtype, requires_grad, backend)
+
+    @classmethod
+    def _wrap(cls, h, shape, dtype, backend):
+        """Internal fast constructor around a backend handle (no copy, no checks)."""
+        t = object.__new__(cls)
+        t._h, t.shape, t.dtype, t.backend = h, shape, dtype, backend
+        t.requires_grad, t.grad, t._ctx, t._retain = False, None, None, False
+        return t
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def T(self):
+        """Axes reversed (``x.permute(reversed axes)``)."""
+        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len: expected a tensor with at least 1 dimension, received a scalar")
+        return self.shape[0]
+
+    # ----------------------------------------------------------------- host transfer
+    def numpy(self):
+        """A host copy as a numpy array (synchronous; a GPU backend may raise and ask for
+        ``await t.numpy_async()``)."""
+        return self.backend.to_host(self._h, self.shape, self.dtype)
+
+    async def numpy_async(self):
+        """A host copy as a numpy array; works on every backend."""
+        return await self.backend.to_host_async(self._h, self.shape, self.dtype)
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item: expected a tensor with 1 element, received shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}, dtype={self.dtype}{grad})"
+
+    # ----------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf requiring grad.
+
+        ``gradient`` is required unless ``self`` has exactly one element.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: expected a tensor that requires grad, received one that does not "
+                "(no input had requires_grad=True, or it was computed under no_grad())"
+            )
+        if gradient is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"backward: expected a gradient argument for a non-scalar output, "
+                    f"received none for shape {self.shape}"
+                )
+            gradient = _ops.full_like(self, 1.0)
+        elif not isinstance(gradient, Tensor):
+            gradient = Tensor(gradient, dtype=self.dtype, backend=self.backend)
+        if gradient.shape != self.shape:
+            raise ValueError(
+                f"backward: argument 'gradient' expected shape {self.shape}, "
+                f"received {gradient.shape}"
+            )
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def detach(self):
+        """A tensor sharing this one's data, cut from the graph."""
+        return Tensor._wrap(self._h, self.shape, self.dtype, self.backend)
+
+    def requires_grad_(self, flag=True):
+        if flag and self.dtype not in FLOATS:
+            raise TypeError(f"requires_grad_: expected a float tensor, received dtype {self.dtype}")
+        self.requires_grad = flag
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor during backward."""
+        self._retain = True
+        return self
+
+    def assign(self, value):
+        """Replace this tensor's data with ``value``'s (same shape and dtype), keeping its
+        identity: how optimizers update parameters. Allowed under ``no_grad`` or when the
+        tensor does not require grad.
+
+        >>> import wasmdl as wl
+        >>> w = wl.zeros(2, requires_grad=True)
+        >>> with wl.no_grad():
+        ...     _ = w.assign(w + 1)
+        >>> w.tolist()
+        [1.0, 1.0]
+        """
+        if not isinstance(value, Tensor):
+            value = Tensor(value, dtype=self.dtype, backend=self.backend)
+        if value.shape != self.shape or value.dtype != self.dtype:
+            raise ValueError(
+                f"assign: argument 'value' expected shape {self.shape} and dtype {self.dtype}, "
+                f"received shape {value.shape} and dtype {value.dtype}"
+            )
+        if self.requires_grad and autograd.GRAD.enabled:
+            raise RuntimeError(
+                "assign: expected grad mode off for a tensor that requires grad, received grad "
+                "mode on; wrap the update in `with wasmdl.no_grad():`"
+            )
+        if value.backend is not self.backend:
+            value = value.to(self.backend)
+        self._h = value._h
+        return self
+
+    def to(self, backend):
+        """This tensor's data copied onto ``backend`` (a name or a Backend)."""
+        from .backend import get_backend
+
+        be = get_backend(backend) if isinstance(backend, str) else backend
+        if be is self.backend:
+            return self
+        return Tensor._wrap(be.from_host(self.numpy()), self.shape, self.dtype, be)
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, o):
+        return _ops.add(self, o)
+
+    def __radd__(self, o):
+        return _ops.add(o, self)
+
+    def __sub__(self, o):
+        return _ops.sub(self, o)
+
+    def __rsub__(self, o):
+        return _ops.sub(o, self)
+
+    def __mul__(self, o):
+        return _ops.mul(self, o)
+
+    def __rmul__(self, o):
+        return _ops.mul(o, self)
+
+    def __truediv__(self, o):
+        return _ops.div(self, o)
+
+    def __rtruediv__(self, o):
+        return _ops.div(o, self)
+
+    def __pow__(self, o):
+        return _ops.pow(self, o)
+
+    def __rpow__(self, o):
+        return _ops.pow(o, self)
+
+    def __matmul__(self, o):
+        return _ops.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _ops.matmul(o, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __eq__(self, o):
+        return _ops.eq(self, o)
+
+    def __ne__(self, o):
+        return _ops.ne(self, o)
+
+    def __lt__(self, o):
+        return _ops.lt(self, o)
+
+    def __le__(self, o):
+        return _ops.le(self, o)
+
+    def __gt__(self, o):
+        return _ops.gt(self, o)
+
+    def __ge__(self, o):
+        return _ops.ge(self, o)
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, key):
+        return _ops.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        raise TypeError(
+            "Tensor.__setitem__: expected no in-place writes (tensors are immutable), received "
+            "an item assignment; build the new tensor with wasmdl.where/pad/concat, or "
+            "t.assign(new) under no_grad()"
+        )
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+from . import ops as _ops  # noqa: E402  (ops needs Tensor defined first)
