@@ -61,12 +61,20 @@ CHROME_FLAGS = [
 ]
 
 
+# pytest-pyodide waits 20 s for a script (loading Pyodide included); the CI machine has 2 busy
+# cores, so allow more. One test can still ask for its own: @pytest.mark.driver_timeout(300).
+SCRIPT_TIMEOUT = float(os.environ.get("WASMDL_SCRIPT_TIMEOUT", "120"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     try:
         from pytest_pyodide import get_global_config
+        from pytest_pyodide.runner import NodeRunner, SeleniumChromeRunner
     except ImportError:  # tier 1 needs no pytest-pyodide
         return
     get_global_config().set_flags("chrome", CHROME_FLAGS)
+    for runner in (NodeRunner, SeleniumChromeRunner):
+        runner.script_timeout = max(runner.script_timeout, SCRIPT_TIMEOUT)
 
 
 @pytest.fixture(scope="session")

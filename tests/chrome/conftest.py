@@ -1,0 +1,53 @@
+"""Tier 3: pytest-pyodide in headless Chromium (``pytest tests/chrome --runtime chrome``).
+
+Chromium runs with ``--enable-unsafe-webgpu`` (WebGPU on SwiftShader's fallback adapter) and
+the flags that keep it offline (``CHROME_FLAGS`` in tests/conftest.py). The fixtures of
+tests/conftest.py work here unchanged: ``selenium_wasmdl`` is Pyodide in a Chromium page with
+wasmdl installed by name from the local index (one page per test module), ``wasmdl_server`` the
+site's base URL.
+
+Also here:
+- ``chrome_report``: ``chrome_report("WebGPU adapter", info)`` adds a line to the summary printed
+  at the end of the run (renderer and adapter names, page load times...).
+- ``artifacts_dir``: ``artifacts/`` at the repository root (screenshots, logs; ignored by git).
+"""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+_REPORT: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _chrome_runtime_only(request):
+    """Every test here needs ``--runtime chrome``; fail clearly otherwise (never skip)."""
+    if "runtime" in request.fixturenames:
+        runtime = request.getfixturevalue("runtime")
+        if runtime != "chrome":
+            pytest.fail(f"tests/chrome: runtime {runtime!r}; run with --runtime chrome")
+
+
+@pytest.fixture(scope="session")
+def chrome_report():
+    """Return ``add(label, value)``: a line for the terminal summary of this tier."""
+
+    def add(label: str, value) -> None:
+        _REPORT.append(f"{label}: {value}")
+
+    return add
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = ROOT / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _REPORT:
+        terminalreporter.section("chrome tier report")
+        for line in _REPORT:
+            terminalreporter.write_line(line)
