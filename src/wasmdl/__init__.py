@@ -128,3 +128,24 @@ def memory():
     be = get_backend()
     live = [o for o in gc.get_objects() if type(o) is Tensor and o.backend is be]
     return {"tensors": len(live), **be.memory([t._h for t in live])}
+
+
+# ----------------------------------------------------------------------------- high-level API
+# Layers, models, training, losses, optimizers, save/load, data (issue #4). Kept in one block.
+from . import (  # noqa: E402, F401
+    activations,
+    callbacks,
+    data,
+    datasets,
+    initializers,
+    io,
+    losses,
+    metrics,
+    nn,
+    optim,
+    regularizers,
+)
+from .io import load_model, save_model  # noqa: E402, F401
+from .models import Model, Sequential  # noqa: E402, F401
+from .nn import Layer  # noqa: E402, F401
+from .training import GradientTape  # noqa: E402, F401

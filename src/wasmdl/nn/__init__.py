@@ -9,9 +9,11 @@ Example:
     (2, 10)
 """
 
+from .attention import MultiHeadAttention  # noqa: F401
 from .base import Layer, register  # noqa: F401
 from .conv import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D  # noqa: F401
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Permute, Reshape  # noqa: F401
+from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract  # noqa: F401
 from .norm import BatchNormalization, LayerNormalization  # noqa: F401
 from .pooling import (  # noqa: F401
     AveragePooling1D,
@@ -31,5 +33,7 @@ from .pooling import (  # noqa: F401
     MaxPooling1D,
     MaxPooling2D,
 )
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
+from .reshaping import UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D  # noqa: F401
 
 __all__ = [name for name in dir() if not name.startswith("_")]

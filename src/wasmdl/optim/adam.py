@@ -30,7 +30,14 @@ class Adam(Optimizer):
     decoupled = False
 
     def __init__(
-        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, **kw
+        self,
+        params=None,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        **kw,
     ):
         if not all(0.0 <= b < 1.0 for b in betas):
             raise ValueError(f"{type(self).__name__}: expected betas in [0, 1), received {betas}")
@@ -59,7 +66,14 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(
-        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, **kw
+        self,
+        params=None,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        **kw,
     ):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kw)
 
@@ -67,7 +81,7 @@ class AdamW(Adam):
 class Adamax(Optimizer):
     """torch.optim.Adamax: ``exp_avg`` and the infinity norm ``exp_inf``."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, **kw):
+    def __init__(self, params=None, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, **kw):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
         super().__init__(params, defaults, **kw)
 
@@ -86,7 +100,7 @@ class NAdam(Optimizer):
 
     def __init__(
         self,
-        params,
+        params=None,
         lr=2e-3,
         betas=(0.9, 0.999),
         eps=1e-8,

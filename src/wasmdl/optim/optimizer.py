@@ -29,19 +29,39 @@ class Optimizer:
     the update, as Keras optimizers do.
     """
 
-    def __init__(self, params, defaults, clipnorm=None, clipvalue=None, global_clipnorm=None):
-        params = list(params)
-        if not params:
-            raise ValueError(f"{type(self).__name__}: expected a non-empty list of parameters")
+    def __init__(
+        self,
+        params,
+        defaults,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        learning_rate=None,
+    ):
+        if learning_rate is not None:  # Keras spelling
+            defaults["lr"] = learning_rate
         for key, value in defaults.items():
             if isinstance(value, float | int) and not isinstance(value, bool) and value < 0:
                 raise ValueError(f"{type(self).__name__}: expected {key} >= 0, received {value}")
-        groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.defaults = defaults
-        self.param_groups = [{**defaults, **g, "params": list(g["params"])} for g in groups]
+        self.param_groups = [{**defaults, "params": []}]
         self.state: dict = {}
+        if params is not None:  # None: bound later by model.compile (Keras style)
+            self.bind(params)
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.iterations = 0
+
+    def bind(self, params):
+        """Attach parameters (a list of tensors, or PyTorch-style groups of dicts)."""
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: expected a non-empty list of parameters")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        lr = self.param_groups[0]["lr"]
+        self.param_groups = [
+            {**self.defaults, "lr": lr, **g, "params": list(g["params"])} for g in groups
+        ]
+        return self
 
     @property
     def lr(self) -> float:
@@ -54,6 +74,15 @@ class Optimizer:
             g["lr"] = float(value)
 
     learning_rate = lr
+
+    def apply_gradients(self, grads_and_vars):
+        """Keras/TF style: set each variable's gradient, then ``step()`` (GradientTape loops)."""
+        pairs = list(grads_and_vars)
+        if not self.param_groups[0]["params"]:
+            self.bind([v for _, v in pairs])
+        for g, v in pairs:
+            v.grad = g
+        self.step()
 
     def zero_grad(self, set_to_none: bool = True):
         for g in self.param_groups:

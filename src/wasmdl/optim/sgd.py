@@ -23,7 +23,14 @@ class SGD(Optimizer):
     """torch.optim.SGD: momentum (``momentum_buffer``), dampening, Nesterov, L2 weight decay."""
 
     def __init__(
-        self, params, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, **kw
+        self,
+        params=None,
+        lr=0.01,
+        momentum=0.0,
+        dampening=0.0,
+        weight_decay=0.0,
+        nesterov=False,
+        **kw,
     ):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
@@ -56,7 +63,7 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        params,
+        params=None,
         lr=0.01,
         alpha=0.99,
         eps=1e-8,
@@ -99,7 +106,7 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        params,
+        params=None,
         lr=0.01,
         lr_decay=0.0,
         weight_decay=0.0,
@@ -128,7 +135,7 @@ class Adagrad(Optimizer):
 class Adadelta(Optimizer):
     """torch.optim.Adadelta: ``square_avg`` and ``acc_delta``; ``lr`` scales the delta."""
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, **kw):
+    def __init__(self, params=None, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, **kw):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay), **kw)
 
     def update(self, p, g, state, group):

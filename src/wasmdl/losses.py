@@ -1,0 +1,149 @@
+"""Losses (Keras names and formulas; ``loss(y_true, y_pred)`` -> a scalar tensor, the mean over
+the batch).
+
+Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` before logs, as Keras does; with
+``from_logits=True`` the losses use log-softmax / log-sigmoid forms (stable, and what PyTorch's
+``CrossEntropyLoss``/``BCEWithLogitsLoss`` compute).
+
+Example:
+    >>> import numpy as np, wasmdl
+    >>> logits = wasmdl.tensor([[2.0, 0.5, -1.0]])
+    >>> loss = wasmdl.losses.get("sparse_categorical_crossentropy", from_logits=True)
+    >>> round(loss(np.array([0]), logits).item(), 4)
+    0.2413
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from . import functional as F
+from . import ops as O
+from .tensor import Tensor
+
+EPSILON = 1e-7
+
+
+def _t(y, like):
+    return y if isinstance(y, Tensor) else Tensor(y, dtype=like.dtype, backend=like.backend)
+
+
+def _mean_last(v):
+    return O.mean(O.mean(v, axis=-1)) if v.ndim > 1 else O.mean(v)
+
+
+def mean_squared_error(y_true, y_pred):
+    d = y_pred - _t(y_true, y_pred)
+    return _mean_last(d * d)
+
+
+def mean_absolute_error(y_true, y_pred):
+    return _mean_last(O.abs(y_pred - _t(y_true, y_pred)))
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """0.5 d^2 where |d| <= delta, delta (|d| - 0.5 delta) elsewhere (torch's HuberLoss)."""
+    a = O.abs(y_pred - _t(y_true, y_pred))
+    quad = O.minimum(a, delta)
+    return _mean_last(quad * quad * 0.5 + (a - quad) * delta)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    y = _t(y_true, y_pred)
+    if from_logits:  # max(z, 0) - z*y + log(1 + exp(-|z|))
+        return _mean_last(F.relu(y_pred) - y_pred * y + O.log(O.exp(-O.abs(y_pred)) + 1.0))
+    p = F.clip(y_pred, EPSILON, 1 - EPSILON)
+    return _mean_last(-(y * O.log(p) + (1.0 - y) * O.log(1.0 - p)))
+
+
+def _log_probs(y_pred, from_logits):
+    if from_logits:
+        return F.log_softmax(y_pred, axis=-1)
+    p = y_pred / O.sum(y_pred, axis=-1, keepdims=True)
+    return O.log(F.clip(p, EPSILON, 1 - EPSILON))
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    y = _t(y_true, y_pred)
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[-1]
+    return O.mean(-O.sum(y * _log_probs(y_pred, from_logits), axis=-1))
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    labels = y_true if isinstance(y_true, Tensor) else Tensor(y_true, backend=y_pred.backend)
+    labels = O.cast(O.reshape(labels, y_pred.shape[:-1]), "int32")
+    onehot = O.one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype)
+    return O.mean(-O.sum(onehot * _log_probs(y_pred, from_logits), axis=-1))
+
+
+def kl_divergence(y_true, y_pred):
+    y = F.clip(_t(y_true, y_pred), EPSILON, 1.0)
+    p = F.clip(y_pred, EPSILON, 1.0)
+    return O.mean(O.sum(y * O.log(y / p), axis=-1))
+
+
+def hinge(y_true, y_pred):
+    """mean(max(1 - y_true * y_pred, 0)); labels in {0, 1} are mapped to {-1, 1} (Keras)."""
+    y = _t(y_true, y_pred)
+    y = O.where(y == 0.0, -1.0, y)
+    return _mean_last(F.relu(1.0 - y * y_pred))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """-mean(cos(y_true, y_pred)) along ``axis`` (a loss: -1 is perfect agreement)."""
+
+    def unit(v):
+        return v / O.sqrt(O.maximum(O.sum(v * v, axis=axis, keepdims=True), 1e-12))
+
+    return O.mean(-O.sum(unit(_t(y_true, y_pred)) * unit(y_pred), axis=axis))
+
+
+REGISTRY = {
+    "mean_squared_error": mean_squared_error,
+    "mse": mean_squared_error,
+    "mean_absolute_error": mean_absolute_error,
+    "mae": mean_absolute_error,
+    "huber": huber,
+    "binary_crossentropy": binary_crossentropy,
+    "categorical_crossentropy": categorical_crossentropy,
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "kl_divergence": kl_divergence,
+    "kld": kl_divergence,
+    "hinge": hinge,
+    "cosine_similarity": cosine_similarity,
+}
+
+
+def get(identifier, **kwargs):
+    """A loss function from a name (``"mse"``) plus keyword arguments, or a callable as is."""
+    if callable(identifier):
+        return partial(identifier, **kwargs) if kwargs else identifier
+    if identifier not in REGISTRY:
+        raise ValueError(f"losses.get: expected one of {sorted(REGISTRY)}, received {identifier!r}")
+    fn = REGISTRY[identifier]
+    return partial(fn, **kwargs) if kwargs else fn
+
+
+# Keras-style classes: ``wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True)``.
+def _loss_class(fn, cls_name):
+    def __init__(self, **kwargs):
+        self.fn, self.kwargs = fn, kwargs
+
+    def __call__(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self.kwargs)
+
+    return type(cls_name, (), {"__init__": __init__, "__call__": __call__, "__doc__": fn.__doc__})
+
+
+MeanSquaredError = _loss_class(mean_squared_error, "MeanSquaredError")
+MeanAbsoluteError = _loss_class(mean_absolute_error, "MeanAbsoluteError")
+Huber = _loss_class(huber, "Huber")
+BinaryCrossentropy = _loss_class(binary_crossentropy, "BinaryCrossentropy")
+CategoricalCrossentropy = _loss_class(categorical_crossentropy, "CategoricalCrossentropy")
+SparseCategoricalCrossentropy = _loss_class(
+    sparse_categorical_crossentropy, "SparseCategoricalCrossentropy"
+)
+KLDivergence = _loss_class(kl_divergence, "KLDivergence")
+Hinge = _loss_class(hinge, "Hinge")
+CosineSimilarity = _loss_class(cosine_similarity, "CosineSimilarity")

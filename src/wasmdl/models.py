@@ -1,0 +1,168 @@
+"""Models: ``Sequential`` and subclassing (``class Net(wasmdl.Model)`` with ``call``).
+
+A Model is a Layer (so it has ``parameters()``, ``train()``/``eval()``, ``get_weights``...) plus
+Keras' training API (``compile``/``fit``/``evaluate``/``predict``, from ``wasmdl.training``),
+``summary()`` and ``save()``.
+
+Example:
+    >>> import numpy as np, wasmdl
+    >>> from wasmdl import nn
+    >>> class Net(wasmdl.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc1, self.fc2 = nn.Dense(16, activation="relu"), nn.Dense(3)
+    ...     def call(self, x):
+    ...         return self.fc2(self.fc1(x))
+    >>> net = Net()
+    >>> net(np.zeros((2, 4), np.float32)).shape
+    (2, 3)
+    >>> [name for name, _ in net.named_parameters()]
+    ['fc1.kernel', 'fc1.bias', 'fc2.kernel', 'fc2.bias']
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .autograd import no_grad
+from .nn.base import Layer
+from .nn.serialize import deserialize_layer, serialize_layer
+from .training import TrainingMixin
+
+
+class Model(TrainingMixin, Layer):
+    """Base class of models: subclass it and define ``call`` (PyTorch's ``forward`` works too)."""
+
+    def __init__(self, *args, **kwargs):
+        accepted = {"name", "trainable", "input_shape", "dtype"}
+        super().__init__(*args, **{k: v for k, v in kwargs.items() if k in accepted})
+        self._build_shapes = None
+        self.stop_training = False
+
+    def call(self, *inputs, **kwargs):
+        if type(self).forward is not Layer.forward:  # a PyTorch-style subclass
+            return type(self).forward(self, *inputs, **kwargs)
+        raise NotImplementedError(f"{type(self).__name__}: define call(self, inputs)")
+
+    def __call__(self, *inputs, **kwargs):
+        if self._build_shapes is None:
+            self._build_shapes = [[None, *np.shape(x)[1:]] for x in inputs]
+        return super().__call__(*inputs, **kwargs)
+
+    # ------------------------------------------------------------------ building for load/summary
+    def build_input_shape_json(self):
+        if self._build_shapes is None and self.input_shape_arg is not None:
+            return [[None, *self.input_shape_arg]]
+        return self._build_shapes
+
+    def build_from_json(self, shapes):
+        """Create every weight by running zeros of ``shapes`` (batch 1) in inference mode."""
+        if not shapes:
+            return
+        if not isinstance(shapes, list) or not all(isinstance(s, list) for s in shapes):
+            raise ValueError(f"build: expected a list of input shapes, received {shapes!r:.100}")
+        xs = [np.zeros([1, *s[1:]], np.float32) for s in shapes]
+        with no_grad():
+            self(*xs, training=False)
+
+    # ------------------------------------------------------------------ config
+    @classmethod
+    def from_config(cls, config):
+        """Subclasses rebuild from the constructor arguments their ``get_config`` returns."""
+        params = inspect.signature(cls.__init__).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return cls(**config)
+        return cls(**{k: v for k, v in config.items() if k in params})
+
+    # ------------------------------------------------------------------ summary / save
+    def summary(self, print_fn=print) -> str:
+        """Print (and return) each layer's type, output shape and parameter count."""
+        if not self.built:
+            self.build_from_json(self.build_input_shape_json())
+        rows = [("Layer (type)", "Output Shape", "Param #")]
+        for layer in self.sublayers():
+            shape = layer.output_shape and str((None, *layer.output_shape[1:]))
+            rows.append(
+                (
+                    f"{layer.name} ({type(layer).__name__})",
+                    str(shape or "?"),
+                    f"{layer.count_params():,}",
+                )
+            )
+        total = self.count_params()
+        trainable = sum(w.size for w in self.parameters())
+        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+        line = "=" * sum(widths)
+        out = [f'Model: "{self.name}"', line]
+        out += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+        out.insert(3, line)
+        out += [
+            line,
+            f"Total params: {total:,}",
+            f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {total - trainable:,}",
+            line,
+        ]
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def save(self, path=None):
+        """Save architecture and weights in the native format (``wasmdl.load_model`` reads it)."""
+        from . import io
+
+        return io.save_model(self, path)
+
+    def save_weights(self, path=None):
+        from . import io
+
+        return io.save_weights(self, path)
+
+    def load_weights(self, source):
+        from . import io
+
+        io.load_weights(self, source)
+
+
+class Sequential(Model):
+    """A stack of layers, each feeding the next: ``Sequential([Dense(64), Dense(10)])``."""
+
+    def __init__(self, layers=None, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.layers = []
+        self._children["layers"] = self.layers
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add: expected a Layer, received {type(layer).__name__}")
+        self.layers.append(layer)
+        if len(self.layers) == 1 and layer.input_shape_arg is not None:
+            self.input_shape_arg = layer.input_shape_arg
+            self.build_from_json([[None, *layer.input_shape_arg]])
+        elif self.built:  # build the new layer now, as Keras does
+            self.build_from_json(self.build_input_shape_json())
+
+    def pop(self):
+        return self.layers.pop()
+
+    def call(self, x):
+        if not self.layers:
+            raise ValueError("Sequential: expected at least one layer before calling the model")
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def get_config(self):
+        return {"name": self.name, "layers": [serialize_layer(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        layers = config.get("layers")
+        if not isinstance(layers, list):
+            raise ValueError("Sequential.from_config: expected a 'layers' list")
+        return cls([deserialize_layer(s, custom_objects) for s in layers], name=config.get("name"))

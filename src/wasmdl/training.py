@@ -1,0 +1,273 @@
+"""Keras' training API for models (``compile``/``fit``/``evaluate``/``predict`` and their async
+twins), and ``GradientTape`` for custom loops.
+
+``fit`` and ``fit_async`` share one generator that yields after every batch: ``fit`` runs it to
+the end, ``fit_async`` awaits ``asyncio.sleep(0)`` at each yield so a browser page stays
+responsive (Pyodide's event loop runs between batches). Loss and metric sums stay on the
+backend and are read once per epoch (per batch only when a progress callback asks for them).
+
+Example:
+    >>> import numpy as np, wasmdl
+    >>> model = wasmdl.Sequential([wasmdl.nn.Dense(1, input_shape=(3,))])
+    >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    >>> x = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
+    >>> history = model.fit(x, x.sum(1, keepdims=True), epochs=3, batch_size=16, verbose=0)
+    >>> sorted(history.history), history.history["loss"][-1] < history.history["loss"][0]
+    (['loss', 'mae'], True)
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from . import callbacks as cbks
+from . import losses, optim
+from . import metrics as metrics_mod
+from .autograd import no_grad
+from .data import DataLoader, TensorDataset
+
+# Keras' default learning rates when an optimizer is given by name to compile().
+KERAS_LR = {
+    "sgd": 0.01,
+    "rmsprop": 1e-3,
+    "adagrad": 1e-3,
+    "adadelta": 1e-3,
+    "adam": 1e-3,
+    "adamw": 1e-3,
+    "adamax": 1e-3,
+    "nadam": 1e-3,
+}
+
+
+class GradientTape:
+    """TensorFlow-style gradients: ``with GradientTape() as tape: loss = ...`` then
+    ``tape.gradient(loss, model.trainable_weights)`` (leaves the weights' ``.grad`` untouched).
+
+    Example:
+        >>> import wasmdl
+        >>> w = wasmdl.tensor([3.0], requires_grad=True)
+        >>> with wasmdl.GradientTape() as tape:
+        ...     loss = (w * w).sum()
+        >>> tape.gradient(loss, [w])[0].tolist()
+        [6.0]
+    """
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def gradient(self, target, sources):
+        sources = list(sources)
+        saved = [s.grad for s in sources]
+        for s in sources:
+            s.grad = None
+        target.backward()
+        grads = [s.grad for s in sources]
+        for s, g in zip(sources, saved, strict=True):
+            s.grad = g
+        return grads
+
+
+class TrainingMixin:
+    """compile / fit / evaluate / predict for ``wasmdl.Model``."""
+
+    optimizer = None
+    compiled_loss = None
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        """Set the optimizer (a name, a class, or an instance), the loss and the metrics."""
+        self._optimizer_spec, self.optimizer = optimizer, None
+        if isinstance(optimizer, optim.Optimizer):
+            self.optimizer = optimizer
+        self.compiled_loss = losses.get(loss) if loss is not None else None
+        self._loss_name = loss if isinstance(loss, str) else None
+        self._metric_specs = list(metrics or [])
+        self.compiled_metrics = [metrics_mod.get(m, loss) for m in self._metric_specs]
+
+    def _ensure_optimizer(self):
+        if self.optimizer is None:
+            spec = self._optimizer_spec
+            name = spec.lower() if isinstance(spec, str) else None
+            kwargs = {"lr": KERAS_LR[name]} if name in KERAS_LR else {}
+            self.optimizer = optim.get(spec, self.parameters(), **kwargs)
+        elif not self.optimizer.param_groups[0]["params"]:
+            self.optimizer.bind(self.parameters())
+        return self.optimizer
+
+    def _require_compiled(self, fn):
+        if self.compiled_loss is None:
+            raise RuntimeError(
+                f"{fn}: expected a compiled model, received one without a loss; "
+                "call model.compile(optimizer=..., loss=...) first"
+            )
+
+    # ------------------------------------------------------------------ one step
+    def train_step(self, x, y):
+        """One optimisation step on a batch; returns the loss tensor (not read back)."""
+        opt = self.optimizer
+        opt.zero_grad()
+        pred = self(x, training=True)
+        loss = self.compiled_loss(y, pred)
+        extra = self.losses
+        total = loss + sum(extra[1:], extra[0]) if extra else loss
+        total.backward()
+        opt.step()
+        for m in self.compiled_metrics:
+            m.update_state(y, pred)
+        return loss.detach()
+
+    # ------------------------------------------------------------------ fit
+    def _loaders(self, x, y, batch_size, shuffle, validation_split, validation_data, seed):
+        if isinstance(x, DataLoader):
+            return x, validation_data if isinstance(validation_data, DataLoader) else None
+        x, y = np.asarray(x), np.asarray(y)
+        if validation_split and validation_data is None:  # Keras: the last fraction, unshuffled
+            cut = int(len(x) * (1 - validation_split))
+            x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
+        train = DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=seed)
+        val = None
+        if validation_data is not None:
+            val = DataLoader(TensorDataset(*validation_data[:2]), batch_size)
+        return train, val
+
+    def _fit_steps(
+        self,
+        x,
+        y,
+        batch_size=32,
+        epochs=1,
+        verbose=1,
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        initial_epoch=0,
+        seed=None,
+    ):
+        """The fit loop as a generator: yields after every batch."""
+        self._require_compiled("fit")
+        train, val = self._loaders(
+            x, y, batch_size, shuffle, validation_split, validation_data, seed
+        )
+        if not self.built:
+            self.build_from_json([[None, *np.shape(train.dataset[0:1][0])[1:]]])
+        self._ensure_optimizer()
+        history = cbks.History()
+        cb_list = [history, *(callbacks or [])]
+        if verbose:
+            cb_list.append(cbks.ProgbarLogger())
+        wants_batch_logs = any(isinstance(c, cbks.ProgressCallback) for c in cb_list)
+        self._fit_plan = (epochs, len(train))
+        cbl = cbks.CallbackList(cb_list, self)
+        self.stop_training = False
+        cbl.on_train_begin({})
+        for epoch in range(initial_epoch, epochs):
+            for m in self.compiled_metrics:
+                m.reset_state()
+            cbl.on_epoch_begin(epoch, {})
+            loss_sum, n_seen = 0.0, 0
+            for i, (xb, yb) in enumerate(train):
+                cbl.on_train_batch_begin(i, {})
+                loss = self.train_step(xb, yb)
+                loss_sum, n_seen = loss_sum + loss * len(xb), n_seen + len(xb)
+                logs = self._logs(loss_sum, n_seen) if wants_batch_logs else {}
+                cbl.on_train_batch_end(i, logs)
+                yield
+            logs = self._logs(loss_sum, n_seen)
+            if val is not None:
+                val_logs = self._evaluate_loader(val)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbl.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbl.on_train_end({})
+        self.train()  # leave the model in its default (training) mode
+        return history
+
+    def _logs(self, loss_sum, n_seen):
+        logs = {"loss": float(loss_sum) / max(n_seen, 1)}
+        logs.update({m.name: m.result() for m in self.compiled_metrics})
+        return logs
+
+    def fit(self, x=None, y=None, **kwargs):
+        """Train for ``epochs`` on arrays (or a ``wasmdl.data.DataLoader``); returns History."""
+        steps = self._fit_steps(x, y, **kwargs)
+        try:
+            while True:
+                next(steps)
+        except StopIteration as done:
+            return done.value
+
+    async def fit_async(self, x=None, y=None, **kwargs):
+        """``fit`` that yields to the event loop after every batch (browser pages stay live)."""
+        steps = self._fit_steps(x, y, **kwargs)
+        try:
+            while True:
+                next(steps)
+                await asyncio.sleep(0)
+        except StopIteration as done:
+            return done.value
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def _evaluate_loader(self, loader):
+        for m in self.compiled_metrics:
+            m.reset_state()
+        loss_sum, n = 0.0, 0
+        with no_grad():
+            for xb, yb in loader:
+                pred = self(xb, training=False)
+                loss_sum, n = loss_sum + self.compiled_loss(yb, pred) * len(xb), n + len(xb)
+                for m in self.compiled_metrics:
+                    m.update_state(yb, pred)
+        return self._logs(loss_sum, n)
+
+    def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
+        """Loss (and metrics) on ``x, y``: a float, ``[loss, *metrics]`` or a dict (Keras)."""
+        self._require_compiled("evaluate")
+        loader = (
+            x
+            if isinstance(x, DataLoader)
+            else DataLoader((np.asarray(x), np.asarray(y)), batch_size)
+        )
+        logs = self._evaluate_loader(loader)
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+    def _predict_steps(self, x, batch_size):
+        outs = []
+        with no_grad():
+            for (xb,) in DataLoader((np.asarray(x),), batch_size):
+                outs.append(self(xb, training=False))
+                yield None
+        return outs
+
+    def predict(self, x, batch_size=32, verbose=0):
+        """Outputs for ``x`` in inference mode, as one numpy array."""
+        steps = self._predict_steps(x, batch_size)
+        try:
+            while True:
+                next(steps)
+        except StopIteration as done:
+            return np.concatenate([t.numpy() for t in done.value])
+
+    async def predict_async(self, x, batch_size=32):
+        """``predict`` that yields to the event loop between batches and reads back async."""
+        steps = self._predict_steps(x, batch_size)
+        try:
+            while True:
+                next(steps)
+                await asyncio.sleep(0)
+        except StopIteration as done:
+            return np.concatenate([await t.numpy_async() for t in done.value])
+
+    def train_on_batch(self, x, y) -> float:
+        self._require_compiled("train_on_batch")
+        self._ensure_optimizer()
+        return float(self.train_step(x, y))
