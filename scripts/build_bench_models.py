@@ -1,0 +1,184 @@
+"""Build the benchmark's model files, data and manifest into ``site/bench/models/``.
+
+One seeded set of weights per grid configuration (``weights.npz``) is converted into every
+framework's own saved format (see ``wasmdl.bench.formats``), and wasmdl computes the
+reference outputs every framework is checked against (``reference.json``). The page's npm
+bundles are copied to ``site/vendor/`` and their sizes recorded. Re-running is cheap: a build
+key over the inputs skips configurations already built.
+
+    python scripts/build_bench_models.py [--site site] [--configs d1_w64,d2_w128]
+
+The site build calls ``build(site_dir)``; ``python -m wasmdl.bench`` calls it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "src"))
+
+from wasmdl.bench import adapter, formats, grid, libraries, webdnn_export  # noqa: E402
+
+BUILD_VERSION = "1"  # bump when a writer changes its output
+
+
+def _build_key() -> str:
+    h = hashlib.sha256(BUILD_VERSION.encode())
+    for mod in (formats, grid, webdnn_export, adapter, formats.protobuf):
+        with open(mod.__file__, "rb") as f:
+            h.update(f.read())
+    h.update(adapter.version().encode())
+    return h.hexdigest()[:16]
+
+
+def _write(folder: str, files: dict[str, bytes]) -> dict[str, int]:
+    sizes = {}
+    for name, data in files.items():
+        path = os.path.join(folder, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        sizes[name] = len(data)
+    return sizes
+
+
+WRITERS = {
+    "tfjs": formats.tfjs_layers,
+    "convnetjs": formats.convnetjs,
+    "brainjs": formats.brainjs,
+    "synaptic": formats.synaptic,
+    "ort": formats.onnx,
+    "kerasjs": formats.kerasjs,
+}
+
+
+def build_config(cfg, folder: str, data) -> dict:
+    """Write every format of ``cfg`` into ``folder``; return its manifest entry."""
+    weights = grid.make_weights(cfg)
+    np.savez(
+        os.path.join(folder, "weights.npz"),
+        **{f"{k}{i}": a for i, wb in enumerate(weights) for k, a in zip("wb", wb)},
+    )
+    entry = {
+        "id": cfg.id,
+        "depth": cfg.depth,
+        "width": cfg.width,
+        "params": cfg.n_params,
+        "files": {},
+        "errors": {},
+    }
+    for fw, writer in WRITERS.items():
+        entry["files"][fw] = _write(folder, writer(weights))
+    reason = webdnn_export.available()
+    if reason is None:
+        try:
+            entry["files"]["webdnn"] = _write(folder, webdnn_export.descriptors(weights))
+        except Exception as e:  # noqa: BLE001 - the reason goes into the row
+            reason = f"WebDNN's transpiler failed: {type(e).__name__}: {e}"
+    if reason:
+        entry["errors"]["webdnn"] = reason
+    try:
+        entry["files"]["wasmdl"] = _write(folder, {"model.wasmdl": adapter.model_file(weights)})
+    except Exception as e:  # noqa: BLE001
+        entry["errors"]["wasmdl"] = f"wasmdl could not save the model: {type(e).__name__}: {e}"
+    ref = adapter.reference(weights, data)
+    _write(folder, {"reference.json": json.dumps(ref).encode()})
+    return entry
+
+
+def copy_vendor(site: str) -> dict:
+    """Copy the page's npm bundles to ``site/vendor/``; return library sizes per framework."""
+    nm = os.path.join(ROOT, "node_modules")
+    for rel in libraries.all_npm_files():
+        src, dst = os.path.join(nm, rel), os.path.join(site, "vendor", rel)
+        if not os.path.exists(dst) or os.path.getsize(dst) != os.path.getsize(src):
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copyfile(src, dst)
+    sizes = {}
+    for fw, backends in libraries.LIBRARIES.items():
+        for backend, files in backends.items():
+            paths = [os.path.join(nm, f) for f in files]
+            sizes[f"{fw}/{backend}"] = libraries.file_sizes(paths) if files else None
+    return sizes
+
+
+def write_data(folder: str):
+    """``data.bin``: uint8 train images, test images, train labels, test labels (in order)."""
+    xtr, ytr, xte, yte = grid.load_data()
+    with open(os.path.join(folder, "data.bin"), "wb") as f:
+        for a in (xtr, xte, ytr, yte):
+            f.write(np.ascontiguousarray(a, np.uint8).tobytes())
+    layout = {
+        "file": "data.bin",
+        "n_train": len(xtr),
+        "n_test": len(xte),
+        "n_in": grid.N_IN,
+        "order": ["x_train", "x_test", "y_train", "y_test"],
+        "scale": "u8 / 255",
+    }
+    return (xtr, ytr, xte, yte), layout
+
+
+def build(site: str = os.path.join(ROOT, "site"), configs=None, quiet=False) -> dict:
+    """Build ``site/bench/models`` (skipping configs already built with the same key)."""
+    out = os.path.join(site, "bench", "models")
+    os.makedirs(out, exist_ok=True)
+    key, man_path = _build_key(), os.path.join(out, "manifest.json")
+    old = {}
+    if os.path.exists(man_path):
+        with open(man_path) as f:
+            old = json.load(f)
+    done = {c["id"]: c for c in old.get("configs", [])} if old.get("build_key") == key else {}
+    data, layout = write_data(out)
+    wanted = grid.CONFIGS if not configs else [grid.config_by_id(c) for c in configs]
+    entries = []
+    for cfg in grid.CONFIGS:
+        if cfg.id in done:
+            entries.append(done[cfg.id])
+        elif cfg in wanted:
+            t0 = time.perf_counter()
+            folder = os.path.join(out, cfg.id)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.makedirs(folder)
+            entries.append(build_config(cfg, folder, data))
+            if not quiet:
+                print(f"built {cfg.id} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    manifest = {
+        "build_key": key,
+        "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "wasmdl_version": adapter.version(),
+        "data": layout,
+        "batch": grid.BATCH,
+        "learning_rate": grid.LEARNING_RATE,
+        "n_check": grid.N_CHECK,
+        "variants": grid.VARIANTS,
+        "configs": entries,
+        "libraries": copy_vendor(site),
+        "unavailable": {f"webdnn/{b}": r for b, r in webdnn_export.UNAVAILABLE.items()},
+    }
+    manifest["libraries"]["wasmdl/numpy"] = adapter.library_size(site)
+    with open(man_path, "w") as f:
+        json.dump(manifest, f, indent=1)
+    return manifest
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--site", default=os.path.join(ROOT, "site"))
+    p.add_argument("--configs", default="", help="comma-separated ids (default: all 12)")
+    a = p.parse_args(argv)
+    m = build(a.site, [c for c in a.configs.split(",") if c])
+    print(f"{len(m['configs'])} configurations in {os.path.join(a.site, 'bench', 'models')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Headless Chromium over the DevTools protocol (a websocket), and the site server.
+
+No WebDriver needed: Chromium is started with ``--remote-debugging-port=0`` and a fresh
+profile, the port is read from the profile's ``DevToolsActivePort`` file, and the page is
+driven with ``Page.navigate`` and ``Runtime.evaluate``. The flags are those that work offline
+here (ENVIRONMENT.md): background networking off, and ``--enable-unsafe-webgpu`` so that
+``navigator.gpu`` gets an adapter.
+
+Example (needs Chromium):
+    >>> with Chromium() as browser:  # doctest: +SKIP
+    ...     browser.navigate("about:blank")
+    ...     browser.evaluate("1 + 1")
+    2
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--enable-unsafe-webgpu",
+    "--mute-audio",
+]
+
+
+def find_chromium() -> str:
+    for name in (
+        os.environ.get("WASMDL_CHROMIUM", ""),
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+    ):
+        path = name and shutil.which(name)
+        if path:
+            return path
+    raise FileNotFoundError(
+        "find_chromium: expected chromium on PATH (apt-get install chromium) or "
+        "WASMDL_CHROMIUM=<path>; found none"
+    )
+
+
+class Chromium:
+    """One headless Chromium with one page target, driven over CDP."""
+
+    def __init__(self, flags=None, timeout: float = 30.0):
+        import websocket  # websocket-client (the test extra)
+
+        self.flags = list(FLAGS if flags is None else flags)
+        self.profile = tempfile.mkdtemp(prefix="wasmdl-bench-chromium-")
+        cmd = [
+            find_chromium(),
+            *self.flags,
+            f"--user-data-dir={self.profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = os.path.join(self.profile, "DevToolsActivePort")
+        deadline = time.time() + timeout
+        while not (os.path.exists(port_file) and open(port_file).read().count("\n") >= 1):
+            if time.time() > deadline or self.proc.poll() is not None:
+                self.close()
+                raise RuntimeError(f"Chromium: no DevTools port after {timeout} s ({cmd})")
+            time.sleep(0.1)
+        self.port = int(open(port_file).read().split()[0])
+        base = f"http://127.0.0.1:{self.port}"
+        self.version = json.load(urllib.request.urlopen(base + "/json/version"))
+        pages = [
+            t for t in json.load(urllib.request.urlopen(base + "/json/list")) if t["type"] == "page"
+        ]
+        self.ws = websocket.create_connection(
+            pages[0]["webSocketDebuggerUrl"], suppress_origin=True, timeout=timeout
+        )
+        self._id = 0
+
+    def send(self, method: str, params: dict | None = None, timeout: float = 60.0) -> dict:
+        self._id += 1
+        self.ws.settimeout(timeout)
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params or {}}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self._id:
+                if "error" in msg:
+                    raise RuntimeError(f"Chromium.send: {method} failed: {msg['error']}")
+                return msg.get("result", {})
+
+    def navigate(self, url: str) -> None:
+        self.send("Page.navigate", {"url": url})
+
+    def evaluate(self, expr: str, timeout: float = 60.0):
+        """Evaluate ``expr`` in the page (awaiting promises); return its JSON value."""
+        res = self.send(
+            "Runtime.evaluate",
+            {"expression": expr, "awaitPromise": True, "returnByValue": True},
+            timeout=timeout,
+        )
+        if "exceptionDetails" in res:
+            raise RuntimeError(
+                f"Chromium.evaluate: {expr[:80]!r} threw "
+                f"{res['exceptionDetails'].get('exception', {}).get('description')}"
+            )
+        return res["result"].get("value")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ws.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def repo_root() -> str:
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.dirname(os.path.dirname(os.path.dirname(here)))
+
+
+def _script(name: str):
+    path = os.path.join(repo_root(), "scripts", f"{name}.py")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"wasmdl.bench: {path} is missing (run from a wasmdl checkout)")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def serve(site: str):
+    """Serve ``site`` on a free localhost port (scripts/serve.py: MIME types, no caching)."""
+    from pathlib import Path
+
+    with _script("serve").serve_in_thread(Path(site)) as server:
+        yield server.url

@@ -1,0 +1,158 @@
+// The benchmark page: pick frameworks x backends x configurations (form or URL), run each
+// framework x backend in a fresh iframe (runner.html), collect rows, draw table and charts,
+// export JSON/CSV. window.bench holds the state for automation (python -m wasmdl.bench).
+import { FRAMEWORKS, selectRows } from './frameworks.js';
+import { drawCharts } from './charts.js';
+import { renderTable, toCSV } from './table.js';
+
+const P = new URLSearchParams(location.search);
+const MODELS = P.get('models') || '../bench/models/';
+const bench = (window.bench = { status: 'idle', total: 0, completed: 0, rows: [], env: {},
+                                current: null, params: Object.fromEntries(P) });
+const $ = (s) => document.querySelector(s);
+
+async function gpuEnv() {
+  const env = { userAgent: navigator.userAgent, date: new Date().toISOString(),
+                hardwareConcurrency: navigator.hardwareConcurrency };
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
+    env.webgl2 = gl ? (ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)
+                         : gl.getParameter(gl.RENDERER)) : null;
+  } catch (e) { env.webgl2 = `error: ${e}`; }
+  try {
+    const a = navigator.gpu && (await navigator.gpu.requestAdapter());
+    env.webgpu = a ? { ...Object.fromEntries(['vendor', 'architecture', 'device', 'description']
+      .map((k) => [k, a.info?.[k]])), fallback: a.info?.isFallbackAdapter ?? null } : null;
+  } catch (e) { env.webgpu = `error: ${e}`; }
+  return env;
+}
+
+function buildForm(manifest) {
+  const sel = new Set(selectRows(P.get('fw') || 'cpu').map((r) => `${r.fw.id}:${r.backend}`));
+  $('#rows').innerHTML = selectRows('all').map(({ fw, backend }) => {
+    const k = `${fw.id}:${backend}`;
+    return `<label><input type="checkbox" name="fw" value="${k}" ${sel.has(k) ? 'checked' : ''}>
+      ${fw.name} · ${backend}</label>`;
+  }).join('');
+  const want = (P.get('configs') || 'all').split(',');
+  $('#configs').innerHTML = manifest.configs.map((c) => `<label><input type="checkbox"
+    name="cfg" value="${c.id}" ${want.includes('all') || want.includes(c.id) ? 'checked' : ''}>
+    ${c.id} (${c.params.toLocaleString()} params)</label>`).join('');
+  for (const n of ['repeats', 'budget', 'tol', 'phases']) if (P.get(n)) $(`[name=${n}]`).value = P.get(n);
+  document.querySelectorAll('[data-sel]').forEach((b) => b.addEventListener('click', () => {
+    const keep = new Set(selectRows(b.dataset.sel).map((r) => `${r.fw.id}:${r.backend}`));
+    document.querySelectorAll('[name=fw]').forEach((i) => {
+      i.checked = b.dataset.sel !== 'none' && keep.has(i.value);
+    });
+  }));
+}
+
+function formParams() {
+  const checked = (n) => [...document.querySelectorAll(`[name=${n}]:checked`)].map((i) => i.value);
+  const q = new URLSearchParams();
+  q.set('fw', checked('fw').join(','));
+  q.set('configs', checked('cfg').join(','));
+  for (const n of ['repeats', 'budget', 'tol', 'phases']) q.set(n, $(`[name=${n}]`).value);
+  return q;
+}
+
+function addRow(row) {
+  bench.rows.push(row);
+  bench.completed++;
+  $('#status').textContent = `running ${bench.current || ''}: ${bench.completed}/${bench.total}`;
+  renderTable($('#table'), bench.rows);
+}
+
+// Run one framework x backend in an iframe; resolve when it reports done or stalls.
+function runFrame({ fw, backend }, q, configs, stallMs) {
+  return new Promise((resolve) => {
+    const seen = new Set();
+    const url = `runner.html?fw=${fw.id}&backend=${backend}&configs=${configs.join(',')}`
+      + `&repeats=${q.get('repeats')}&budget=${q.get('budget')}&tol=${q.get('tol')}`
+      + `&phases=${q.get('phases')}&maxcall=${P.get('maxcall') || 10000}&models=${encodeURIComponent(new URL(MODELS, location.href).pathname)}`;
+    const frame = document.createElement('iframe');
+    let timer = null;
+    const finish = (why) => {
+      clearTimeout(timer);
+      window.removeEventListener('message', onMsg);
+      for (const c of configs.filter((c) => !seen.has(c))) {
+        addRow({ framework: fw.id, name: fw.name, backend, config: c, status: 'failed', error: why });
+      }
+      frame.remove();
+      resolve();
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(`no progress for ${stallMs / 1000} s (stalled or hung)`),
+                         stallMs);
+    };
+    function onMsg(ev) {
+      if (ev.source !== frame.contentWindow || !ev.data?.bench) return;
+      arm();
+      if (ev.data.type === 'row') { seen.add(ev.data.row.config); addRow(ev.data.row); }
+      if (ev.data.type === 'done') finish('runner ended early');
+      if (ev.data.type === 'error') finish(`runner error: ${ev.data.error}`);
+    }
+    window.addEventListener('message', onMsg);
+    arm();
+    frame.src = url;
+    $('#frame').appendChild(frame);
+  });
+}
+
+async function run(q) {
+  history.replaceState(null, '', '?' + q.toString() + (P.get('autorun') ? '&autorun=1' : ''));
+  const manifest = bench.manifest;
+  const configs = (q.get('configs') || 'all') === 'all' ? manifest.configs.map((c) => c.id)
+    : q.get('configs').split(',').filter(Boolean);
+  const rows = selectRows(q.get('fw') || 'cpu');
+  Object.assign(bench, { status: 'running', rows: [], completed: 0, configs,
+                         total: rows.length * configs.length, started: new Date().toISOString() });
+  const stallMs = +(P.get('stall') || 180) * 1000;
+  for (const r of rows) {
+    bench.current = `${r.fw.id}:${r.backend}`;
+    let why = r.spec.unavailable;
+    if (why === 'from manifest') why = manifest.unavailable[`${r.fw.id}/${r.backend}`];
+    if (why) {
+      for (const c of configs) {
+        addRow({ framework: r.fw.id, name: r.fw.name, backend: r.backend, config: c,
+                 status: 'unavailable', error: why });
+      }
+      continue;
+    }
+    await runFrame(r, q, configs, stallMs);
+  }
+  Object.assign(bench, { status: 'done', current: null, finished: new Date().toISOString() });
+  $('#status').textContent = `done: ${bench.rows.length} rows`;
+  drawCharts($('#charts'), bench.rows, configs);
+  $('#json').disabled = $('#csv').disabled = false;
+}
+
+function download(name, text, type) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+}
+
+export function exportJSON() {
+  return JSON.stringify({ env: bench.env, params: bench.params, started: bench.started,
+                          finished: bench.finished, rows: bench.rows,
+                          libraries: bench.manifest.libraries }, null, 1);
+}
+window.benchExport = { json: exportJSON, csv: () => toCSV(bench.rows) };
+
+async function main() {
+  bench.env = await gpuEnv();
+  $('#env').textContent = JSON.stringify(bench.env);
+  bench.manifest = await (await fetch(MODELS + 'manifest.json', { cache: 'no-store' })).json();
+  buildForm(bench.manifest);
+  $('#form').addEventListener('submit', (e) => { e.preventDefault(); run(formParams()); });
+  $('#json').addEventListener('click', () => download('bench.json', exportJSON(), 'application/json'));
+  $('#csv').addEventListener('click', () => download('bench.csv', toCSV(bench.rows), 'text/csv'));
+  bench.status = 'ready';
+  if (P.get('autorun')) run(formParams());
+}
+
+main().catch((e) => { bench.status = 'error'; bench.error = String(e); $('#status').textContent = e; });

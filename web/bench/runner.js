@@ -1,0 +1,75 @@
+// One framework x backend in its own page: setup, then every selected configuration.
+// Reports each row to the parent page (postMessage) and keeps them in window.benchRunner.
+import { loadData, runConfig } from './harness.js';
+import { FRAMEWORKS } from './frameworks.js';
+
+const P = new URLSearchParams(location.search);
+const root = P.get('root') || new URL('../../', location.href).pathname;
+const ctx = { root, vendor: root + 'vendor/', base: P.get('models') || root + 'bench/models/' };
+const opts = {
+  repeats: +(P.get('repeats') || 5), budget: +(P.get('budget') || 1000),
+  tol: +(P.get('tol') || 2e-4), maxcall: +(P.get('maxcall') || 10000), phases: (P.get('phases') || 'load,infer,train').split(','),
+};
+const state = (window.benchRunner = { rows: [], done: false, error: null });
+const logEl = document.getElementById('log');
+
+function post(msg) {
+  if (msg.type === 'row') state.rows.push(msg.row);
+  logEl.textContent += '\n' + JSON.stringify(msg).slice(0, 300);
+  if (window.parent !== window) window.parent.postMessage({ bench: true, ...msg }, '*');
+}
+
+// Bytes of this framework's own model files for a configuration (the backend's subset).
+function modelBytes(entry, fw, backend) {
+  const files = entry.files[fw] || {};
+  const pick = fw !== 'webdnn' ? () => true
+    : backend === 'webgl' ? (n) => n.includes('_webgl_4096') : (n) => n.includes('_fallback');
+  return Object.entries(files).filter(([n]) => pick(n)).reduce((a, [, b]) => a + b, 0);
+}
+
+async function main() {
+  const fw = FRAMEWORKS.find((f) => f.id === P.get('fw'));
+  const backend = P.get('backend');
+  if (!fw || !fw.backends[backend]) throw new Error(`runner: unknown fw/backend ${P}`);
+  const manifest = await (await fetch(ctx.base + 'manifest.json', { cache: 'no-store' })).json();
+  ctx.manifest = manifest;
+  const ids = (P.get('configs') || 'all') === 'all' ? manifest.configs.map((c) => c.id)
+    : P.get('configs').split(',');
+  const base = { framework: fw.id, name: fw.name, backend };
+  let info, adapter, setupError = null;
+  try {
+    ctx.data = await loadData(ctx.base, manifest.data);
+    adapter = (await import(fw.module)).default;
+    const t0 = performance.now();
+    info = await adapter.setup(backend, ctx);
+    info.setupMs = performance.now() - t0;
+    post({ type: 'setup', ...base, info });
+  } catch (e) {
+    setupError = `setup failed: ${e && e.message ? e.message : e}`;
+  }
+  for (const id of ids) {
+    const entry = manifest.configs.find((c) => c.id === id);
+    const row = { ...base, config: id, variant: adapter?.variant, note: adapter?.note, info };
+    const lib = manifest.libraries[`${fw.id}/${backend}`];
+    Object.assign(row, { libraryBytes: lib?.bytes, libraryGzipBytes: lib?.gzip_bytes });
+    try {
+      if (!entry) throw new Error(`configuration ${id} is not in the manifest`);
+      row.modelBytes = modelBytes(entry, fw.id, backend);
+      if (setupError) throw new Error(setupError);
+      if (entry.errors?.[fw.id]) throw new Error(entry.errors[fw.id]);
+      ctx.reference = await (await fetch(ctx.base + id + '/reference.json')).json();
+      Object.assign(row, await runConfig(adapter, entry, ctx, opts));
+    } catch (e) {
+      Object.assign(row, { status: 'failed', error: String(e && e.message ? e.message : e) });
+    }
+    post({ type: 'row', row });
+  }
+  state.done = true;
+  post({ type: 'done', ...base });
+}
+
+main().catch((e) => {
+  state.error = String(e && e.stack ? e.stack : e);
+  state.done = true;
+  post({ type: 'error', error: state.error });
+});
