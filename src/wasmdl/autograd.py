@@ -79,14 +79,17 @@ def is_grad_enabled():
 
 
 def _toposort(root):
-    """Tensors reachable from ``root`` through ``_ctx``, inputs before outputs (iterative, so
-    long unrolled graphs do not hit the recursion limit)."""
-    order, seen, stack = [], {id(root)}, [(root, False)]
+    """Tensors reachable from ``root`` through ``_ctx``, inputs before outputs: an iterative
+    post-order DFS (long unrolled graphs do not hit the recursion limit)."""
+    order, visited, stack = [], set(), [(root, False)]
     while stack:
         t, expanded = stack.pop()
         if expanded:
             order.append(t)
             continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
         ctx = t._ctx
         if ctx is FREED:
             raise RuntimeError(
@@ -96,8 +99,7 @@ def _toposort(root):
         stack.append((t, True))
         if ctx is not None:
             for x in ctx[1]:
-                if x.requires_grad and id(x) not in seen:
-                    seen.add(id(x))
+                if x.requires_grad and id(x) not in visited:
                     stack.append((x, False))
     return order
 
