@@ -14,6 +14,7 @@ The site build calls ``build(site_dir)``; ``python -m wasmdl.bench`` calls it to
 from __future__ import annotations
 
 import argparse
+import glob
 import hashlib
 import json
 import os
@@ -37,6 +38,10 @@ def _build_key() -> str:
         with open(mod.__file__, "rb") as f:
             h.update(f.read())
     h.update(adapter.version().encode())
+    h.update(str(webdnn_export.available()).encode())
+    for path in sorted(glob.glob(os.path.join(ROOT, "src", "wasmdl", "io", "*.py"))):
+        with open(path, "rb") as f:  # wasmdl's own model file format
+            h.update(f.read())
     return h.hexdigest()[:16]
 
 
@@ -66,7 +71,7 @@ def build_config(cfg, folder: str, data) -> dict:
     weights = grid.make_weights(cfg)
     np.savez(
         os.path.join(folder, "weights.npz"),
-        **{f"{k}{i}": a for i, wb in enumerate(weights) for k, a in zip("wb", wb)},
+        **{f"{k}{i}": a for i, wb in enumerate(weights) for k, a in zip("wb", wb, strict=True)},
     )
     entry = {
         "id": cfg.id,
@@ -128,9 +133,9 @@ def write_data(folder: str):
     return (xtr, ytr, xte, yte), layout
 
 
-def build(site: str = os.path.join(ROOT, "site"), configs=None, quiet=False) -> dict:
-    """Build ``site/bench/models`` (skipping configs already built with the same key)."""
-    out = os.path.join(site, "bench", "models")
+def build_models(out: str, configs=None, quiet=False) -> dict:
+    """Build the models, data and reference outputs into ``out`` (skipping configs already
+    built with the same key); return the manifest (without library sizes)."""
     os.makedirs(out, exist_ok=True)
     key, man_path = _build_key(), os.path.join(out, "manifest.json")
     old = {}
@@ -162,11 +167,39 @@ def build(site: str = os.path.join(ROOT, "site"), configs=None, quiet=False) -> 
         "n_check": grid.N_CHECK,
         "variants": grid.VARIANTS,
         "configs": entries,
-        "libraries": copy_vendor(site),
         "unavailable": {f"webdnn/{b}": r for b, r in webdnn_export.UNAVAILABLE.items()},
     }
-    manifest["libraries"]["wasmdl/numpy"] = adapter.library_size(site)
     with open(man_path, "w") as f:
+        json.dump(manifest, f, indent=1)
+    return manifest
+
+
+def _link_tree(src: str, dst: str) -> None:
+    for folder, _, files in os.walk(src):
+        rel = os.path.relpath(folder, src)
+        os.makedirs(os.path.join(dst, rel), exist_ok=True)
+        for name in files:
+            target = os.path.join(dst, rel, name)
+            if os.path.exists(target):
+                os.unlink(target)
+            try:
+                os.link(os.path.join(folder, name), target)
+            except OSError:
+                shutil.copyfile(os.path.join(folder, name), target)
+
+
+def build(site: str = os.path.join(ROOT, "site"), configs=None, quiet=False) -> dict:
+    """Publish the benchmark into ``site``: models (built once into ``.cache/bench/models``
+    and hard-linked), the page's npm bundles (``site/vendor``) and the library sizes."""
+    cache = os.path.join(ROOT, ".cache", "bench", "models")
+    manifest = build_models(cache, configs, quiet)
+    out = os.path.join(site, "bench", "models")
+    _link_tree(cache, out)
+    manifest["libraries"] = copy_vendor(site)
+    manifest["libraries"]["wasmdl/numpy"] = adapter.library_size(site)
+    manifest["libraries"]["wasmdl/webgpu"] = manifest["libraries"]["wasmdl/numpy"]
+    os.unlink(os.path.join(out, "manifest.json"))  # not the cache's hard link
+    with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     return manifest
 
