@@ -50,17 +50,30 @@ def _entries(weights):
             yield (wname, *spec)
 
 
+def _param(params, tname):
+    """``"name"`` or ``"name[a:b]"`` (rows a..b of a packed torch parameter)."""
+    if "[" not in tname:
+        return params[tname]
+    base, rows = tname[:-1].split("[")
+    a, b = (int(v) for v in rows.split(":"))
+    return params[base][a:b]
+
+
 def copy_weights(layer, module, weights):
     """Copy the layer's weights into the torch module (unmapped torch params set to 0)."""
     mine = dict(layer.named_weights())
-    assert set(weights) == set(mine), f"mapped {sorted(weights)} but layer has {sorted(mine)}"
+    bases = {w.split("[")[0] for w in weights}
+    assert bases == set(mine), f"mapped {sorted(bases)} but layer has {sorted(mine)}"
     params = dict(module.named_parameters()) | dict(module.named_buffers())
+    module.zero_grad(set_to_none=True)
     with torch.no_grad():
         for p in module.parameters():
             p.zero_()
         for wname, tname, to_torch, _ in _entries(weights):
-            value = np.ascontiguousarray(to_torch(mine[wname].numpy()))
-            params[tname].copy_(torch.from_numpy(value))
+            w, row = _mine(mine, wname)
+            value = w.numpy() if row is None else w.numpy()[row]
+            value = np.ascontiguousarray(to_torch(value))
+            _param(params, tname).copy_(torch.from_numpy(value))
 
 
 def check_layer(
@@ -77,11 +90,12 @@ def check_layer(
 ):
     """Forward + backward of ``layer`` against ``module``; returns wasmdl's output array.
 
-    ``x``: an array, or a list of arrays for multi-input layers. ``nchw``: torch takes and gives
+    ``x``: an array; a list of arrays (passed as one list, merge layers); a tuple of arrays
+    (passed positionally, attention). ``nchw``: torch takes and gives
     channels-first tensors where wasmdl uses channels-last (the input and output are moved).
     """
     to_t, from_t = (nhwc_to_nchw, nchw_to_nhwc) if nchw else ((lambda a: a), (lambda a: a))
-    xs = x if isinstance(x, list) else [x]
+    xs = list(x) if isinstance(x, list | tuple) else [x]
     wx = [wasmdl.tensor(a, requires_grad=grad_input and a.dtype.kind == "f") for a in xs]
     args = [wx] if isinstance(x, list) else wx
     layer(*args, training=training)  # build
@@ -89,7 +103,7 @@ def check_layer(
     module.train(training)
     layer.zero_grad()
     out = layer(*args, training=training)
-    tx = [torch.tensor(to_t(a), requires_grad=grad_input and a.dtype.kind == "f") for a in xs]
+    tx = [_to_torch_input(to_t(a), grad_input) for a in xs]
     tout = module(*tx)
     tout = tout[0] if isinstance(tout, tuple) else tout
     close(out.numpy(), from_t(tout.detach().numpy()), "output", rtol, atol)
@@ -102,11 +116,28 @@ def check_layer(
     params = dict(module.named_parameters())
     mine = dict(layer.named_weights())
     for wname, tname, _, from_torch in _entries(weights):
-        if mine[wname].requires_grad:
-            assert mine[wname].grad is not None, f"weight {wname!r} got no gradient"
-            want = from_torch(params[tname].grad.numpy())
-            close(mine[wname].grad.numpy(), want, f"grad {wname}", rtol, atol)
+        w, row = _mine(mine, wname)
+        if w.requires_grad:
+            assert w.grad is not None, f"weight {wname!r} got no gradient"
+            base = tname.split("[")[0]
+            want = from_torch(_param({base: params[base].grad}, tname).numpy())
+            got = w.grad.numpy() if row is None else w.grad.numpy()[row]
+            close(got, want, f"grad {wname}", rtol, atol)
     return out.numpy()
+
+
+def _to_torch_input(a, grad_input):
+    if a.dtype.kind in "iu":  # ids: torch wants int64
+        return torch.tensor(a.astype(np.int64))
+    return torch.tensor(a, requires_grad=grad_input)
+
+
+def _mine(named, wname):
+    """``"name"`` or ``"name[i]"`` (row i of a wasmdl weight, e.g. GRU's two bias rows)."""
+    if "[" not in wname:
+        return named[wname], None
+    base, i = wname[:-1].split("[")
+    return named[base], int(i)
 
 
 def perm_map(**spec):
