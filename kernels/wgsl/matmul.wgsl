@@ -1,5 +1,7 @@
-// kernel: matmul -- batched C[b] = A[b] @ B[b] ({{T}}: f32 or i32), tiled through workgroup
-//   memory.
+// kernel: matmul -- batched C[b] = A[b] @ B[b] ({{T}}: f32 or i32). Each thread keeps a 4x4
+//   block of C in registers and streams A's 4 rows and B's 4 columns along K. No workgroup
+//   memory or barriers: on SwiftShader (a CPU) a barrier costs far more than the cache-served
+//   loads it would save (a 16x16 shared-memory tiling measured 40x slower here).
 //   A and B are read through strides, so transposed operands (the VJP's A^T and B^T) and
 //   broadcast batches need no copy. Entry point k_matmul.
 // bindings: 0 params (u32 words), 1 A (read-only), 2 B (read-only), 3 C (read_write, dense
@@ -7,20 +9,14 @@
 // params: [M, N, K, nb, bshape[nb], abstrides[nb], bbstrides[nb], sam, sak, sbk, sbn]
 //   bshape: the output batch dims; abstrides/bbstrides: each operand's batch strides (0 where
 //   broadcast); sam, sak / sbk, sbn: the row and column strides of A and B. All in elements.
-// dispatch: (ceil(N / 16), ceil(M / 16), batch) workgroups of 16x16 threads; each thread
-//   computes one C element, a 16x16 tile of A and of B is staged in workgroup memory per step.
-
-const TS: u32 = 16u;
+// dispatch: (ceil(N / 32), ceil(M / 32), batch) workgroups of 8x8 threads (a 32x32 C tile).
 
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read> A: array<{{T}}>;
 @group(0) @binding(2) var<storage, read> B: array<{{T}}>;
 @group(0) @binding(3) var<storage, read_write> C: array<{{T}}>;
 
-var<workgroup> ta: array<array<{{T}}, 16>, 16>;
-var<workgroup> tb: array<array<{{T}}, 16>, 16>;
-
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn k_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let M = p[0];
   let N = p[1];
@@ -40,26 +36,37 @@ fn k_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     oa = oa + c * p[4u + nb + k];
     ob = ob + c * p[4u + 2u * nb + k];
   }
-  let row = wid.y * TS + lid.y;
-  let col = wid.x * TS + lid.x;
-  var acc: {{T}} = {{T}}(0);
-  let ntiles = (K + TS - 1u) / TS;
-  for (var t = 0u; t < ntiles; t = t + 1u) {
-    let ka = t * TS + lid.x;
-    let kb = t * TS + lid.y;
-    var va: {{T}} = {{T}}(0);
-    var vb: {{T}} = {{T}}(0);
-    if (row < M && ka < K) { va = A[oa + row * sam + ka * sak]; }
-    if (kb < K && col < N) { vb = B[ob + kb * sbk + col * sbn]; }
-    ta[lid.y][lid.x] = va;
-    tb[lid.y][lid.x] = vb;
-    workgroupBarrier();
-    for (var k = 0u; k < TS; k = k + 1u) {
-      acc = acc + ta[lid.y][k] * tb[k][lid.x];
-    }
-    workgroupBarrier();
+  let r0 = wid.y * 32u + lid.y * 4u;
+  let c0 = wid.x * 32u + lid.x * 4u;
+  // Rows/columns past the edge re-read the last valid one (no branches in the K loop).
+  let ra0 = oa + min(r0, M - 1u) * sam;
+  let ra1 = oa + min(r0 + 1u, M - 1u) * sam;
+  let ra2 = oa + min(r0 + 2u, M - 1u) * sam;
+  let ra3 = oa + min(r0 + 3u, M - 1u) * sam;
+  let cb0 = ob + min(c0, N - 1u) * sbn;
+  let cb1 = ob + min(c0 + 1u, N - 1u) * sbn;
+  let cb2 = ob + min(c0 + 2u, N - 1u) * sbn;
+  let cb3 = ob + min(c0 + 3u, N - 1u) * sbn;
+  var acc0 = vec4<{{T}}>();
+  var acc1 = vec4<{{T}}>();
+  var acc2 = vec4<{{T}}>();
+  var acc3 = vec4<{{T}}>();
+  for (var k = 0u; k < K; k = k + 1u) {
+    let kb = k * sbk;
+    let bk = vec4<{{T}}>(B[cb0 + kb], B[cb1 + kb], B[cb2 + kb], B[cb3 + kb]);
+    let ak = k * sak;
+    acc0 = acc0 + A[ra0 + ak] * bk;
+    acc1 = acc1 + A[ra1 + ak] * bk;
+    acc2 = acc2 + A[ra2 + ak] * bk;
+    acc3 = acc3 + A[ra3 + ak] * bk;
   }
-  if (row < M && col < N) {
-    C[(wid.z * M + row) * N + col] = acc;
+  let acc = array<vec4<{{T}}>, 4>(acc0, acc1, acc2, acc3);
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let r = r0 + i;
+    if (r < M) {
+      for (var j = 0u; j < 4u; j = j + 1u) {
+        if (c0 + j < N) { C[(wid.z * M + r) * N + c0 + j] = acc[i][j]; }
+      }
+    }
   }
 }

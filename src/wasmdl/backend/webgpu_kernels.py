@@ -154,12 +154,16 @@ def _reduction(name):
         if nout == 0:
             return out
         t = WGSL[x.dtype.name]
+        # Many outputs, or few inputs each: a thread per output, no barriers (fast on
+        # SwiftShader). Few long rows: a workgroup per output combining through a tree.
+        file = "reduce_serial.wgsl" if nout >= 64 or params[1] <= 256 else "reduce.wgsl"
 
         def source():
-            code = template("reduce.wgsl", NAME=name, T=t, INIT=inits[t], COMBINE=combine)
-            return name, "kernels/wgsl/reduce.wgsl", code
+            code = template(file, NAME=name, T=t, INIT=inits[t], COMBINE=combine)
+            return name, f"kernels/wgsl/{file}", code
 
-        be.launch(("reduce", name, t), source, params, grid(nout, 1), [x._h, out])
+        groups = grid(nout, 64 if file == "reduce_serial.wgsl" else 1)
+        be.launch((file, name, t), source, params, groups, [x._h, out])
         return out
 
     return launch
@@ -198,7 +202,7 @@ def _matmul(be, xs, shape, dtype, p):
     def source():
         return "matmul", "kernels/wgsl/matmul.wgsl", template("matmul.wgsl", T=t)
 
-    be.launch(("matmul", t), source, params, (-(-N // 16), -(-M // 16), nb), [a._h, b._h, out])
+    be.launch(("matmul", t), source, params, (-(-N // 32), -(-M // 32), nb), [a._h, b._h, out])
     return out
 
 

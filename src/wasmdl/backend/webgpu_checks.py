@@ -1,0 +1,137 @@
+"""Checks of the WebGPU backend against the numpy backend, run inside a browser page (the Chrome
+test tier and the benchmark call these; each returns plain data to assert on or print).
+
+    from wasmdl.backend import webgpu_checks as C
+    C.coverage()                          # ops of the core table without a WebGPU kernel: []
+    await C.mlp_losses("webgpu", 50)      # the 784-128-10 MLP's loss curve on a backend
+    await C.step_crossings()              # Python->JS calls and submits per training step
+
+``coverage`` needs no browser:
+
+>>> coverage()["missing"]
+[]
+"""
+
+import numpy as np
+
+from ..ops import OPS
+from .webgpu_kernels import KERNELS
+
+
+def coverage():
+    """Which primitive ops of the core table have a WebGPU kernel."""
+    missing = sorted(set(OPS) - set(KERNELS))
+    return {"ops": len(OPS), "covered": len(OPS) - len(missing), "missing": missing}
+
+
+def mlp_params(sizes=(784, 128, 10), seed=0):
+    """Glorot-uniform weights and zero biases as host arrays (the same start on every backend)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        lim = np.sqrt(6.0 / (fan_in + fan_out))
+        out.append(rng.uniform(-lim, lim, (fan_in, fan_out)).astype(np.float32))
+        out.append(np.zeros(fan_out, np.float32))
+    return out
+
+
+def mlp_data(n=64, sizes=(784, 128, 10), seed=1):
+    """A fixed batch: MNIST digits when the packaged dataset loads, else seeded noise."""
+    try:
+        from ..datasets import mnist
+
+        (x, y), _ = mnist.load(flatten=True)
+        x, y = np.asarray(x[:n], np.float32), np.asarray(y[:n]).astype(np.int32)
+    except Exception:  # the dataset is optional for these checks
+        rng = np.random.default_rng(seed)
+        x = rng.random((n, sizes[0]), dtype=np.float32)
+        y = rng.integers(0, sizes[-1], n).astype(np.int32)
+    return x, y
+
+
+def mlp_model(backend, sizes=(784, 128, 10), seed=0):
+    import wasmdl as wl
+
+    return [wl.Tensor(a, backend=backend, requires_grad=True) for a in mlp_params(sizes, seed)]
+
+
+def mlp_step(params, x, onehot, opt):
+    """One SGD step of relu MLP + softmax cross-entropy; returns the loss tensor (on device)."""
+    import wasmdl.functional as F
+
+    h = x
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        if i + 2 < len(params):
+            h = F.relu(h)
+    loss = -(F.log_softmax(h, axis=-1) * onehot).sum() * (1.0 / x.shape[0])
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
+async def mlp_losses(backend, steps=50, batch=64, sizes=(784, 128, 10), lr=0.1):
+    """The loss of each of ``steps`` SGD steps on one fixed batch (read back once, at the end)."""
+    import wasmdl as wl
+    from wasmdl.optim import SGD
+
+    params = mlp_model(backend, sizes)
+    xn, yn = mlp_data(batch, sizes)
+    x = wl.Tensor(xn, backend=backend)
+    onehot = wl.Tensor(np.eye(sizes[-1], dtype=np.float32)[yn], backend=backend)
+    opt = SGD(params, lr=lr)
+    losses = []
+    for _ in range(steps):
+        losses.append(mlp_step(params, x, onehot, opt))
+    stacked = wl.stack([wl.reshape(v, ()) for v in losses])  # one readback for the curve
+    return (await stacked.numpy_async()).tolist()
+
+
+async def step_crossings(sizes=(784, 128, 10), batch=64, steps=5):
+    """Python->JS calls, submits and dispatches per training step of the MLP (after warm-up)."""
+    import wasmdl as wl
+    from wasmdl.optim import SGD
+
+    be = wl.backend.get_backend("webgpu")
+    params = mlp_model(be, sizes)
+    xn, yn = mlp_data(batch, sizes)
+    x = wl.Tensor(xn, backend=be)
+    onehot = wl.Tensor(np.eye(sizes[-1], dtype=np.float32)[yn], backend=be)
+    opt = SGD(params, lr=0.1)
+    await mlp_step(params, x, onehot, opt).numpy_async()  # warm-up: compiles every pipeline
+    be.stats(reset=True)
+    for _ in range(steps):
+        mlp_step(params, x, onehot, opt)
+        be.flush()  # the step boundary: fit() flushes here
+    s = be.stats(reset=True)
+    calls = sum(s["python"].values())
+    return {
+        "steps": steps,
+        "python_to_js_calls_per_step": calls / steps,
+        "submits_per_step": s["shim"]["submits"] / steps,
+        "dispatches_per_step": s["shim"]["dispatches"] / steps,
+        "detail": s,
+    }
+
+
+async def memory_loop(steps=500, sizes=(784, 128, 10), batch=32, every=50):
+    """Live buffer counts every ``every`` steps of a training loop (flat after warm-up)."""
+    import wasmdl as wl
+    from wasmdl.optim import SGD
+
+    be = wl.backend.get_backend("webgpu")
+    params = mlp_model(be, sizes)
+    xn, yn = mlp_data(batch, sizes)
+    x = wl.Tensor(xn, backend=be)
+    onehot = wl.Tensor(np.eye(sizes[-1], dtype=np.float32)[yn], backend=be)
+    opt = SGD(params, lr=0.05)
+    counts = []
+    loss = None
+    for i in range(steps):
+        loss = mlp_step(params, x, onehot, opt)
+        be.flush()
+        if (i + 1) % every == 0:
+            counts.append(be.memory()["buffers"])
+    final = float((await loss.numpy_async()).reshape(()))
+    return {"buffers": counts, "final_loss": final, "memory": be.memory()}
