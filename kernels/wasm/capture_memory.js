@@ -8,7 +8,10 @@
   const memories = (globalThis.__wasmdl_memories = []);
   const remember = (imports) => {
     const m = imports && imports.env && imports.env.memory;
-    if (m instanceof WebAssembly.Memory && !memories.includes(m)) memories.push(m);
+    // duck-typed, not instanceof: the Memory may come from another realm (Node vm contexts)
+    if (m && typeof m.grow === "function" && "buffer" in m && !memories.includes(m)) {
+      memories.push(m);
+    }
   };
   for (const name of ["instantiate", "instantiateStreaming"]) {
     const original = WebAssembly[name];

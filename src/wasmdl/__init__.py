@@ -145,6 +145,10 @@ from . import (  # noqa: E402, F401
     optim,
     regularizers,
 )
+
+# WASM SIMD CPU kernels inside Pyodide (issue #8): which are active, and the on/off switch.
+from ._wasm import set_enabled as set_cpu_kernels  # noqa: E402, F401
+from ._wasm import status as cpu_kernels  # noqa: E402, F401
 from .io import load_model, save_model  # noqa: E402, F401
 from .models import Model, Sequential  # noqa: E402, F401
 from .nn import Layer  # noqa: E402, F401

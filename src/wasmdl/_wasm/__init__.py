@@ -127,8 +127,11 @@ def set_enabled(enabled: bool) -> dict:
 
 def status() -> dict:
     """Which CPU kernels are active, whether they are enabled, and how the memory was found."""
+    from ..backend import get_backend
+
+    get_backend("numpy")  # creating the numpy backend installs the kernels (backend/numpy.py)
     if _STATE["enabled"]:
-        kernels()
+        kernels()  # sets the reason when nothing loads (e.g. on CPython)
     active = sorted(name for names in _INSTALLED.values() for name in names)
     return {
         "active": active,

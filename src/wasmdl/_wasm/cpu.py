@@ -162,22 +162,43 @@ class CpuKernels:
             lab = np.ascontiguousarray(labels, I32)
             loss = ex.softmax_xent_labels(addr(logits), addr(lab), rows, cols, cols, pg, scale)
         elif labels.shape == logits.shape and _flat_f32(labels):
-            loss = ex.softmax_xent_probs(addr(logits), addr(labels), rows, cols, cols, cols, pg,
-                                         scale)
+            loss = ex.softmax_xent_probs(
+                addr(logits), addr(labels), rows, cols, cols, cols, pg, scale
+            )
         else:
             return None
         return float(loss), grad
 
     # ------------------------------------------------------------ optimizer updates
-    def sgd_step(self, p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, first=False):
+    def sgd_step(
+        self,
+        p,
+        g,
+        buf,
+        lr,
+        momentum=0.0,
+        dampening=0.0,
+        weight_decay=0.0,
+        nesterov=False,
+        first=False,
+    ):
         """In-place torch.optim.SGD update of ``p`` (and ``buf``); False when not handled."""
         bufs = (buf,) if momentum else ()
         if not _flat_f32(p, g, *bufs) or any(x.shape != p.shape for x in (g, *bufs)):
             return False
         pb = addr(buf) if momentum else 0
-        self.exports.sgd_step(addr(p), addr(g), pb, p.size, lr, momentum, dampening,
-                              weight_decay, int(nesterov), int(first))
+        self.exports.sgd_step(
+            addr(p),
+            addr(g),
+            pb,
+            p.size,
+            lr,
+            momentum,
+            dampening,
+            weight_decay,
+            int(nesterov),
+            int(first),
+        )
         return True
 
     def adam_step(self, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled):
@@ -185,8 +206,21 @@ class CpuKernels:
         if not _flat_f32(p, g, m, v) or any(x.shape != p.shape for x in (g, m, v)):
             return False
         bc1, bc2 = 1.0 - beta1**step, 1.0 - beta2**step
-        self.exports.adam_step(addr(p), addr(g), addr(m), addr(v), p.size, lr, beta1, beta2, eps,
-                               weight_decay, bc1, bc2, int(decoupled))
+        self.exports.adam_step(
+            addr(p),
+            addr(g),
+            addr(m),
+            addr(v),
+            p.size,
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+            bc1,
+            bc2,
+            int(decoupled),
+        )
         return True
 
 

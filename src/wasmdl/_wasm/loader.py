@@ -28,10 +28,12 @@ MODULE_FILE = "cpu.wasm"
 
 # An empty Emscripten side module: a "dylink.0" custom section (memory, table sizes 0) and an
 # import of env.memory. Loading it through Pyodide's dynamic linker hands us Pyodide's Memory.
-PROBE_MODULE = bytes.fromhex(
-    "0061736d01000000"  # magic, version
-    "000f" "08" + b"dylink.0".hex() + "0104" "00000000"  # custom: dylink.0, MEM_INFO all zero
-    "020f" "01" "03" + b"env".hex() + "06" + b"memory".hex() + "02" "00" "00"  # import memory
+PROBE_MODULE = b"".join(
+    [
+        b"\0asm\x01\0\0\0",  # magic, version 1
+        b"\x00\x0f\x08dylink.0\x01\x04\0\0\0\0",  # custom "dylink.0": MEM_INFO, all zero
+        b"\x02\x0f\x01\x03env\x06memory\x02\x00\x00",  # import env.memory, min 0 pages
+    ]
 )
 
 

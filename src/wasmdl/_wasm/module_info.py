@@ -93,7 +93,9 @@ def _exports(r: _Reader, info: ModuleInfo) -> None:
 
 def _check_magic(data: bytes, func: str) -> None:
     if data[:8] != MAGIC:
-        raise ValueError(f"{func}: expected the wasm magic and version {MAGIC!r}, received {data[:8]!r}")
+        raise ValueError(
+            f"{func}: expected the wasm magic and version {MAGIC!r}, received {data[:8]!r}"
+        )
 
 
 def sections(data: bytes) -> list[tuple[int, int, int]]:

@@ -1,0 +1,195 @@
+"""float64 numpy references and case tables for the WASM CPU kernels (used by the tests inside
+Pyodide, where helper code must come from the installed package).
+
+Each ``check_*`` runs one kernel family over its cases and returns the worst relative error
+seen (the tests assert it is below a float32 bound), raising ``AssertionError`` with the case
+when a kernel declines a case it should handle.
+
+>>> a = np.ones((2, 3), np.float32)
+>>> gemm_ref(a, a.T, 0, 0, 2.0, 0.0, None).tolist()
+[[6.0, 6.0], [6.0, 6.0]]
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+GEMM_SIZES = [(1, 1, 1), (1, 7, 5), (3, 9, 1), (5, 8, 4), (13, 17, 31), (33, 9, 515),
+              (64, 100, 70), (4, 8, 1100)]  # fmt: skip
+
+
+def gemm_ref(a, b, ta, tb, alpha, beta, c):
+    """alpha * op(a) @ op(b) + beta * c in float64."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    out = alpha * ((a64.T if ta else a64) @ (b64.T if tb else b64))
+    return out if c is None or beta == 0 else out + beta * c.astype(np.float64)
+
+
+def rel_err(got, ref) -> float:
+    """max |got - ref| / (max |ref| + 1): a scale-free error for float32 results."""
+    ref = np.asarray(ref, np.float64)
+    return float(
+        np.max(np.abs(np.asarray(got, np.float64) - ref), initial=0.0)
+        / (np.max(np.abs(ref), initial=0.0) + 1.0)
+    )
+
+
+def _operand(rng, rows, cols, trans, strided):
+    """A float32 matrix whose op() is rows x cols: stored transposed when ``trans``; a slice
+    of a wider array (leading dimension > cols) when ``strided``."""
+    r, c = (cols, rows) if trans else (rows, cols)
+    big = rng.standard_normal((r, c + (5 if strided else 0))).astype(np.float32)
+    return big[:, :c]
+
+
+def check_gemm(k, seed=0) -> float:
+    """Every size x transposes x (alpha, beta) x strided-or-not through ``k.exports.sgemm``."""
+    from .cpu import addr, gemm_operand
+
+    rng, worst = np.random.default_rng(seed), 0.0
+    cases = itertools.product(GEMM_SIZES, (0, 1), (0, 1), ((1.0, 0.0), (-0.5, 0.75)), (0, 1))
+    for (m, n, kk), ta, tb, (alpha, beta), strided in cases:
+        a, b = _operand(rng, m, kk, ta, strided), _operand(rng, kk, n, tb, strided)
+        cbig = rng.standard_normal((m, n + 3 * strided)).astype(np.float32)
+        c = cbig[:, :n]
+        ref = gemm_ref(a, b, ta, tb, alpha, beta, c)
+        (_, lda, pa), (_, ldb, pb) = gemm_operand(a), gemm_operand(b)
+        k.exports.sgemm(
+            ta, tb, m, n, kk, alpha, pa, lda, pb, ldb, beta, addr(c), cbig.shape[1], k._work
+        )
+        worst = max(worst, rel_err(c, ref) / np.sqrt(kk))
+    return worst
+
+
+def check_matmul(k, seed=1) -> float:
+    """``k.matmul`` on views numpy code produces: transposes, slices, batches, broadcasting."""
+    rng, worst = np.random.default_rng(seed), 0.0
+    x = rng.standard_normal((7, 11, 13)).astype(np.float32)
+    y = rng.standard_normal((13, 6)).astype(np.float32)
+    xt = x.transpose(0, 2, 1)  # (7, 13, 11): a batch of transposed views
+    pairs = [(x[0], y), (x[0].T[:, 2:9], x[1][2:9]), (x, y), (x, xt[:, :, :5]),
+             (x[:, :, :5].transpose(0, 2, 1), x), (x[:1], y[None, :, :3])]  # fmt: skip
+    for a, b in pairs:
+        got = k.matmul(a, b)
+        if got is None:
+            raise AssertionError(f"matmul declined shapes {a.shape} @ {b.shape}")
+        ref = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        assert got.shape == ref.shape, (got.shape, ref.shape)
+        worst = max(worst, rel_err(got, ref))
+    return worst
+
+
+CONV_CASES = [  # (x shape NHWC, w shape HWIO, strides, padding, dilation)
+    ((2, 7, 9, 3), (3, 3, 3, 5), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ((3, 9, 11, 5), (3, 2, 5, 7), (2, 1), ((1, 2), (0, 1)), (1, 2)),
+    ((1, 8, 8, 1), (5, 5, 1, 4), (2, 2), ((0, 0), (0, 0)), (1, 1)),
+    ((4, 6, 6, 8), (1, 1, 8, 3), (1, 1), ((0, 0), (0, 0)), (1, 1)),
+]
+
+
+def check_conv(k, seed=2) -> float:
+    """Forward and both gradients against the numpy backend's kernels run in float64."""
+    from ..backend import numpy_conv
+    from . import cpu_conv
+
+    rng, worst = np.random.default_rng(seed), 0.0
+    for xs, ws, s, pad, d in CONV_CASES:
+        p = dict(strides=s, padding=pad, dilation=d, groups=1)
+        x, w = (rng.standard_normal(sh).astype(np.float32) for sh in (xs, ws))
+        x64, w64 = x.astype(np.float64), w.astype(np.float64)
+        out = cpu_conv.conv2d(k, x, w, **p)
+        worst = max(worst, rel_err(out, numpy_conv.conv2d(x64, w64, **p)))
+        g = rng.standard_normal(out.shape).astype(np.float32)
+        gi = cpu_conv.conv2d_grad_input(k, g, w, xs, **p)
+        g64 = g.astype(np.float64)
+        gi = rel_err(gi, numpy_conv.conv2d_grad_input(g64, w64, xs, **p))
+        gw = cpu_conv.conv2d_grad_weight(k, x, g, ws, **p)
+        worst = max(worst, gi, rel_err(gw, numpy_conv.conv2d_grad_weight(x64, g64, ws, **p)))
+    return worst
+
+
+ACT_REF = {
+    None: lambda z: z,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+}
+ACT_GRAD_REF = {None: lambda y: 1.0, "relu": lambda y: (y > 0) * 1.0,
+                "sigmoid": lambda y: y * (1 - y), "tanh": lambda y: 1 - y * y}  # fmt: skip
+
+
+def check_step(k, seed=3) -> float:
+    """bias + activation, dense, activation gradients, softmax and cross-entropy."""
+    rng, worst = np.random.default_rng(seed), 0.0
+    for rows, cols in ((1, 1), (5, 7), (64, 10), (3, 130)):
+        x = (rng.standard_normal((rows, cols)) * 4).astype(np.float32)
+        bias = rng.standard_normal(cols).astype(np.float32)
+        x64 = x.astype(np.float64)
+        for act, f in ACT_REF.items():
+            y = k.bias_act(x.copy(), bias, act)
+            worst = max(worst, rel_err(y, f(x64 + bias)))
+            dy = rng.standard_normal(x.shape).astype(np.float32)
+            dref = dy * ACT_GRAD_REF[act](y.astype(np.float64))
+            worst = max(worst, rel_err(k.act_grad(dy, y, act), dref))
+            w = rng.standard_normal((cols, 3)).astype(np.float32)
+            got = k.gemm(x, w, bias=bias[:3] if cols >= 3 else None, act=act)
+            ref = f(x64 @ w + (bias[:3] if cols >= 3 else 0))
+            worst = max(worst, rel_err(got, ref))
+        e = np.exp(x64 - x64.max(-1, keepdims=True))
+        p = e / e.sum(-1, keepdims=True)
+        worst = max(worst, rel_err(k.softmax(x), p))
+        labels = rng.integers(0, cols, rows)
+        onehot = np.eye(cols)[labels]
+        for target in (labels, onehot.astype(np.float32)):
+            loss, grad = k.softmax_xent(x, target, grad_scale=0.5)
+            ref = -np.sum(onehot * np.log(p))
+            worst = max(worst, abs(loss - ref) / (abs(ref) + 1), rel_err(grad, (p - onehot) * 0.5))
+    return worst
+
+
+def sgd_ref(p, g, buf, lr, momentum, dampening, wd, nesterov, first):
+    g = g + wd * p
+    if momentum:
+        buf = g if first else momentum * buf + (1 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    return p - lr * g, buf
+
+
+def adam_ref(p, g, m, v, lr, b1, b2, eps, wd, t, decoupled):
+    if decoupled:
+        p = p * (1 - lr * wd)
+    else:
+        g = g + wd * p
+    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+    den = np.sqrt(v) / np.sqrt(1 - b2**t) + eps
+    return p - lr / (1 - b1**t) * m / den, m, v
+
+
+SGD_CASES = [(0, 0, 0, 0), (0.9, 0, 0, 0), (0.9, 0, 1e-2, 1), (0.8, 0.3, 0, 0)]
+
+
+def check_optim(k, seed=4) -> float:
+    """Three steps of SGD (plain, momentum, Nesterov, decay, dampening) and Adam/AdamW."""
+    rng, worst = np.random.default_rng(seed), 0.0
+    for n in (1, 7, 1031):
+        for mom, damp, wd, nest in SGD_CASES:
+            p = rng.standard_normal(n).astype(np.float32)
+            buf = np.zeros(n, np.float32)
+            p64, b64 = p.astype(np.float64), buf.astype(np.float64)
+            for t in range(3):
+                g = rng.standard_normal(n).astype(np.float32)
+                assert k.sgd_step(p, g, buf, 0.1, mom, damp, wd, bool(nest), t == 0)
+                p64, b64 = sgd_ref(p64, g, b64, 0.1, mom, damp, wd, nest, t == 0)
+            worst = max(worst, rel_err(p, p64))
+        for decoupled, wd in ((False, 0.0), (False, 0.1), (True, 0.01)):
+            p = rng.standard_normal(n).astype(np.float32)
+            m, v = np.zeros(n, np.float32), np.zeros(n, np.float32)
+            r = [p.astype(np.float64), m.astype(np.float64), v.astype(np.float64)]
+            for t in (1, 2, 3):
+                g = rng.standard_normal(n).astype(np.float32)
+                assert k.adam_step(p, g, m, v, 1e-2, 0.9, 0.999, 1e-8, wd, t, decoupled)
+                r = adam_ref(*r[:1], g, *r[1:], 1e-2, 0.9, 0.999, 1e-8, wd, t, decoupled)
+            worst = max(worst, rel_err(p, r[0]), rel_err(m, r[1]), rel_err(v, r[2]))
+    return worst

@@ -1,0 +1,100 @@
+"""The WebAssembly SIMD kernel module can only touch the arrays it is given.
+
+It runs inside Pyodide's own memory, so: it imports env.memory and nothing else, has no data
+segment, no globals (no C stack pointer), no start function, exports only functions; it
+validates in a real engine (Node's V8), which also proves no code reads a global; and the
+committed binary is what scripts/build_kernels.py builds from kernels/wasm/*.c today.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wasmdl._wasm import loader
+from wasmdl._wasm.module_info import drop_global_section, parse_module, safety_problems
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import build_kernels  # noqa: E402
+
+WASM = ROOT / "kernels" / "wasm" / "cpu.wasm"
+EXPORTS = {  # what wasmdl/_wasm/cpu.py and cpu_conv.py call
+    "sgemm", "sgemm_work_floats", "dense", "bias_act", "act_grad", "softmax",
+    "softmax_xent_labels", "softmax_xent_probs", "sgd_step", "adam_step",
+    "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weight",
+}  # fmt: skip
+
+
+def _node_validates(data: bytes) -> bool:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("test_wasm_modules: expected `node` on PATH (Node 20) to validate the module")
+    code = "process.stdout.write(String(WebAssembly.validate(require('fs').readFileSync(0))))"
+    out = subprocess.run([node, "-e", code], input=data, capture_output=True, check=True)
+    return out.stdout == b"true"
+
+
+def test_shipped_module_is_safe_and_complete():
+    info = parse_module(WASM.read_bytes())
+    assert safety_problems(info) == []
+    assert info.memory_import_limits == (1, None) or info.memory_import_limits[0] <= 1
+    assert {name for name, _ in info.exports} == EXPORTS
+
+
+def test_shipped_module_validates_in_v8():
+    assert _node_validates(WASM.read_bytes())
+
+
+def test_package_data_is_the_committed_module():
+    assert loader.kernel_bytes() == WASM.read_bytes()
+
+
+def test_committed_module_matches_a_fresh_build(tmp_path):
+    try:
+        fresh = build_kernels.build(tmp_path / "cpu.wasm").read_bytes()
+    except FileNotFoundError as e:
+        pytest.fail(f"clang is needed to rebuild kernels/wasm/cpu.wasm: {e}")
+    assert fresh == WASM.read_bytes(), "kernels/wasm/cpu.wasm is stale: run build_kernels.py"
+
+
+def test_probe_module_is_an_empty_side_module():
+    info = parse_module(loader.PROBE_MODULE)
+    assert info.custom_sections == ["dylink.0"]
+    assert info.imports == [("env", "memory", "memory")] and not info.exports
+    assert _node_validates(loader.PROBE_MODULE)
+
+
+def _compile_c(tmp_path: Path, source: str) -> bytes:
+    src, out = tmp_path / "bad.c", tmp_path / "bad.wasm"
+    src.write_text(source)
+    cmd = [build_kernels.find_clang(), *build_kernels.CFLAGS, *build_kernels.LDFLAGS]
+    cmd = [c for c in cmd if c != "-Werror"] + ["-o", str(out), str(src)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out.read_bytes()
+
+
+def test_checks_catch_stack_and_data_use(tmp_path):
+    """The checks are not vacuous: C that needs a stack or static data is caught."""
+    stack = _compile_c(
+        tmp_path,
+        '__attribute__((export_name("f"))) int f(int i) {'
+        " volatile int x[64]; x[i & 63] = i; return x[3]; }",
+    )
+    assert "has 1 globals (a stack pointer?); expected none" in safety_problems(parse_module(stack))
+    assert not _node_validates(drop_global_section(stack))  # the build's stripping cannot hide it
+    data = _compile_c(
+        tmp_path,
+        "static int t[4] = {1, 2, 3, 4};"
+        '__attribute__((export_name("g"))) int g(int i) { return t[i & 3]; }',
+    )
+    assert any("data segments" in p for p in safety_problems(parse_module(data)))
+
+
+def test_parser_rejects_non_wasm():
+    with pytest.raises(ValueError, match="parse_module: expected the wasm magic"):
+        parse_module(b"not wasm")

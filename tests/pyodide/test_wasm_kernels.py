@@ -1,0 +1,164 @@
+"""Tier 2 (Node; also runs with --runtime chrome): the WASM SIMD CPU kernels inside Pyodide.
+
+Every kernel against float64 numpy references (wasmdl/_wasm/checks.py: odd sizes, all
+transpose cases, alpha/beta, strided and transposed views, batches), again after Pyodide's
+memory has grown; both ways of finding Pyodide's Memory; the on/off switch; and the fallback
+to plain numpy (with one warning) when loading fails.
+"""
+
+from pytest_pyodide import run_in_pyodide
+
+# Bound on the worst relative error (float32 results, errors scaled as in checks.py): 2e-6.
+
+
+@run_in_pyodide
+def test_kernels_are_active_on_the_numpy_backend(selenium_wasmdl):
+    import wasmdl
+    from wasmdl import _wasm
+
+    st = _wasm.status()
+    assert st["enabled"] and st["memory"] in ("host", "side-module"), st
+    assert st["active"] == ["conv2d", "conv2d_grad_input", "conv2d_grad_weight", "matmul"]
+    assert "WASM SIMD" in wasmdl.get_backend("numpy").kernels["matmul"].__doc__
+
+
+@run_in_pyodide
+def test_every_kernel_matches_float64_references(selenium_wasmdl):
+    from wasmdl import _wasm
+    from wasmdl._wasm import checks
+
+    k = _wasm.kernels()
+    for name in ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim"):
+        worst = getattr(checks, name)(k)
+        assert worst < 2e-6, (name, worst)
+
+
+@run_in_pyodide
+def test_kernels_after_memory_growth(selenium_wasmdl):
+    import numpy as np
+    from pyodide_js import _module
+
+    from wasmdl import _wasm
+    from wasmdl._wasm import checks
+
+    k = _wasm.kernels()
+    before = _module.HEAPU8.buffer.byteLength
+    big = np.ones(before // 4 + (64 << 20), np.float32)  # forces the heap to grow
+    assert _module.HEAPU8.buffer.byteLength > before
+    assert k.exports is not None and checks.check_gemm(k, seed=5) < 2e-6
+    tail = big[-300:].reshape(20, 15)  # operands at the top of the grown memory
+    tail[:] = np.arange(300, dtype=np.float32).reshape(20, 15) / 300
+    got = k.matmul(tail, tail.T)
+    np.testing.assert_allclose(got, tail.astype(float) @ tail.T, rtol=1e-6)
+    assert checks.check_optim(k) < 2e-6 and checks.check_conv(k) < 2e-6
+
+
+@run_in_pyodide
+def test_memory_found_by_side_module_probe(selenium_wasmdl):
+    from pyodide_js import _module
+
+    from wasmdl._wasm import loader
+
+    memory, how = loader.find_memory(("side-module",))
+    assert how == "side-module" and memory.buffer == _module.HEAPU8.buffer
+
+
+@run_in_pyodide
+async def test_memory_found_by_host_capture(selenium_wasmdl):
+    """capture_memory.js records the Memory of a Pyodide booted after it; the loader takes the
+    one that is this Pyodide's (run through Pyodide's run_js: in Node's test driver the test's
+    JS runs in another realm, whose WebAssembly object Pyodide does not use)."""
+    from pyodide.code import run_js
+    from pyodide_js import _api, _module
+
+    from wasmdl._wasm import loader
+
+    # Run the capture script in Pyodide's realm, as a page's <script> before loadPyodide is.
+    in_realm = run_js("(Module, src) => Module.HEAPU8.constructor.constructor(src)()")
+    in_realm(_module, loader._js_source("capture_memory.js"))
+    memories = run_js("(M) => M.HEAPU8.constructor.constructor('return globalThis')()")(_module)
+    boot_second = run_js(
+        """(async (url, memories) => {
+        let load = globalThis.loadPyodide;
+        if (!load) {  // Node without the test driver's global: require pyodide.js
+          const { createRequire } = process.getBuiltinModule("module");
+          load = createRequire(url)(url + "pyodide.js").loadPyodide;
+        }
+        const second = await load({ indexURL: url });
+        return memories.filter((m) => m.buffer === second._module.HEAPU8.buffer).length;
+        })"""
+    )
+    captured = memories.__wasmdl_memories
+    try:
+        assert await boot_second(_api.config.indexURL, captured) == 1
+        first, _ = loader.find_memory(("side-module",))
+        captured.push(first)  # as if captured when this Pyodide booted
+        memory, how = loader.find_memory(loader.WAYS)
+        assert how == "host" and memory.buffer == _module.HEAPU8.buffer
+        assert loader.instantiate(("host",)).how == "host"
+    finally:
+        captured.length = 0  # let the second Pyodide be collected
+
+
+@run_in_pyodide
+def test_switch_turns_kernels_off_and_on(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl
+    from wasmdl import _wasm
+
+    be = wasmdl.get_backend("numpy")
+    a = np.random.default_rng(0).standard_normal((33, 70), dtype=np.float32)
+    on = wasmdl.matmul(wasmdl.tensor(a), wasmdl.tensor(a.T)).numpy()
+    try:
+        st = _wasm.set_enabled(False)
+        assert st["active"] == [] and not st["enabled"]
+        assert "WASM" not in (be.kernels["matmul"].__doc__ or "")
+        off = wasmdl.matmul(wasmdl.tensor(a), wasmdl.tensor(a.T)).numpy()
+    finally:
+        st = _wasm.set_enabled(True)
+    assert "matmul" in st["active"]
+    np.testing.assert_allclose(on, off, rtol=1e-5, atol=1e-5)
+
+
+@run_in_pyodide
+def test_unhandled_cases_fall_back_to_numpy(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl
+
+    mm = wasmdl.get_backend("numpy").kernels["matmul"]
+    ints = np.arange(12, dtype=np.int32).reshape(3, 4)
+    assert mm(ints, ints.T).tolist() == (ints @ ints.T).tolist()
+    f64 = np.linspace(0, 1, 12).reshape(3, 4)
+    np.testing.assert_allclose(mm(f64, f64.T), f64 @ f64.T, rtol=1e-15)
+    v = np.ones((5, 3), np.float32)[::2]  # negative/odd strides: copied by numpy fallback
+    assert mm(v, v.T).tolist() == [[3.0] * 3] * 3
+
+
+@run_in_pyodide
+def test_load_failure_keeps_numpy_and_warns_once(selenium_wasmdl):
+    import warnings
+
+    import numpy as np
+
+    from wasmdl import _wasm
+    from wasmdl.backend.numpy import KERNELS, NumpyBackend
+
+    saved = dict(_wasm._STATE)
+    try:
+        _wasm._STATE.update(tried=False, kernels=None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _wasm._load(ways=("no-such-way",))
+            _wasm._STATE["tried"] = True
+            fresh = NumpyBackend()
+        assert [w.category for w in caught] == [RuntimeWarning]
+        assert "using plain numpy" in str(caught[0].message)
+        assert fresh.kernels["matmul"] is KERNELS["matmul"]
+        assert _wasm.status()["reason"].startswith("failed to load")
+        a = np.ones((2, 2), np.float32)
+        assert fresh.kernels["matmul"](a, a).tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    finally:
+        _wasm._STATE.clear()
+        _wasm._STATE.update(saved)
