@@ -29,6 +29,7 @@ export const state = {
   paramBytes: 0,
   lost: null, // message once the device is lost
   errors: [], // validation / compile errors waiting to be reported
+  scopes: [], // error-scope promises of submitted batches, settled before a read returns
   stats: { calls: 0, submits: 0, dispatches: 0, reads: 0, compiles: 0 },
 };
 
@@ -130,9 +131,19 @@ export function run(packet) {
   state.stats.calls++;
   const words = new Uint32Array(packet.buffer, packet.byteOffset, packet.byteLength >> 2);
   const nCmd = words[0], nParam = words[1];
+  const device = state.device;
+  device.pushErrorScope("validation");
+  try {
+    encode(packet, words, nCmd, nParam);
+  } finally {
+    state.scopes.push(device.popErrorScope().then((e) => { if (e) state.errors.push(e.message); }));
+  }
+}
+
+function encode(packet, words, nCmd, nParam) {
+  const device = state.device;
   const cmd = words.subarray(4, 4 + nCmd);
   const pBase = 4 + nCmd, dBase = pBase + nParam;
-  const device = state.device;
   if (nParam) {
     ensureParams(nParam * 4);
     device.queue.writeBuffer(state.paramBuf, 0, packet.buffer, packet.byteOffset + pBase * 4, nParam * 4);
@@ -196,16 +207,23 @@ export async function read(packet, id, nbytes) {
   try {
     await staging.mapAsync(1);
   } catch (e) {
-    await Promise.resolve();
+    await settle();
     check();
     throw fail("read-failed", `reading buffer ${id} failed: ${e.message}`);
   }
   const out = new Uint8Array(staging.getMappedRange().slice(0, nbytes));
   staging.unmap();
   staging.destroy();
-  if (state.pending) await state.pending;
+  await settle();
   check();
   return out;
+}
+
+// Wait until every error of the work submitted so far is known (compile info, error scopes).
+async function settle() {
+  const scopes = state.scopes;
+  state.scopes = [];
+  await Promise.all([state.pending, ...scopes]);
 }
 
 /** Counters of crossings and GPU work since the last reset: a JSON string. */

@@ -74,7 +74,7 @@ class WebGPUBackend(Backend):
             raise self._translate(e, "init") from None
         self.crossings["init"] += 1
         self.shim, self.info, self.limits = shim, info["adapter"], info["limits"]
-        self.pool.forget()
+        self.pool = Pool()  # a new id space: handles of an old device keep their old pool
         self.plan.clear()
         self.pipes.clear()
         return self
@@ -145,6 +145,13 @@ class WebGPUBackend(Backend):
         pid = self.pipes.get(key)
         if pid is None:
             pid = self._compile(key, source())
+        pool = self.pool
+        for h in handles:
+            if h.pool is not pool:
+                raise DeviceLostError(
+                    f"webgpu.run: kernel {key[0]!r} received a tensor whose buffer belongs to a "
+                    "lost (or replaced) WebGPU device, or was disposed; recreate the tensor"
+                )
         self.plan.dispatch(pid, params, groups, [h.id for h in handles])
 
     def _compile(self, key, src):
@@ -226,9 +233,10 @@ class WebGPUBackend(Backend):
 
     def _device_lost(self):
         self.shim = None
-        self.pool.forget()
+        self.pool = Pool()
         self.plan.clear()
         self.pipes.clear()
+        _forget_constants(self)
         from . import _current, get_backend
 
         if _current[0] is self:  # new tensors go to the numpy backend from now on
@@ -248,3 +256,26 @@ def _others():
     from . import available_backends
 
     return [n for n in available_backends() if n != "webgpu"]
+
+
+def _forget_constants(backend):
+    """Drop the core's cached scalar tensors that live on ``backend`` (their buffers are gone)."""
+    from ..ops import elementwise
+
+    cache = getattr(elementwise, "_CONST", {})
+    for key in [k for k in cache if backend in k]:
+        del cache[key]
+
+
+async def init_async():
+    """Open (or reopen, after a device loss) the WebGPU device; returns the backend.
+
+    Works from any async context (``await``), including pages that enter Python through plain
+    ``runPython``-driven event handlers where ``set_backend("webgpu")`` cannot wait.
+    """
+    from . import _INSTANCES
+
+    be = _INSTANCES.get("webgpu")
+    if be is None:  # the registry's instance, created without the synchronous wait
+        be = _INSTANCES["webgpu"] = WebGPUBackend()
+    return await be.init_async()

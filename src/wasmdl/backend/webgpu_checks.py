@@ -135,3 +135,60 @@ async def memory_loop(steps=500, sizes=(784, 128, 10), batch=32, every=50):
             counts.append(be.memory()["buffers"])
     final = float((await loss.numpy_async()).reshape(()))
     return {"buffers": counts, "final_loss": final, "memory": be.memory()}
+
+
+BAD_WGSL = """// kernel: bad_kernel -- a deliberate WGSL error for the fault checks
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@compute @workgroup_size(1)
+fn k_bad_kernel() {
+  let x: f32 = p[0];
+}
+"""
+
+
+async def _error_of(awaitable):
+    try:
+        await awaitable
+    except Exception as e:  # the checks report the type and text to the caller
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+async def faults():
+    """Provoke each fault and return the error texts: a WGSL compile error, a tensor above the
+    buffer limit, and (last: it ends the device) a lost device followed by numpy work."""
+    import wasmdl as wl
+
+    be = wl.backend.get_backend("webgpu")
+    out = {}
+    x = wl.Tensor(np.ones((2, 2), np.float32), backend=be)
+    h = be.alloc((1,), x.dtype)
+    be.launch(("bad_kernel",), lambda: ("bad_kernel", "kernels/wgsl/bad_kernel.wgsl", BAD_WGSL),
+              [0], (1, 1, 1), [h])
+    out["compile"] = await _error_of((x + 1).numpy_async())
+    out["after_compile_error"] = (await (x + 1).numpy_async()).tolist()
+    limit = be.limits["maxStorageBufferBindingSize"]
+    side = int((limit // 4) ** 0.5) + 1
+    try:
+        wl.expand(wl.reshape(x[:1, :1], (1, 1)), (side, side))
+        out["limit"] = None
+    except ValueError as e:
+        out["limit"] = f"{type(e).__name__}: {e}"
+    be.shim.destroyDevice()
+    out["lost"] = await _error_of((x * 2).numpy_async())
+    out["backend_after_loss"] = wl.backend.get_backend().name
+    y = wl.tensor([1.0, 2.0]) * 3
+    out["numpy_after_loss"] = y.numpy().tolist()
+    return out
+
+
+def sync_read_error():
+    """``t.numpy()`` where Python was entered synchronously (``runPython``): the error text."""
+    import wasmdl as wl
+
+    t = wl.Tensor(np.ones(3, np.float32), backend="webgpu")
+    try:
+        t.numpy()
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    return None

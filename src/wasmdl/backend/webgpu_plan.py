@@ -66,7 +66,7 @@ class Pool:
     ``pending`` (an upload into a reused buffer is queued before that batch's dispatches run,
     so it must not overwrite data they still read)."""
 
-    def __init__(self, max_pooled_bytes=256 << 20):
+    def __init__(self, max_pooled_bytes=64 << 20):
         self.next_id = 1
         self.free = {}  # bucket size -> [ids]
         self.pending = []  # (id, size) released since the last submit
@@ -74,7 +74,6 @@ class Pool:
         self.live_bytes = 0
         self.pooled_bytes = 0
         self.max_pooled_bytes = max_pooled_bytes
-        self.epoch = 0  # bumped when the device is replaced: stale handles are ignored
 
     def alloc(self, nbytes, plan, cap=1 << 62):
         size = min(bucket(nbytes), cap)
@@ -106,10 +105,6 @@ class Pool:
             size = max(s for s, ids in self.free.items() if ids)
             plan.cmd += (OP_DESTROY, self.free[size].pop())
             self.pooled_bytes -= size
-
-    def forget(self):
-        """The device is gone: every id is void."""
-        self.__init__(self.max_pooled_bytes)
 
     def stats(self):
         pooled = sum(len(v) for v in self.free.values()) + len(self.pending)
