@@ -37,10 +37,20 @@ class Backend:
     def free(self, h):
         """Release a buffer eagerly (the default relies on garbage collection)."""
 
+    def kernel(self, name):
+        """The kernel called ``name``, or the error naming the backends that have it."""
+        try:
+            return self.kernels[name]
+        except KeyError:
+            from . import missing_kernel
+
+            raise missing_kernel(name, self) from None
+
     def run(self, name, inputs, out_shape, out_dtype, params):
         """Run kernel ``name`` on input tensors (``.shape``, ``.dtype``, ``._h``) with the
-        canonical ``params`` of its op; return the output handle."""
-        raise NotImplementedError
+        canonical ``params`` of its op; return the output handle. This default calls
+        ``kernel(*handles, **params)`` (the numpy backend's convention)."""
+        return self.kernel(name)(*[x._h for x in inputs], **params)
 
     def flush(self):
         """Submit recorded work (no-op on CPU backends)."""

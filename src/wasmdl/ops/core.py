@@ -94,14 +94,29 @@ def norm_axis(op, axis, ndim, arg="axis"):
     return axis % ndim if ndim else 0
 
 
+_AXES = {}
+
+
 def norm_axes(op, axis, ndim):
-    """``axis`` (None, int or sequence) as a sorted tuple of distinct non-negative axes."""
+    """``axis`` (None, int or sequence) as a sorted tuple of distinct non-negative axes
+    (cached per (axis, ndim): reductions in a training loop repeat the same few)."""
+    if axis is not True and axis is not False:  # True == 1 as a dict key
+        try:
+            return _AXES[(axis, ndim)]
+        except (KeyError, TypeError):
+            pass
     if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = tuple(sorted({norm_axis(op, a, ndim) for a in axes}))
-    if len(out) != len(axes):
-        fail(op, "axis", "distinct axes", repr(axis))
+        out = tuple(range(ndim))
+    else:
+        try:
+            axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        except TypeError:
+            fail(op, "axis", "None, an int or a tuple of ints", repr(axis), TypeError)
+        out = tuple(sorted({norm_axis(op, a, ndim) for a in axes}))
+        if len(out) != len(axes):
+            fail(op, "axis", "distinct axes", repr(axis))
+    if isinstance(axis, int | tuple | None) and len(_AXES) < 1024:
+        _AXES[(axis, ndim)] = out
     return out
 
 
