@@ -106,20 +106,23 @@ def assemble(wheel: Path) -> Path:
         raise FileNotFoundError(
             f"build_site.assemble: {DIST} is missing; run python scripts/setup_pyodide.py"
         )
-    tmp = SITE.with_name(f"site.tmp-{os.getpid()}")
+    tmp = ROOT / ".cache" / f"site-tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
-    shutil.copytree(ROOT / "web", tmp)
-    for f in DIST.iterdir():
-        link_or_copy(f, tmp / "pyodide" / f.name)
-    write_index(tmp / "simple", wheel)
-    run_steps(tmp)
-    old = SITE.with_name(f"site.old-{os.getpid()}")
+    try:
+        shutil.copytree(ROOT / "web", tmp)
+        for f in DIST.iterdir():
+            link_or_copy(f, tmp / "pyodide" / f.name)
+        write_index(tmp / "simple", wheel)
+        run_steps(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = ROOT / ".cache" / f"site-old-{os.getpid()}"
     if SITE.exists():
         SITE.rename(old)
     tmp.rename(SITE)
-    if old.exists():
-        shutil.rmtree(old)
+    shutil.rmtree(old, ignore_errors=True)
     return SITE
 
 
