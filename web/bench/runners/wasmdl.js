@@ -1,7 +1,9 @@
 // wasmdl in Pyodide: load Pyodide from /pyodide/, install wasmdl BY NAME from the site's
 // /simple/ index with micropip, then drive wasmdl.bench.adapter (Python) for every phase.
 // The data set is handed to Python once per page (as a Python user's numpy arrays); each call
-// passes only the sample or batch index. Results are numpy arrays read back to the CPU.
+// passes only the sample or batch index. Results are read back to the CPU (a sync point).
+// GPU backends read back synchronously through JSPI, which needs Python entered through an
+// async entry point: those calls go through PyProxy.callPromising.
 import { loadScript } from '../harness.js';
 
 export default {
@@ -11,7 +13,8 @@ export default {
     const py = await loadPyodide({ indexURL: ctx.root + 'pyodide/' });
     await py.loadPackage(['micropip', 'numpy']);
     const micropip = py.pyimport('micropip');
-    micropip.set_index_urls([new URL(ctx.root + 'simple/{package_name}/', location.href).href]);
+    // not new URL(): it would percent-encode micropip's {package_name} placeholder
+    micropip.set_index_urls([location.origin + ctx.root + 'simple/{package_name}/']);
     await micropip.install('wasmdl');
     py.globals.set('_bench_backend', backend);
     py.globals.set('_bench_data', ctx.data.raw);
@@ -21,21 +24,23 @@ from wasmdl.bench import adapter
 _r = adapter.BrowserRunner(_bench_backend, _bench_data.to_py(), _bench_layout)
 await _r.setup()
 _r`);
-    this.py = py;
-    return { version: this.runner.version, backend: this.runner.backend_name };
+    const r = this.runner;
+    this.call = backend === 'numpy' ? (name, ...a) => r[name](...a)
+      : (name, ...a) => r[name].callPromising(...a);
+    return { version: r.version, backend: r.backend_name };
   },
   async load(cfg, ctx) {
     const res = await fetch(ctx.base + cfg.id + '/model.wasmdl', { cache: 'no-store' });
     if (!res.ok) throw new Error(`wasmdl model file ${cfg.id}/model.wasmdl: ${res.status}`);
     const buf = new Uint8Array(await res.arrayBuffer());
-    return this.runner.load(buf);
+    return this.call('load', buf);
   },
   async predict(model, x, i) {
-    const out = this.runner.predict(model, i); // a Python list of 10 floats
+    const out = await this.call('predict', model, i); // a Python list of 10 floats
     const arr = out.toJs();
     out.destroy();
     return arr;
   },
-  async trainStep(model, b) { this.runner.train_step(model, b.index, b.n); },
+  async trainStep(model, b) { return this.call('train_step', model, b.index, b.n); },
   dispose(model) { model.destroy?.(); },
 };

@@ -1,0 +1,169 @@
+"""``python -m wasmdl.bench``: run the same-page benchmark headless and write its tables.
+
+Serves the built site, opens ``/bench/`` in headless Chromium with the flags that work here,
+runs the grid (chosen frameworks x backends x configurations) with a progress bar, runs the
+same grid natively (wasmdl on CPython, PyTorch if installed) and writes ``bench.json``,
+``bench.csv``, ``bench.md`` and one PNG chart per phase into ``--out``.
+
+    python -m wasmdl.bench                       # CPU rows x all 12 configurations
+    python -m wasmdl.bench --fw all --configs d1_w64 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import sys
+import time
+import urllib.parse
+
+from . import driver, native, report
+
+CHARTS_JS = (
+    "JSON.stringify([...document.querySelectorAll('#charts canvas')]"
+    ".map(c => [c.dataset.phase, c.toDataURL('image/png')]))"
+)
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(prog="python -m wasmdl.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--fw", default="cpu", help="cpu | all | comma list (tfjs:wasm,convnetjs)")
+    p.add_argument("--configs", default="all", help="all | comma list of ids (d1_w64,...)")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--budget", type=int, default=1000, help="ms per phase per configuration")
+    p.add_argument("--maxcall", type=int, default=10000, help="ms; slower calls timed once")
+    p.add_argument("--stall", type=int, default=180, help="s without progress = failed row")
+    p.add_argument("--timeout", type=int, default=3600, help="s for the whole browser run")
+    p.add_argument("--native", default="wasmdl,torch", help="native frameworks ('' = none)")
+    p.add_argument("--site", default=os.path.join(driver.repo_root(), "site"))
+    p.add_argument("--out", default=None, help="default: artifacts/bench/<UTC date-time>")
+    return p.parse_args(argv)
+
+
+def prepare_site(site: str) -> None:
+    """Build the site if missing; refresh the bench page and models (cheap when cached)."""
+    if not os.path.exists(os.path.join(site, "pyodide", "pyodide.js")):
+        driver._script("build_site").build()
+    web = os.path.join(driver.repo_root(), "web", "bench")
+    shutil.copytree(web, os.path.join(site, "bench"), dirs_exist_ok=True)
+    driver._script("build_bench_models").build(site, quiet=False)
+
+
+def progress(done, total, label, t0):
+    width = 30
+    fill = int(width * done / max(total, 1))
+    sys.stderr.write(
+        f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} "
+        f"{time.time() - t0:5.0f}s {label[:40]:<40}"
+    )
+    sys.stderr.flush()
+
+
+def run_browser(a, url: str) -> dict:
+    q = {
+        "fw": a.fw,
+        "configs": a.configs,
+        "repeats": a.repeats,
+        "budget": a.budget,
+        "maxcall": a.maxcall,
+        "stall": a.stall,
+        "autorun": 1,
+    }
+    with driver.Chromium() as browser:
+        browser.navigate(f"{url}/bench/?{urllib.parse.urlencode(q)}")
+        t0, state = time.time(), {}
+        while time.time() - t0 < a.timeout:
+            time.sleep(1)
+            try:
+                raw = browser.evaluate(
+                    "window.bench ? JSON.stringify({s: bench.status, "
+                    "c: bench.completed, t: bench.total, "
+                    "cur: bench.current, e: bench.error}) : null",
+                    timeout=a.stall,
+                )
+            except Exception:  # noqa: BLE001 - a busy page answers later
+                continue
+            state = json.loads(raw) if raw else {}
+            progress(state.get("c", 0), state.get("t", 0), state.get("cur") or "", t0)
+            if state.get("s") in ("done", "error"):
+                break
+        sys.stderr.write("\n")
+        if state.get("s") != "done":
+            raise RuntimeError(f"wasmdl.bench: the page did not finish: {state}")
+        result = json.loads(browser.evaluate("benchExport.json()"))
+        result["charts"] = json.loads(browser.evaluate(CHARTS_JS))
+        result["browser"] = browser.version.get("Browser")
+        result["flags"] = browser.flags
+    return result
+
+
+def write_charts(charts, out: str) -> list[str]:
+    paths = []
+    for phase, url in charts:
+        path = os.path.join(out, f"chart_{phase}.png")
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(url.split(",", 1)[1]))
+        paths.append(path)
+    return paths
+
+
+def main(argv=None) -> int:
+    a = parse(argv)
+    start = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = a.out or os.path.join(driver.repo_root(), "artifacts", "bench", stamp)
+    prepare_site(a.site)
+    with driver.serve(a.site) as url:
+        res = run_browser(a, url)
+    configs = sorted(
+        {r["config"] for r in res["rows"]},
+        key=lambda c: (int(c[1:].split("_")[0]), int(c.split("_w")[1])),
+    )
+    rows = res["rows"]
+    if a.native:
+        t0 = time.time()
+        done = []
+        names = [n for n in a.native.split(",") if n]
+        rows += native.run_subprocess(
+            configs,
+            os.path.join(a.site, "bench", "models"),
+            names,
+            a.repeats,
+            a.budget / 1000,
+            progress=lambda r: (
+                done.append(r),
+                progress(
+                    len(done), len(configs) * len(names), f"{r['framework']} {r['config']}", t0
+                ),
+            ),
+        )
+        sys.stderr.write("\n")
+    env = {
+        **res["env"],
+        "browser": res["browser"],
+        "flags": res["flags"],
+        "machine": native.machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    run = {
+        "env": env,
+        "params": vars(a),
+        "configs": configs,
+        "rows": rows,
+        "libraries": res.get("libraries"),
+        "wall_s": time.time() - start,
+    }
+    paths = report.write_all(run, out)
+    pngs = write_charts(res["charts"], out)
+    print(
+        f"wasmdl.bench: {len(rows)} rows in {run['wall_s']:.0f} s -> "
+        f"{', '.join(list(paths.values()) + pngs)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
