@@ -62,7 +62,7 @@ CASES = {  # name: (wasmdl loss, y_true, y_pred, torch function of (y_true, y_pr
         losses.sparse_categorical_crossentropy,
         LABELS,
         PROBS,
-        lambda t, p: TF.nll_loss(torch.log(p), t.long()),
+        lambda t, p: TF.nll_loss(torch.log(p / p.sum(1, keepdim=True)), t.long()),
     ),
     "kld": (
         losses.kl_divergence,
