@@ -67,7 +67,10 @@ def load_model(source, custom_objects: dict | None = None, compile: bool = False
         model = deserialize(config, custom_objects)
     except (ValueError, TypeError, KeyError) as e:
         raise ModelFileError(f"load_model: the file's architecture is invalid: {e}") from e
-    model.load_weights_dict(tensors, fn="load_model")
+    try:
+        model.load_weights_dict(tensors, fn="load_model")
+    except ValueError as e:
+        raise ModelFileError(str(e)) from e
     return model
 
 
