@@ -36,18 +36,26 @@ def const(value, dtype, backend):
 
 
 def _scalar_dtype(s, like):
-    if isinstance(s, bool | np.bool_):
+    t = type(s)
+    if t is float:  # the common cases first, without the slow numbers ABC checks
+        return like if like in FLOATS else float32
+    if t is int:
+        return like if like in NUMERIC else int32
+    if t is bool or isinstance(s, np.bool_):
         return like
     if isinstance(s, numbers.Integral):
         return like if like in NUMERIC else int32
     return like if like in FLOATS else float32
 
 
+_SCALAR_TYPES = (float, int, bool)
+
+
 def as_tensor_like(op, arg, v, like):
     """``v`` (Tensor, Python/numpy scalar, array or list) as a tensor on ``like``'s backend."""
     if isinstance(v, Tensor):
         return v
-    if isinstance(v, numbers.Number | np.number | np.bool_):
+    if type(v) in _SCALAR_TYPES or isinstance(v, numbers.Number | np.number | np.bool_):
         return const(v, _scalar_dtype(v, like.dtype), like.backend)
     try:
         return Tensor(v, backend=like.backend)
