@@ -30,6 +30,21 @@ fn erf_(x: f32) -> f32 {  // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7)
                  + 0.254829592) * t * exp(-x * x);
   return sign(x) * y;
 }
+// sin/cos with Cody-Waite reduction by pi/2 and Cephes' polynomials (SwiftShader's builtins
+// are off by ~1e-4, above the float32 test tolerance).
+fn sincos_(x: f32, quarter: i32) -> f32 {
+  let q = round(x * 0.6366197723675814);
+  let r = ((x - q * 1.5703125) - q * 4.837512969970703e-4) - q * 7.549789954891882e-8;
+  let z = r * r;
+  let s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3
+                                    + z * 2.443315711809948e-5));
+  let n = (i32(q) + quarter) & 3;
+  let v = select(s, c, (n & 1) == 1);
+  return select(v, -v, n >= 2);
+}
+fn sin_(x: f32) -> f32 { return sincos_(x, 0); }
+fn cos_(x: f32) -> f32 { return sincos_(x, 1); }
 fn pow_(a: f32, b: f32) -> f32 {  // numpy semantics: negative bases with integral exponents
   if (b == 0.0) { return 1.0; }
   let r = pow(abs(a), b);

@@ -94,6 +94,11 @@ class WebGPUBackend(Backend):
     # ------------------------------------------------------------------ memory verbs
     def alloc(self, shape, dtype):
         """A pooled buffer for ``shape`` elements of 4 bytes; checks the device limit."""
+        if dtype.name not in WORD:
+            raise TypeError(
+                f"webgpu: expected a tensor dtype among {sorted(WORD)}, received {dtype} "
+                f"(shape {tuple(shape)}); WebGPU has no float64: use the numpy backend for it"
+            )
         n = 1
         for d in shape:
             n *= d
@@ -111,10 +116,6 @@ class WebGPUBackend(Backend):
     def from_host(self, array):
         self.ensure_ready()
         dt = array.dtype
-        if dt.name not in WORD:
-            raise TypeError(
-                f"webgpu.from_host: expected dtype float32, int32 or bool, received {dt}"
-            )
         h = self.alloc(array.shape, dt)
         if array.size:
             self.plan.write(h.id, np.ascontiguousarray(array, WORD[dt.name]))
@@ -135,6 +136,8 @@ class WebGPUBackend(Backend):
             from . import missing_kernel
 
             raise missing_kernel(kernel, self)
+        if out_dtype.name not in WORD:
+            self.alloc(out_shape, out_dtype)  # raises the dtype error naming the shape
         h = fn(self, xs, out_shape, out_dtype, params)
         if self.plan.dispatches >= FLUSH_DISPATCHES:
             self.flush()

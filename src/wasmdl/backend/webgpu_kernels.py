@@ -17,7 +17,7 @@ from .webgpu_wgsl import WGSL, broadcast_strides, contiguous_strides, grid, temp
 
 EXPRESSIONS = {  # op -> WGSL expression (inputs a, b, c; comparisons give u32 0/1)
     "neg": "-a", "abs": "abs(a)", "exp": "exp(a)", "log": "log(a)", "sqrt": "sqrt(a)",
-    "tanh": "tanh_(a)", "sigmoid": "sigmoid_(a)", "sin": "sin(a)", "cos": "cos(a)",
+    "tanh": "tanh_(a)", "sigmoid": "sigmoid_(a)", "sin": "sin_(a)", "cos": "cos_(a)",
     "erf": "erf_(a)",
     "add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "pow": "pow_(a, b)",
     "maximum": "max(a, b)", "minimum": "min(a, b)",
