@@ -157,9 +157,8 @@ class TrainingMixin:
             self.build_from_json([[None, *np.shape(train.dataset[0:1][0])[1:]]])
         self._ensure_optimizer()
         history = cbks.History()
-        cb_list = [history, *(callbacks or [])]
-        if verbose:
-            cb_list.append(cbks.ProgbarLogger())
+        # Keras' order: the progress bar first, History last (it sees what others add to logs)
+        cb_list = [*([cbks.ProgbarLogger()] if verbose else []), *(callbacks or []), history]
         wants_batch_logs = any(isinstance(c, cbks.ProgressCallback) for c in cb_list)
         self._fit_plan = (epochs, len(train))
         cbl = cbks.CallbackList(cb_list, self)

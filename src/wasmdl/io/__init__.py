@@ -65,7 +65,7 @@ def load_model(source, custom_objects: dict | None = None, compile: bool = False
     config, tensors = read_bytes(read_source(source))
     try:
         model = deserialize(config, custom_objects)
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, RecursionError) as e:
         raise ModelFileError(f"load_model: the file's architecture is invalid: {e}") from e
     try:
         model.load_weights_dict(tensors, fn="load_model")
