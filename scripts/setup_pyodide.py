@@ -198,7 +198,13 @@ def pip_download(requirements: list[str], dest: Path) -> None:
     req = dest / "requirements.txt"
     req.write_text("\n".join(requirements) + "\n")
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes"]
-    subprocess.run(cmd + ["-q", "-d", str(dest), "-r", str(req)], check=True)
+    cmd += ["-q", "--disable-pip-version-check", "-d", str(dest), "-r", str(req)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"setup_pyodide.pip_download: pip failed (exit {result.returncode}) for "
+            f"{requirements}:\n{result.stdout}{result.stderr}"
+        )
 
 
 def fetch_wheels(lock: dict, names: list[str]) -> Path:
@@ -294,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.time()
     try:
         names = run(verify_only=args.verify)
-    except VerifyError as e:
+    except (VerifyError, RuntimeError, FileNotFoundError, KeyError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return 1
     print(
