@@ -70,7 +70,7 @@ function runFrame({ fw, backend }, q, configs, stallMs) {
     const seen = new Set();
     const url = `runner.html?fw=${fw.id}&backend=${backend}&configs=${configs.join(',')}`
       + `&repeats=${q.get('repeats')}&budget=${q.get('budget')}&tol=${q.get('tol')}`
-      + `&phases=${q.get('phases')}&maxcall=${P.get('maxcall') || 10000}&models=${encodeURIComponent(new URL(MODELS, location.href).pathname)}`;
+      + `&phases=${q.get('phases')}&maxcall=${P.get('maxcall') || 10000}&cap=${P.get('cap') ?? 150}&models=${encodeURIComponent(new URL(MODELS, location.href).pathname)}`;
     const frame = document.createElement('iframe');
     let timer = null;
     const finish = (why) => {

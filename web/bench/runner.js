@@ -27,6 +27,13 @@ function modelBytes(entry, fw, backend) {
   return Object.entries(files).filter(([n]) => pick(n)).reduce((a, [, b]) => a + b, 0);
 }
 
+// An error's message; for a Python traceback (Pyodide), its last line, which names the error.
+function errorText(e) {
+  const msg = String(e && e.message ? e.message : e);
+  if (!msg.includes('Traceback (most recent call last)')) return msg;
+  return msg.trim().split('\n').filter((l) => l.trim()).pop().trim();
+}
+
 async function main() {
   const fw = FRAMEWORKS.find((f) => f.id === P.get('fw'));
   const backend = P.get('backend');
@@ -36,6 +43,10 @@ async function main() {
   const ids = (P.get('configs') || 'all') === 'all' ? manifest.configs.map((c) => c.id)
     : P.get('configs').split(',');
   const base = { framework: fw.id, name: fw.name, backend };
+  // A time cap per framework x backend (s; 0 = none): configurations not started when it is
+  // reached are reported as skipped, so one very slow framework cannot take the whole run.
+  const cap = +(P.get('cap') ?? 150) * 1000, started = performance.now();
+  let lastDone = null;
   let info, adapter, setupError = null;
   try {
     ctx.data = await loadData(ctx.base, manifest.data);
@@ -45,7 +56,7 @@ async function main() {
     info.setupMs = performance.now() - t0;
     post({ type: 'setup', ...base, info });
   } catch (e) {
-    setupError = `setup failed: ${e && e.message ? e.message : e}`;
+    setupError = `setup failed: ${errorText(e)}`;
   }
   for (const id of ids) {
     const entry = manifest.configs.find((c) => c.id === id);
@@ -57,10 +68,17 @@ async function main() {
       row.modelBytes = modelBytes(entry, fw.id, backend);
       if (setupError) throw new Error(setupError);
       if (entry.errors?.[fw.id]) throw new Error(entry.errors[fw.id]);
+      if (cap && performance.now() - started > cap) {
+        Object.assign(row, { status: 'skipped', error: `time cap: this framework used its `
+          + `${cap / 1000} s (last configuration done: ${lastDone}); run with cap=0 for all` });
+        post({ type: 'row', row });
+        continue;
+      }
       ctx.reference = await (await fetch(ctx.base + id + '/reference.json')).json();
       Object.assign(row, await runConfig(adapter, entry, ctx, opts));
+      lastDone = id;
     } catch (e) {
-      Object.assign(row, { status: 'failed', error: String(e && e.message ? e.message : e) });
+      Object.assign(row, { status: 'failed', error: errorText(e) });
     }
     post({ type: 'row', row });
   }

@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
 import shutil
 import sys
 import time
-import urllib.parse
 
 from . import driver, native, report
-
-CHARTS_JS = (
-    "JSON.stringify([...document.querySelectorAll('#charts canvas')]"
-    ".map(c => [c.dataset.phase, c.toDataURL('image/png')]))"
-)
 
 
 def parse(argv=None):
@@ -36,16 +29,19 @@ def parse(argv=None):
     p.add_argument("--budget", type=int, default=1000, help="ms per phase per configuration")
     p.add_argument("--maxcall", type=int, default=10000, help="ms; slower calls timed once")
     p.add_argument("--stall", type=int, default=180, help="s without progress = failed row")
+    p.add_argument("--cap", type=int, default=150, help="s per framework x backend (0: none)")
     p.add_argument("--timeout", type=int, default=3600, help="s for the whole browser run")
     p.add_argument("--native", default="wasmdl,torch", help="native frameworks ('' = none)")
     p.add_argument("--site", default=os.path.join(driver.repo_root(), "site"))
     p.add_argument("--out", default=None, help="default: artifacts/bench/<UTC date-time>")
+    p.add_argument("--no-build", action="store_true", help="reuse site/ as it is")
     return p.parse_args(argv)
 
 
-def prepare_site(site: str) -> None:
-    """Build the site if missing; refresh the bench page and models (cheap when cached)."""
-    if not os.path.exists(os.path.join(site, "pyodide", "pyodide.js")):
+def prepare_site(site: str, rebuild: bool) -> None:
+    """Build the site (wheel from this checkout, Pyodide, pages, bench models) unless told not
+    to; always refresh the bench page and models (cheap: models are cached in .cache/bench)."""
+    if rebuild or not os.path.exists(os.path.join(site, "pyodide", "pyodide.js")):
         driver._script("build_site").build()
     web = os.path.join(driver.repo_root(), "web", "bench")
     shutil.copytree(web, os.path.join(site, "bench"), dirs_exist_ok=True)
@@ -70,34 +66,18 @@ def run_browser(a, url: str) -> dict:
         "budget": a.budget,
         "maxcall": a.maxcall,
         "stall": a.stall,
-        "autorun": 1,
+        "cap": a.cap,
     }
-    with driver.Chromium() as browser:
-        browser.navigate(f"{url}/bench/?{urllib.parse.urlencode(q)}")
-        t0, state = time.time(), {}
-        while time.time() - t0 < a.timeout:
-            time.sleep(1)
-            try:
-                raw = browser.evaluate(
-                    "window.bench ? JSON.stringify({s: bench.status, "
-                    "c: bench.completed, t: bench.total, "
-                    "cur: bench.current, e: bench.error}) : null",
-                    timeout=a.stall,
-                )
-            except Exception:  # noqa: BLE001 - a busy page answers later
-                continue
-            state = json.loads(raw) if raw else {}
-            progress(state.get("c", 0), state.get("t", 0), state.get("cur") or "", t0)
-            if state.get("s") in ("done", "error"):
-                break
-        sys.stderr.write("\n")
-        if state.get("s") != "done":
-            raise RuntimeError(f"wasmdl.bench: the page did not finish: {state}")
-        result = json.loads(browser.evaluate("benchExport.json()"))
-        result["charts"] = json.loads(browser.evaluate(CHARTS_JS))
-        result["browser"] = browser.version.get("Browser")
-        result["flags"] = browser.flags
-    return result
+    t0 = time.time()
+    res = driver.run_page(
+        url,
+        q,
+        a.timeout,
+        a.stall,
+        on_state=lambda st: progress(st.get("c", 0), st.get("t", 0), st.get("cur") or "", t0),
+    )
+    sys.stderr.write("\n")
+    return res
 
 
 def write_charts(charts, out: str) -> list[str]:
@@ -115,7 +95,7 @@ def main(argv=None) -> int:
     start = time.time()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = a.out or os.path.join(driver.repo_root(), "artifacts", "bench", stamp)
-    prepare_site(a.site)
+    prepare_site(a.site, rebuild=not a.no_build)
     with driver.serve(a.site) as url:
         res = run_browser(a, url)
     configs = sorted(

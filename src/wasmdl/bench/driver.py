@@ -134,6 +134,47 @@ class Chromium:
         self.close()
 
 
+CHARTS_JS = (
+    "JSON.stringify([...document.querySelectorAll('#charts canvas')]"
+    ".map(c => [c.dataset.phase, c.toDataURL('image/png')]))"
+)
+STATE_JS = (
+    "window.bench ? JSON.stringify({s: bench.status, c: bench.completed, t: bench.total, "
+    "cur: bench.current, e: bench.error}) : null"
+)
+
+
+def run_page(
+    url: str, query: dict, timeout: float = 3600, stall: float = 180, on_state=None
+) -> dict:
+    """Open ``<url>/bench/?<query>&autorun=1`` in a fresh headless Chromium, wait until the
+    page reports done, return its export (env, rows, libraries) plus the chart PNGs (data
+    URLs), the browser version and flags."""
+    import urllib.parse
+
+    with Chromium() as browser:
+        browser.navigate(f"{url}/bench/?{urllib.parse.urlencode({**query, 'autorun': 1})}")
+        t0, state = time.time(), {}
+        while time.time() - t0 < timeout:
+            time.sleep(1)
+            try:
+                raw = browser.evaluate(STATE_JS, timeout=stall)
+            except Exception:  # noqa: BLE001 - a page busy in a long synchronous call
+                continue
+            state = json.loads(raw) if raw else {}
+            if on_state:
+                on_state(state)
+            if state.get("s") in ("done", "error"):
+                break
+        if state.get("s") != "done":
+            raise RuntimeError(f"run_page: the page did not finish in {timeout} s: {state}")
+        result = json.loads(browser.evaluate("benchExport.json()"))
+        result["charts"] = json.loads(browser.evaluate(CHARTS_JS))
+        result["browser"] = browser.version.get("Browser")
+        result["flags"] = browser.flags
+    return result
+
+
 def repo_root() -> str:
     here = os.path.dirname(os.path.abspath(__file__))
     return os.path.dirname(os.path.dirname(os.path.dirname(here)))

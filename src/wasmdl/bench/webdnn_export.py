@@ -49,7 +49,9 @@ def available() -> str | None:
     """None if the webdnn package imports, else the reason it does not."""
     try:
         _shim()
-        import webdnn  # noqa: F401
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # webdnn imports the deprecated pkg_resources
+            import webdnn  # noqa: F401
     except Exception as e:  # noqa: BLE001 - any import failure is a reason shown in the row
         return f"the webdnn==1.2.11 Python package is not importable ({type(e).__name__}: {e})"
     return None
