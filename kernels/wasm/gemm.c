@@ -16,7 +16,9 @@
 
 #define MR 4
 #define NR 8
-#define KC 512
+#ifndef KC
+#define KC 256
+#endif
 #define SGEMM_WORK (KC * NR + MR * NR)
 
 EXPORT(sgemm_work_floats) i32 sgemm_work_floats(void) { return SGEMM_WORK; }
@@ -38,6 +40,9 @@ INLINE void micro_4x8(i32 kc, const f32 *a0, const f32 *a1, const f32 *a2, const
                       i32 aks, const f32 *b, i32 bks, f32 *c, i32 ldc, f32 alpha, f32 beta) {
   v128_t z = wasm_f32x4_splat(0.0f);
   v128_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+#ifdef UNROLL2
+#pragma clang loop unroll_count(2)
+#endif
   for (i32 k = 0; k < kc; k++) {
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     v128_t a = wasm_v128_load32_splat(a0);

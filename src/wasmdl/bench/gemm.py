@@ -1,0 +1,223 @@
+"""GEMM GFLOP/s of the MLP's three products in Pyodide (Node and Chromium) and natively.
+
+The shapes are a dense layer 784 -> 256 on a batch of 64, forward and both backward products,
+written as numpy code writes them (the backward operands are transposed views, no copies):
+  forward      x @ W        (64x784 @ 784x256)
+  grad input   g @ W.T      (64x256 @ 256x784)
+  grad weight  x.T @ g      (784x64 @ 64x256)
+In each runtime, in the same run: wasmdl's WASM SIMD sgemm called directly (addresses looked up
+once), the numpy backend's ``matmul`` kernel (what a model pays: addresses, output allocation,
+fallback checks), ``np.matmul``, and scipy's OpenBLAS ``sgemm`` (Pyodide's scipy).
+
+Usage (from a checkout; needs .cache/pyodide/dist from scripts/setup_pyodide.py)::
+
+    python -m wasmdl.bench.gemm                 # Node and Chromium, writes artifacts/gemm.json
+    python -m wasmdl.bench.gemm --runtimes node
+
+``measure()`` is the part that runs inside each runtime:
+
+    >>> r = measure(repeats=1, budget_s=0.01)
+    >>> sorted(r["shapes"]), "np.matmul" in r["shapes"]["forward"]
+    (['forward', 'grad_input', 'grad_weight'], True)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+SHAPES = {"forward": (64, 784, 256), "grad_input": (64, 256, 784), "grad_weight": (784, 64, 256)}
+
+
+def _operands(name, m, k, n, rng):
+    x = rng.standard_normal((64, 784), dtype=np.float32)
+    w = rng.standard_normal((784, 256), dtype=np.float32)
+    g = rng.standard_normal((64, 256), dtype=np.float32)
+    return {"forward": (x, w), "grad_input": (g, w.T), "grad_weight": (x.T, g)}[name]
+
+
+def _best_time(fn, repeats, budget_s) -> float:
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t0, 1e-7)
+    calls = max(1, int(budget_s / repeats / once))
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best
+
+
+def _contenders(a, b):
+    """name -> zero-argument callable computing a @ b, for what this runtime has."""
+    out = {"np.matmul": lambda: np.matmul(a, b)}
+    from wasmdl import _wasm
+
+    k = _wasm.kernels()
+    if k is not None:
+        from wasmdl._wasm.cpu import addr, gemm_operand
+
+        (ta, lda, pa), (tb, ldb, pb) = gemm_operand(a), gemm_operand(b)
+        m, n, kk = a.shape[0], b.shape[1], a.shape[1]
+        c = np.empty((m, n), np.float32)
+        pc, f, w = addr(c), k.exports.sgemm, k._work
+        # the lambda must hold c (and a, b): the kernel writes through the raw address pc
+        out["wasm sgemm"] = lambda c=c, a=a, b=b: f(ta, tb, m, n, kk, 1.0, pa, lda, pb, ldb, 0.0,
+                                                    pc, n, w)  # fmt: skip
+        out["wasmdl matmul kernel"] = lambda: k.matmul(a, b)
+    try:
+        from scipy.linalg.blas import sgemm
+    except ImportError:
+        return out
+    # scipy wants Fortran order: C = A @ B  <=>  C^T = B^T @ A^T, fed as transposed views
+    out["scipy sgemm"] = lambda: sgemm(1.0, b.T, a.T).T
+    return out
+
+
+def measure(repeats: int = 5, budget_s: float = 0.4) -> dict:
+    """GFLOP/s (best of ``repeats``) of each contender on the three shapes, in this runtime."""
+    rng = np.random.default_rng(0)
+    shapes = {}
+    for name, (m, k, n) in SHAPES.items():
+        a, b = _operands(name, m, k, n, rng)
+        ref = a.astype(np.float64) @ b
+        row = {}
+        for label, fn in _contenders(a, b).items():
+            got = np.asarray(fn()) if label != "wasm sgemm" else None
+            if got is not None and not np.allclose(got, ref, rtol=1e-4, atol=1e-3):
+                raise AssertionError(f"gemm bench: {label} on {name} disagrees with float64")
+            row[label] = round(2 * m * n * k / _best_time(fn, repeats, budget_s) / 1e9, 2)
+        shapes[name] = row
+    from wasmdl import _wasm
+
+    return {"platform": sys.platform, "cpu_kernels": _wasm.status(), "shapes": shapes}
+
+
+# ----------------------------------------------------------------------------- runners (native)
+NODE_JS = """
+const fs = require("fs");
+(async () => {
+  const [dist, wheel] = process.argv.slice(-2);
+  const { loadPyodide } = require(dist + "/pyodide.js");
+  const py = await loadPyodide({ indexURL: dist + "/" });
+  const pkgs = ["numpy", "micropip"].concat(  // scipy when the dist has it
+    fs.readdirSync(dist).some((f) => f.startsWith("scipy-")) ? ["scipy"] : []);
+  await py.loadPackage(pkgs, { messageCallback: () => {} });
+  const name = wheel.split("/").pop();
+  py.FS.writeFile("/tmp/" + name, fs.readFileSync(wheel));
+  await py.runPythonAsync(`import micropip; await micropip.install("emfs:/tmp/${name}")`);
+  const out = await py.runPythonAsync(
+    "import json; from wasmdl.bench.gemm import measure; json.dumps(measure())");
+  console.log("RESULT " + out);
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+PAGE_JS = """
+(async () => {
+  const add = (attrs) => new Promise((ok, fail) => {
+    const s = Object.assign(document.createElement("script"), attrs, { onload: ok, onerror: fail });
+    document.head.append(s);
+  });
+  await add({ textContent: CAPTURE });  // the "host" way of finding Pyodide's Memory
+  await add({ src: "/pyodide/pyodide.js" });
+  const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
+  await py.loadPackage(["numpy", "scipy", "micropip"]);
+  await py.runPythonAsync(
+    `import micropip, js; await micropip.install(js.location.origin + "/WHEEL")`);
+  return await py.runPythonAsync(
+    "import json; from wasmdl.bench.gemm import measure; json.dumps(measure())");
+})()
+"""
+
+
+def _wheel(tmp):
+    import subprocess
+    from pathlib import Path
+
+    from .driver import repo_root
+
+    cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
+           "--outdir", tmp, repo_root()]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True)
+    return next(Path(tmp).glob("wasmdl-*.whl"))
+
+
+def run_node(dist, wheel) -> dict:
+    import subprocess
+
+    out = subprocess.run(["node", "-e", NODE_JS, "--", str(dist), str(wheel)],
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+    if out.returncode or not lines:
+        raise RuntimeError(f"gemm bench (node) failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1][7:])
+
+
+def run_chromium(dist, wheel) -> dict:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .driver import Chromium, repo_root, serve
+
+    capture = Path(repo_root(), "kernels", "wasm", "capture_memory.js").read_text()
+    with tempfile.TemporaryDirectory() as root:
+        os.symlink(os.path.abspath(dist), os.path.join(root, "pyodide"))
+        os.symlink(os.path.abspath(wheel), os.path.join(root, wheel.name))
+        Path(root, "index.html").write_text("<!doctype html><meta charset='utf-8'><body>")
+        with serve(root) as url, Chromium() as browser:
+            browser.navigate(url + "/index.html")
+            time.sleep(1.0)
+            js = PAGE_JS.replace("CAPTURE", json.dumps(capture)).replace("WHEEL", wheel.name)
+            result = json.loads(browser.evaluate(js, timeout=300))
+            result["browser"] = browser.evaluate("navigator.userAgent")
+            return result
+
+
+def _table(results: dict) -> str:
+    lines = []
+    for runtime, r in results.items():
+        lines.append(f"{runtime}: CPU kernels {r['cpu_kernels'].get('memory')}")
+        for shape, row in r["shapes"].items():
+            cells = ", ".join(f"{k} {v:.1f}" for k, v in row.items())
+            lines.append(f"  {shape:12s} {SHAPES[shape]} GFLOP/s: {cells}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    import argparse
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .driver import repo_root
+
+    p = argparse.ArgumentParser(description="GEMM GFLOP/s in Pyodide (Node, Chromium), natively")
+    p.add_argument("--runtimes", default="native,node,chromium")
+    p.add_argument("--dist", default=os.path.join(repo_root(), ".cache", "pyodide", "dist"))
+    p.add_argument("--out", default=os.path.join(repo_root(), "artifacts", "gemm.json"))
+    args = p.parse_args(argv)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = _wheel(tmp)
+        for runtime in args.runtimes.split(","):
+            if runtime == "native":
+                results[runtime] = measure()
+            else:
+                run = {"node": run_node, "chromium": run_chromium}[runtime]
+                results[runtime] = run(args.dist, wheel)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+    print(_table(results))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
