@@ -95,7 +95,10 @@ def run_steps(site_dir: Path) -> list[str]:
         spec.loader.exec_module(module)
         if not hasattr(module, "build"):
             raise RuntimeError(f"build_site.run_steps: {path.name} has no build(site_dir)")
-        module.build(site_dir)
+        try:
+            module.build(site_dir)
+        except Exception as e:
+            raise RuntimeError(f"build_site.run_steps: step {path.name} failed: {e!r}") from e
         names.append(path.stem)
     return names
 
