@@ -35,6 +35,13 @@ function heapBytes() {
 
 // Python results cross as plain JS values (dicts become objects); proxies are released.
 function toPlain(value) {
+  if (value && value.type === "bytes" && typeof value.getBuffer === "function") {
+    const view = value.getBuffer("u8");
+    const copy = view.data.slice();
+    view.release();
+    value.destroy();
+    return copy;
+  }
   if (value && typeof value.toJs === "function") {
     const plain = value.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
     value.destroy();
@@ -127,7 +134,7 @@ const commands = {
   // Demos: fetch a Python file of the site, import it as a module, return its source.
   async load_module(name, url) {
     const source = await writeModule(name, url);
-    await pyodide.loadPackagesFromImports(source);
+    await pyodide.loadPackagesFromImports(source, { messageCallback: self.wasmdlLoadMessage });
     pyodide.pyimport("importlib").invalidate_caches();
     pyodide.pyimport(name).destroy();
     return source;
@@ -135,14 +142,12 @@ const commands = {
   // Call module.fn(**kwargs); async functions are awaited; the result comes back as plain JS.
   async call(module, fn, kwargs) {
     const mod = pyodide.pyimport(module);
-    const func = mod[fn];
-    mod.destroy();
     try {
-      let result = func.callKwargs(kwargs || {});
+      let result = mod[fn].callKwargs(kwargs || {});
       if (result && typeof result.then === "function") result = await result;
       return toPlain(result);
     } finally {
-      func.destroy();
+      mod.destroy();
     }
   },
   // Run a source file's text (e.g. a page's quick-start block) as a notebook cell.

@@ -233,8 +233,8 @@
       echo(`[[;#8b949e;]${esc(data.text)}]`);
     } else if (event === "image") {
       showImage(data.png);
-    } else if (event === "status") {
-      setStatus(data.text, data.text === "Ready" ? "ready" : "loading");
+    } else if (event === "status" && !state.info) {
+      setStatus(data.text, "loading"); // start() says "Ready" once the console is set up
     }
   }
 
@@ -252,6 +252,7 @@
       + "try `import wasmdl` or an example on the right.]");
     renderBackends(info.backends);
     state.py.call("set_width", state.term.cols());
+    setStatus("Ready", "ready");
     refreshMemory();
   }
 
