@@ -200,7 +200,11 @@ for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
 
 
 def _binary(name, promote_int=False):
+    ok = FLOATS if promote_int else ALL
+
     def f(a, b):
+        if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype and a.dtype in ok:
+            return apply(name, a, b)  # the common case, with no coercion calls
         a, b = coerce(name, a, b)
         if promote_int and a.dtype not in FLOATS:
             a, b = cast(a, float32), cast(b, float32)
