@@ -1,0 +1,161 @@
+"""Tier 2 (Pyodide in Node): the issue's training recipes on the 2,000 held-out MNIST digits,
+an LSTM sequence task, fit_async, and save/load through Pyodide's file system and raw bytes.
+
+The same recipes run natively in tests/native/test_training_mnist.py (with PyTorch alongside).
+Each test prints its accuracy and time (see the pytest output with -s, or the JUnit XML).
+"""
+
+from pytest_pyodide import run_in_pyodide
+
+
+@run_in_pyodide
+def test_mlp_784_128_10_reaches_92_percent(selenium_wasmdl):
+    import time
+
+    import wasmdl
+    from wasmdl import nn
+
+    (x, y), (xt, yt) = wasmdl.datasets.mnist.load(flatten=True)
+    wasmdl.manual_seed(0)
+    model = wasmdl.Sequential([nn.Dense(128, activation="relu", input_shape=(784,)), nn.Dense(10)])
+    model.compile(
+        optimizer=wasmdl.optim.Adam(lr=1e-3),
+        metrics=["accuracy"],
+        loss=wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    t0 = time.perf_counter()
+    model.fit(x, y, batch_size=64, epochs=10, verbose=0, seed=0)
+    loss, acc = model.evaluate(xt, yt, batch_size=500)
+    print(
+        f"pyodide MLP: test accuracy {acc:.4f}, loss {loss:.4f}, {time.perf_counter() - t0:.1f} s"
+    )
+    assert acc >= 0.92, acc
+
+
+@run_in_pyodide
+def test_small_cnn_reaches_96_5_percent(selenium_wasmdl):
+    import time
+
+    import wasmdl
+    from wasmdl import nn
+
+    (x, y), (xt, yt) = wasmdl.datasets.mnist.load()
+    x, xt = x[..., None], xt[..., None]
+    wasmdl.manual_seed(0)
+    model = wasmdl.Sequential(
+        [
+            nn.Conv2D(16, 3, activation="relu", input_shape=(28, 28, 1)),
+            nn.MaxPool2D(),
+            nn.Conv2D(32, 3, activation="relu"),
+            nn.MaxPool2D(),
+            nn.Flatten(),
+            nn.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=wasmdl.optim.Adam(lr=1e-3),
+        metrics=["accuracy"],
+        loss=wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    t0 = time.perf_counter()
+    model.fit(x, y, batch_size=64, epochs=8, verbose=0, seed=0)
+    loss, acc = model.evaluate(xt, yt, batch_size=500)
+    print(
+        f"pyodide CNN: test accuracy {acc:.4f}, loss {loss:.4f}, {time.perf_counter() - t0:.1f} s"
+    )
+    assert acc >= 0.965, acc
+
+
+@run_in_pyodide
+def test_lstm_learns_the_adding_problem(selenium_wasmdl):
+    """Sequences of 10 (value, marker) pairs; the target is the sum of the two marked values.
+    Predicting the mean scores MSE 1/6 ~ 0.167; the LSTM must get below 0.01."""
+    import time
+
+    import numpy as np
+
+    import wasmdl
+    from wasmdl import nn
+
+    def adding_problem(n, steps=10, seed=0):
+        rng = np.random.default_rng(seed)
+        values = rng.random((n, steps)).astype(np.float32)
+        marks = np.zeros((n, steps), np.float32)
+        for i in range(n):
+            marks[i, rng.choice(steps, 2, replace=False)] = 1.0
+        return np.stack([values, marks], axis=-1), (values * marks).sum(1, keepdims=True)
+
+    x, y = adding_problem(1000)
+    xt, yt = adding_problem(500, seed=1)
+    wasmdl.manual_seed(0)
+    model = wasmdl.Sequential([nn.LSTM(16, input_shape=(10, 2)), nn.Dense(1)])
+    model.compile(wasmdl.optim.Adam(lr=1e-2), "mse")
+    t0 = time.perf_counter()
+    model.fit(x, y, batch_size=32, epochs=12, verbose=0, seed=0)
+    mse = model.evaluate(xt, yt)
+    print(f"pyodide LSTM adding problem: test MSE {mse:.5f}, {time.perf_counter() - t0:.1f} s")
+    assert mse < 0.01, mse
+
+
+@run_in_pyodide
+def test_save_load_through_emscripten_fs_and_js_bytes(selenium_wasmdl):
+    import numpy as np
+    import pytest
+    from pyodide.ffi import to_js
+
+    import wasmdl
+    from wasmdl import nn
+    from wasmdl.io import ModelFileError
+
+    model = wasmdl.Sequential(
+        [nn.Conv2D(2, 3, input_shape=(6, 6, 1)), nn.BatchNormalization(), nn.Flatten(), nn.Dense(3)]
+    )
+    x = np.random.default_rng(0).random((4, 6, 6, 1)).astype(np.float32)
+    model.save("/tmp/model.wasmdl")  # Pyodide's in-memory file system
+    np.testing.assert_array_equal(
+        wasmdl.load_model("/tmp/model.wasmdl").predict(x), model.predict(x)
+    )
+    js_bytes = to_js(model.save())  # a JS Uint8Array, as bytes fetched by a page
+    np.testing.assert_array_equal(wasmdl.load_model(js_bytes).predict(x), model.predict(x))
+    with pytest.raises(ModelFileError, match="load_model: "):
+        wasmdl.load_model(model.save()[:200])
+
+
+@run_in_pyodide
+async def test_fit_async_lets_the_event_loop_run(selenium_wasmdl):
+    import asyncio
+
+    import numpy as np
+
+    import wasmdl
+    from wasmdl import nn
+
+    x = np.random.default_rng(0).standard_normal((64, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = wasmdl.Sequential([nn.Dense(2, input_shape=(4,))])
+    model.compile("adam", wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ticks, progress = [], []
+
+    async def ticker():
+        while True:
+            ticks.append(1)
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(ticker())
+    cb = wasmdl.callbacks.ProgressCallback(progress.append)
+    history = await model.fit_async(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[cb])
+    preds = await model.predict_async(x)
+    task.cancel()
+    assert len(history.history["loss"]) == 2 and preds.shape == (64, 2)
+    assert len(ticks) >= 8 and len(progress) == 10  # 8 batches + 2 epoch ends
+
+
+@run_in_pyodide
+def test_mnist_file_verifies_in_pyodide(selenium_wasmdl):
+    import numpy as np
+
+    from wasmdl.datasets import mnist
+
+    (x, y), (xt, yt) = mnist.load_data()
+    assert x.shape == (8000, 28, 28) and xt.shape == (2000, 28, 28)
+    assert np.bincount(yt).tolist() == [200, 225, 198, 206, 196, 173, 203, 214, 189, 196]
