@@ -192,3 +192,58 @@ def sync_read_error():
     except Exception as e:
         return f"{type(e).__name__}: {e}"
     return None
+
+
+def cnn_model():
+    """The training issue's MNIST CNN (conv 16 / pool / conv 32 / pool / dense 10)."""
+    import wasmdl as wl
+    from wasmdl import nn
+
+    wl.manual_seed(0)
+    return wl.Sequential([
+        nn.Conv2D(16, 3, activation="relu", input_shape=(28, 28, 1)),
+        nn.MaxPool2D(),
+        nn.Conv2D(32, 3, activation="relu"),
+        nn.MaxPool2D(),
+        nn.Flatten(),
+        nn.Dense(10),
+    ])
+
+
+async def cnn_losses(backend, steps=5, batch=16):
+    """Losses of ``steps`` Adam steps of the CNN on one MNIST batch, built on ``backend``."""
+    import wasmdl as wl
+
+    prev = wl.backend.get_backend()
+    wl.set_backend(backend)
+    try:
+        model = cnn_model()
+        model.compile(optimizer=wl.optim.Adam(lr=1e-3),
+                      loss=wl.losses.SparseCategoricalCrossentropy(from_logits=True))
+        xn, yn = mlp_data(batch)
+        x = wl.tensor(xn.reshape(batch, 28, 28, 1))
+        y = wl.tensor(yn)
+        return [float(model.train_on_batch(x, y)) for _ in range(steps)]
+    finally:
+        wl.set_backend(prev)
+
+
+async def fit_in_repl(epochs=2):
+    """``model.fit`` / ``predict`` on webgpu with no ``await`` per batch (JSPI reads)."""
+    import wasmdl as wl
+    from wasmdl import nn
+
+    prev = wl.backend.get_backend()
+    wl.set_backend("webgpu")
+    try:
+        wl.manual_seed(0)
+        model = wl.Sequential([nn.Dense(32, activation="relu", input_shape=(784,)),
+                               nn.Dense(10)])
+        model.compile(optimizer="sgd",
+                      loss=wl.losses.SparseCategoricalCrossentropy(from_logits=True))
+        x, y = mlp_data(256)
+        hist = model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
+        pred = model.predict(x[:8])
+        return {"loss": hist.history["loss"], "predict_shape": list(pred.shape)}
+    finally:
+        wl.set_backend(prev)

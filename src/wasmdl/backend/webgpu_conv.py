@@ -38,7 +38,7 @@ def _conv2d_grad_weight(be, xs, shape, dtype, p):
     x, g = xs
     params = conv_params(x.shape, shape, g.shape, p)
     return simple(be, "conv2d_grad_weight.wgsl", "conv2d_grad_weight", {}, params,
-                  math.prod(shape), [x._h, g._h], shape, dtype, per_group=1)
+                  math.prod(shape), [x._h, g._h], shape, dtype, per_group=64)
 
 
 def pool_params(xshape, oshape, p):
