@@ -90,11 +90,14 @@ async def test_cnn_trains_like_numpy(selenium_wasmdl):
 
 
 def test_training_step_crossings_are_a_small_constant(selenium_wasmdl, chrome_report):
-    code = "from wasmdl.backend import webgpu_checks as C\nimport json\n" \
+    code = (
+        "from wasmdl.backend import webgpu_checks as C\nimport json\n"
         "json.dumps(await C.step_crossings())"
+    )
     r = json.loads(selenium_wasmdl.run_async(code))
-    line = {k: r[k] for k in ("python_to_js_calls_per_step", "submits_per_step",
-                              "dispatches_per_step")}
+    line = {
+        k: r[k] for k in ("python_to_js_calls_per_step", "submits_per_step", "dispatches_per_step")
+    }
     chrome_report("webgpu MLP 784-128-10 step", line)
     print("webgpu crossings per MLP step:", line)
     assert r["python_to_js_calls_per_step"] <= 2

@@ -87,8 +87,11 @@ class WebGPUBackend(Backend):
                     "webgpu: expected Pyodide in a browser with WebGPU (navigator.gpu), "
                     f"received none; available backends here: {_others()}"
                 )
-            _js.run_sync(self.init_async(), "set_backend('webgpu')",
-                         "await wasmdl.backend.webgpu.init_async()")
+            _js.run_sync(
+                self.init_async(),
+                "set_backend('webgpu')",
+                "await wasmdl.backend.webgpu.init_async()",
+            )
         return self
 
     # ------------------------------------------------------------------ memory verbs
@@ -103,8 +106,10 @@ class WebGPUBackend(Backend):
         for d in shape:
             n *= d
         nbytes = max(4, 4 * n)
-        limit = min(self.limits.get("maxStorageBufferBindingSize", 1 << 62),
-                    self.limits.get("maxBufferSize", 1 << 62))
+        limit = min(
+            self.limits.get("maxStorageBufferBindingSize", 1 << 62),
+            self.limits.get("maxBufferSize", 1 << 62),
+        )
         if nbytes > limit:
             raise ValueError(
                 f"webgpu: a tensor of shape {tuple(shape)} and dtype {dtype} needs {nbytes} "

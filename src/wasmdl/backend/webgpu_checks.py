@@ -163,8 +163,13 @@ async def faults():
     out = {}
     x = wl.Tensor(np.ones((2, 2), np.float32), backend=be)
     h = be.alloc((1,), x.dtype)
-    be.launch(("bad_kernel",), lambda: ("bad_kernel", "kernels/wgsl/bad_kernel.wgsl", BAD_WGSL),
-              [0], (1, 1, 1), [h])
+    be.launch(
+        ("bad_kernel",),
+        lambda: ("bad_kernel", "kernels/wgsl/bad_kernel.wgsl", BAD_WGSL),
+        [0],
+        (1, 1, 1),
+        [h],
+    )
     out["compile"] = await _error_of((x + 1).numpy_async())
     out["after_compile_error"] = (await (x + 1).numpy_async()).tolist()
     limit = be.limits["maxStorageBufferBindingSize"]
@@ -200,14 +205,16 @@ def cnn_model():
     from wasmdl import nn
 
     wl.manual_seed(0)
-    return wl.Sequential([
-        nn.Conv2D(16, 3, activation="relu", input_shape=(28, 28, 1)),
-        nn.MaxPool2D(),
-        nn.Conv2D(32, 3, activation="relu"),
-        nn.MaxPool2D(),
-        nn.Flatten(),
-        nn.Dense(10),
-    ])
+    return wl.Sequential(
+        [
+            nn.Conv2D(16, 3, activation="relu", input_shape=(28, 28, 1)),
+            nn.MaxPool2D(),
+            nn.Conv2D(32, 3, activation="relu"),
+            nn.MaxPool2D(),
+            nn.Flatten(),
+            nn.Dense(10),
+        ]
+    )
 
 
 async def cnn_losses(backend, steps=5, batch=16):
@@ -218,8 +225,10 @@ async def cnn_losses(backend, steps=5, batch=16):
     wl.set_backend(backend)
     try:
         model = cnn_model()
-        model.compile(optimizer=wl.optim.Adam(lr=1e-3),
-                      loss=wl.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(
+            optimizer=wl.optim.Adam(lr=1e-3),
+            loss=wl.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
         xn, yn = mlp_data(batch)
         x = wl.tensor(xn.reshape(batch, 28, 28, 1))
         y = wl.tensor(yn)
@@ -237,10 +246,10 @@ async def fit_in_repl(epochs=2):
     wl.set_backend("webgpu")
     try:
         wl.manual_seed(0)
-        model = wl.Sequential([nn.Dense(32, activation="relu", input_shape=(784,)),
-                               nn.Dense(10)])
-        model.compile(optimizer="sgd",
-                      loss=wl.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model = wl.Sequential([nn.Dense(32, activation="relu", input_shape=(784,)), nn.Dense(10)])
+        model.compile(
+            optimizer="sgd", loss=wl.losses.SparseCategoricalCrossentropy(from_logits=True)
+        )
         x, y = mlp_data(256)
         hist = model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
         pred = model.predict(x[:8])

@@ -16,43 +16,95 @@ def conv_params(xshape, wshape, oshape, p):
     n, h, w, c = xshape
     kh, kw, cg, o = wshape
     (pt, _), (pl, _) = p["padding"]
-    return [n, h, w, c, oshape[1], oshape[2], o, kh, kw, cg, p["groups"], *p["strides"],
-            *p["dilation"], pt, pl]
+    return [
+        n,
+        h,
+        w,
+        c,
+        oshape[1],
+        oshape[2],
+        o,
+        kh,
+        kw,
+        cg,
+        p["groups"],
+        *p["strides"],
+        *p["dilation"],
+        pt,
+        pl,
+    ]
 
 
 def _conv2d(be, xs, shape, dtype, p):
     x, w = xs
     params = conv_params(x.shape, w.shape, shape, p)
-    return simple(be, "conv2d.wgsl", "conv2d", {}, params, math.prod(shape),
-                  [x._h, w._h], shape, dtype)
+    return simple(
+        be, "conv2d.wgsl", "conv2d", {}, params, math.prod(shape), [x._h, w._h], shape, dtype
+    )
 
 
 def _conv2d_grad_input(be, xs, shape, dtype, p):
     g, w = xs
     params = conv_params(shape, w.shape, g.shape, p)
-    return simple(be, "conv2d_grad_input.wgsl", "conv2d_grad_input", {}, params,
-                  math.prod(shape), [g._h, w._h], shape, dtype)
+    return simple(
+        be,
+        "conv2d_grad_input.wgsl",
+        "conv2d_grad_input",
+        {},
+        params,
+        math.prod(shape),
+        [g._h, w._h],
+        shape,
+        dtype,
+    )
 
 
 def _conv2d_grad_weight(be, xs, shape, dtype, p):
     x, g = xs
     params = conv_params(x.shape, shape, g.shape, p)
-    return simple(be, "conv2d_grad_weight.wgsl", "conv2d_grad_weight", {}, params,
-                  math.prod(shape), [x._h, g._h], shape, dtype, per_group=64)
+    return simple(
+        be,
+        "conv2d_grad_weight.wgsl",
+        "conv2d_grad_weight",
+        {},
+        params,
+        math.prod(shape),
+        [x._h, g._h],
+        shape,
+        dtype,
+        per_group=64,
+    )
 
 
 def pool_params(xshape, oshape, p):
     """[N, H, W, C, OH, OW, KH, KW, sh, sw, dh, dw, pad_top, pad_left]"""
     (pt, _), (pl, _) = p["padding"]
-    return [*xshape, oshape[1], oshape[2], *p["pool"], *p["strides"],
-            *p.get("dilation", (1, 1)), pt, pl]
+    return [
+        *xshape,
+        oshape[1],
+        oshape[2],
+        *p["pool"],
+        *p["strides"],
+        *p.get("dilation", (1, 1)),
+        pt,
+        pl,
+    ]
 
 
 def _pool(name, is_max):
     def launch(be, xs, shape, dtype, p):
         (x,) = xs
-        return simple(be, "pool2d.wgsl", name, {"NAME": name, "MAX": is_max},
-                      pool_params(x.shape, shape, p), math.prod(shape), [x._h], shape, dtype)
+        return simple(
+            be,
+            "pool2d.wgsl",
+            name,
+            {"NAME": name, "MAX": is_max},
+            pool_params(x.shape, shape, p),
+            math.prod(shape),
+            [x._h],
+            shape,
+            dtype,
+        )
 
     return launch
 
@@ -60,9 +112,17 @@ def _pool(name, is_max):
 def _pool_grad(name, is_max):
     def launch(be, xs, shape, dtype, p):
         x, g = xs
-        return simple(be, "pool2d_grad.wgsl", name, {"NAME": name, "MAX": is_max},
-                      pool_params(x.shape, g.shape, p), math.prod(shape), [x._h, g._h],
-                      shape, dtype)
+        return simple(
+            be,
+            "pool2d_grad.wgsl",
+            name,
+            {"NAME": name, "MAX": is_max},
+            pool_params(x.shape, g.shape, p),
+            math.prod(shape),
+            [x._h, g._h],
+            shape,
+            dtype,
+        )
 
     return launch
 

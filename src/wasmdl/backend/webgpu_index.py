@@ -34,29 +34,50 @@ def _concat(be, xs, shape, dtype, p):
 def _pad(be, xs, shape, dtype, p):
     (x,) = xs
     t = WGSL[dtype.name]
-    value = int(np.array(p["value"], dtype).astype(np.uint32 if t == "u32" else dtype)
-                .reshape(1).view(np.uint32)[0])
+    value = int(
+        np.array(p["value"], dtype)
+        .astype(np.uint32 if t == "u32" else dtype)
+        .reshape(1)
+        .view(np.uint32)[0]
+    )
     params = [math.prod(shape), len(shape), *shape, *(b for b, _ in p["pads"]), *x.shape, value]
-    return simple(be, "pad.wgsl", "pad", {"T": t}, params, math.prod(shape), [x._h], shape,
-                  dtype)
+    return simple(be, "pad.wgsl", "pad", {"T": t}, params, math.prod(shape), [x._h], shape, dtype)
 
 
 def _take_params(n, full_shape, idx, ax):
-    return [n, math.prod(idx.shape), full_shape[ax], math.prod(full_shape[ax + 1:])]
+    return [n, math.prod(idx.shape), full_shape[ax], math.prod(full_shape[ax + 1 :])]
 
 
 def _gather(be, xs, shape, dtype, p):
     x, idx = xs
     n = math.prod(shape)
-    return simple(be, "gather.wgsl", "gather", {"T": WGSL[dtype.name]},
-                  _take_params(n, x.shape, idx, p["axis"]), n, [x._h, idx._h], shape, dtype)
+    return simple(
+        be,
+        "gather.wgsl",
+        "gather",
+        {"T": WGSL[dtype.name]},
+        _take_params(n, x.shape, idx, p["axis"]),
+        n,
+        [x._h, idx._h],
+        shape,
+        dtype,
+    )
 
 
 def _scatter_add(be, xs, shape, dtype, p):
     g, idx = xs
     n = math.prod(shape)
-    return simple(be, "scatter_add.wgsl", "scatter_add", {"T": WGSL[dtype.name]},
-                  _take_params(n, shape, idx, p["axis"]), n, [g._h, idx._h], shape, dtype)
+    return simple(
+        be,
+        "scatter_add.wgsl",
+        "scatter_add",
+        {"T": WGSL[dtype.name]},
+        _take_params(n, shape, idx, p["axis"]),
+        n,
+        [g._h, idx._h],
+        shape,
+        dtype,
+    )
 
 
 INDEX_KERNELS = {"concat": _concat, "pad": _pad, "gather": _gather, "scatter_add": _scatter_add}

@@ -15,6 +15,7 @@ from .webgpu_conv import CONV_KERNELS
 from .webgpu_index import INDEX_KERNELS
 from .webgpu_wgsl import WGSL, broadcast_strides, contiguous_strides, grid, template
 
+# fmt: off
 EXPRESSIONS = {  # op -> WGSL expression (inputs a, b, c; comparisons give u32 0/1)
     "neg": "-a", "abs": "abs(a)", "exp": "exp(a)", "log": "log(a)", "sqrt": "sqrt(a)",
     "tanh": "tanh_(a)", "sigmoid": "sigmoid_(a)", "sin": "sin_(a)", "cos": "cos_(a)",
@@ -32,14 +33,20 @@ CASTS = {  # (from, to) WGSL types -> expression of a
     ("u32", "i32"): "i32(a)", ("f32", "u32"): "select(0u, 1u, a != 0.0)",
     ("i32", "u32"): "select(0u, 1u, a != 0)",
 }
+# fmt: on
 _RT = "(p[0] & 0u)"  # a runtime zero: WGSL constant expressions may not hold infinities
 REDUCTIONS = {  # op -> (identity per type, combine expression of x, y)
     "sum": ({"f32": "0.0", "i32": "0"}, "x + y"),
-    "max": ({"f32": f"bitcast<f32>(0xff800000u | {_RT})", "i32": "bitcast<i32>(0x80000000u)"},
-            "max(x, y)"),
-    "min": ({"f32": f"bitcast<f32>(0x7f800000u | {_RT})", "i32": "bitcast<i32>(0x7fffffffu)"},
-            "min(x, y)"),
+    "max": (
+        {"f32": f"bitcast<f32>(0xff800000u | {_RT})", "i32": "bitcast<i32>(0x80000000u)"},
+        "max(x, y)",
+    ),
+    "min": (
+        {"f32": f"bitcast<f32>(0x7f800000u | {_RT})", "i32": "bitcast<i32>(0x7fffffffu)"},
+        "min(x, y)",
+    ),
 }
+
 
 def collapse(shape, views):
     """Merge adjacent axes every view reads contiguously (fewer index divisions per element)."""
@@ -101,8 +108,9 @@ def _permute(be, xs, shape, dtype, p):
 
 
 def _expand(be, xs, shape, dtype, p):
-    return elementwise(be, "expand", "a", xs, [(0, broadcast_strides(xs[0].shape, shape))],
-                       shape, dtype)
+    return elementwise(
+        be, "expand", "a", xs, [(0, broadcast_strides(xs[0].shape, shape))], shape, dtype
+    )
 
 
 def _slice(be, xs, shape, dtype, p):
@@ -123,8 +131,15 @@ def _slice_grad(be, xs, shape, dtype, p):
     if n == 0:
         return out
     t = WGSL[dtype.name]
-    params = [n, len(shape), *shape, *(s % (1 << 32) for s in p["starts"]),
-              *(s % (1 << 32) for s in p["steps"]), *g.shape, *contiguous_strides(g.shape)]
+    params = [
+        n,
+        len(shape),
+        *shape,
+        *(s % (1 << 32) for s in p["starts"]),
+        *(s % (1 << 32) for s in p["steps"]),
+        *g.shape,
+        *contiguous_strides(g.shape),
+    ]
 
     def source():
         return "slice_grad", "kernels/wgsl/slice_grad.wgsl", template("slice_grad.wgsl", T=t)
@@ -139,9 +154,16 @@ def reduce_params(x, axes):
     keep = [i for i in range(len(x.shape)) if i not in axes]
     red = [i for i in range(len(x.shape)) if i in axes]
     nout = math.prod(x.shape[i] for i in keep)
-    return nout, [nout, math.prod(x.shape[i] for i in red), len(keep),
-                  *(x.shape[i] for i in keep), *(st[i] for i in keep), len(red),
-                  *(x.shape[i] for i in red), *(st[i] for i in red)]
+    return nout, [
+        nout,
+        math.prod(x.shape[i] for i in red),
+        len(keep),
+        *(x.shape[i] for i in keep),
+        *(st[i] for i in keep),
+        len(red),
+        *(x.shape[i] for i in red),
+        *(st[i] for i in red),
+    ]
 
 
 def _reduction(name):
@@ -193,8 +215,19 @@ def _matmul(be, xs, shape, dtype, p):
         return out
     sa = broadcast_strides(a.shape[:-2], batch) if batch else []
     sb = broadcast_strides(b.shape[:-2], batch) if batch else []
-    params = [M, N, K, len(batch), *batch, *(s * M * K for s in sa), *(s * K * N for s in sb),
-              K, 1, N, 1]
+    params = [
+        M,
+        N,
+        K,
+        len(batch),
+        *batch,
+        *(s * M * K for s in sa),
+        *(s * K * N for s in sb),
+        K,
+        1,
+        N,
+        1,
+    ]
     if K == 0:
         return _fill_zero(be, out, shape, dtype)
     t = WGSL[dtype.name]
@@ -216,10 +249,18 @@ def _fill_zero(be, out, shape, dtype):
 
 
 KERNELS = {name: _map(name) for name in EXPRESSIONS if name != "copy"}
-KERNELS.update({
-    "cast": _cast, "permute": _permute, "expand": _expand, "slice": _slice,
-    "reshape": _reshape, "slice_grad": _slice_grad, "argmax": _argmax, "matmul": _matmul,
-    **{name: _reduction(name) for name in REDUCTIONS},
-    **CONV_KERNELS,
-    **INDEX_KERNELS,
-})
+KERNELS.update(
+    {
+        "cast": _cast,
+        "permute": _permute,
+        "expand": _expand,
+        "slice": _slice,
+        "reshape": _reshape,
+        "slice_grad": _slice_grad,
+        "argmax": _argmax,
+        "matmul": _matmul,
+        **{name: _reduction(name) for name in REDUCTIONS},
+        **CONV_KERNELS,
+        **INDEX_KERNELS,
+    }
+)

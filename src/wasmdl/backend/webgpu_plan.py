@@ -108,8 +108,12 @@ class Pool:
 
     def stats(self):
         pooled = sum(len(v) for v in self.free.values()) + len(self.pending)
-        return {"buffers": len(self.live), "bytes": self.live_bytes, "pooled": pooled,
-                "pooled_bytes": self.pooled_bytes}
+        return {
+            "buffers": len(self.live),
+            "bytes": self.live_bytes,
+            "pooled": pooled,
+            "pooled_bytes": self.pooled_bytes,
+        }
 
 
 class Plan:

@@ -48,8 +48,9 @@ def broadcast_strides(shape, out_shape):
     """Strides reading ``shape`` broadcast to ``out_shape`` (0 on broadcast axes)."""
     lead = len(out_shape) - len(shape)
     st = contiguous_strides(shape)
-    return [0] * lead + [0 if d == 1 and o != 1 else s
-                         for d, o, s in zip(shape, out_shape[lead:], st, strict=True)]
+    return [0] * lead + [
+        0 if d == 1 and o != 1 else s for d, o, s in zip(shape, out_shape[lead:], st, strict=True)
+    ]
 
 
 def u32(v):
