@@ -5,7 +5,7 @@ fed into the shared template ``kernels/wgsl/elementwise.wgsl``; views (permute, 
 are the same template reading through strides; ``reshape`` is free (the handle is shared).
 Every launcher has the signature ``(backend, xs, out_shape, out_dtype, params) -> Handle``.
 
->>> sorted(k for k in KERNELS if k.startswith("s"))[:4]
+>>> sorted(k for k in KERNELS if k.startswith("sl"))
 ['sigmoid', 'sin', 'slice', 'slice_grad']
 """
 
