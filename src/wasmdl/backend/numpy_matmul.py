@@ -21,18 +21,19 @@ _GEMM = {}
 
 
 def _gemm(dtype):
-    """scipy's {s,d}gemm for ``dtype``, or None (not wanted, or scipy absent)."""
+    """scipy's {s,d}gemm for ``dtype``, or None (not wanted, or scipy absent). A missing scipy
+    is looked for again next time (cheap next to a large product): it may be installed later."""
     use = USE_SCIPY if USE_SCIPY is not None else sys.platform == "emscripten"
     if not use:
         return None
-    if not _GEMM:
+    if not _GEMM.get("ok"):
         if importlib.util.find_spec("scipy") is None:
             _GEMM["ok"] = False
-        else:
-            from scipy.linalg import blas
+            return None
+        from scipy.linalg import blas
 
-            _GEMM.update(ok=True, float32=blas.sgemm, float64=blas.dgemm)
-    return _GEMM.get(dtype.name) if _GEMM["ok"] else None
+        _GEMM.update(ok=True, float32=blas.sgemm, float64=blas.dgemm)
+    return _GEMM.get(dtype.name)
 
 
 def _fortran(x):
