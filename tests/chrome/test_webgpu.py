@@ -129,6 +129,7 @@ async def test_fit_and_predict_without_await_per_batch(selenium_wasmdl):
 @run_in_pyodide
 async def test_readback_forms_and_memory_verbs(selenium_wasmdl):
     import numpy as np
+    import pytest
 
     import wasmdl as wl
 
@@ -144,6 +145,23 @@ async def test_readback_forms_and_memory_verbs(selenium_wasmdl):
     assert be.memory()["buffers"] == before
     del t, u
     assert be.memory()["buffers"] < before
+
+    from wasmdl.backend import webgpu
+
+    w = wl.Tensor(np.ones((4, 4), np.float32), backend=be, requires_grad=True)
+    for _ in range(3):  # a tidy-like loop body: nothing it made survives it
+        with webgpu.scope() as s:
+            loss = (w @ w).sum()
+            loss.backward()
+            w.grad = None
+            del loss
+        assert s.added == 0, s.added
+    with webgpu.scope() as s:
+        tmp = s.dispose_on_exit(w * w)
+    assert s.added == 0
+    with pytest.raises(RuntimeError, match="disposed"):
+        (tmp + 1).numpy()
+    wl.memory()  # the package-level report works on this backend
 
 
 def test_sync_numpy_outside_async_python_says_to_await(selenium_wasmdl):

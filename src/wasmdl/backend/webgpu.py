@@ -24,6 +24,7 @@ import numpy as np
 from .. import _js
 from . import webgpu_kernels
 from .base import Backend
+from .webgpu_memory import dispose, scope  # noqa: F401  (public: webgpu.dispose/scope)
 from .webgpu_plan import Plan, Pool
 
 FLUSH_DISPATCHES = 512  # submit a batch once it holds this many dispatches
@@ -61,6 +62,7 @@ class WebGPUBackend(Backend):
         self.plan = Plan()
         self.pipes = {}  # specialisation key -> pipeline id
         self.crossings = {"run": 0, "read": 0, "compile": 0, "init": 0}
+        self._op = None
 
     # ------------------------------------------------------------------ lifecycle
     async def init_async(self):
@@ -143,6 +145,7 @@ class WebGPUBackend(Backend):
             raise missing_kernel(kernel, self)
         if out_dtype.name not in WORD:
             self.alloc(out_shape, out_dtype)  # raises the dtype error naming the shape
+        self._op = kernel  # named by launch() errors
         h = fn(self, xs, out_shape, out_dtype, params)
         if self.plan.dispatches >= FLUSH_DISPATCHES:
             self.flush()
@@ -157,8 +160,8 @@ class WebGPUBackend(Backend):
         for h in handles:
             if h.pool is not pool:
                 raise DeviceLostError(
-                    f"webgpu.run: kernel {key[0]!r} received a tensor whose buffer belongs to a "
-                    "lost (or replaced) WebGPU device, or was disposed; recreate the tensor"
+                    f"{self._op}: an input tensor's WebGPU buffer was disposed or belongs to a "
+                    "lost (replaced) device; recreate the tensor (webgpu backend)"
                 )
         self.plan.dispatch(pid, params, groups, [h.id for h in handles])
 
