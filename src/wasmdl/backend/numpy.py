@@ -156,8 +156,11 @@ class NumpyBackend(Backend):
             fn = self.kernels[name]
         except KeyError:
             raise missing_kernel(name, self) from None
-        if len(inputs) == 1:
+        n = len(inputs)
+        if n == 1:
             out = fn(inputs[0]._h, **params)
+        elif n == 2:
+            out = fn(inputs[0]._h, inputs[1]._h, **params)
         else:
             out = fn(*[x._h for x in inputs], **params)
         if type(out) is not np.ndarray or out.dtype is not out_dtype:

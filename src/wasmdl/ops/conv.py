@@ -114,9 +114,9 @@ def _grad_weight_rule(xs, p):
     return tuple(p["weight_shape"]), x.dtype
 
 
-defop("conv2d", _conv2d_rule, _conv2d_vjp)
-defop("conv2d_grad_input", _grad_input_rule)
-defop("conv2d_grad_weight", _grad_weight_rule)
+defop("conv2d", _conv2d_rule, _conv2d_vjp, cache=True)
+defop("conv2d_grad_input", _grad_input_rule, cache=True)
+defop("conv2d_grad_weight", _grad_weight_rule, cache=True)
 
 
 def conv2d(x, w, strides=1, padding="valid", dilation=1, groups=1):
@@ -155,15 +155,17 @@ defop(
     "maxpool2d",
     _pool_rule("maxpool2d"),
     lambda g, out, xs, p: (apply("maxpool2d_grad", xs[0], g, **p),),
+    cache=True,
 )
-defop("maxpool2d_grad", _pool_rule("maxpool2d_grad"))
+defop("maxpool2d_grad", _pool_rule("maxpool2d_grad"), cache=True)
 # avgpool2d_grad takes x for its shape only (a GPU kernel may ignore that buffer).
 defop(
     "avgpool2d",
     _pool_rule("avgpool2d"),
     lambda g, out, xs, p: (apply("avgpool2d_grad", xs[0], g, **p),),
+    cache=True,
 )
-defop("avgpool2d_grad", _pool_rule("avgpool2d_grad"))
+defop("avgpool2d_grad", _pool_rule("avgpool2d_grad"), cache=True)
 
 
 def _pool(name):

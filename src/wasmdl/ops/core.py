@@ -32,12 +32,38 @@ class OpDef:
 OPS = {}
 
 
-def defop(name, rule, vjp=None):
-    """Register primitive ``name``; returns its OpDef."""
+def defop(name, rule, vjp=None, cache=False):
+    """Register primitive ``name``; returns its OpDef. ``cache=True`` memoises a rule that is
+    costly to evaluate (axes, windows, padding): rules are pure functions of the inputs'
+    shapes/dtypes and the params, and a training loop repeats the same few."""
     if name in OPS:
         raise ValueError(f"defop: expected a new op name, received {name!r} (already defined)")
-    OPS[name] = op = OpDef(name, rule, vjp)
+    OPS[name] = op = OpDef(name, cached_rule(rule) if cache else rule, vjp)
     return op
+
+
+def cached_rule(rule):
+    """``rule`` memoised on (input shapes and dtypes, raw params) -> (shape, dtype, canonical
+    params); unhashable params (lists) skip the cache."""
+    memo = {}
+
+    def cached(xs, p):
+        try:
+            key = (tuple([(x.shape, x.dtype) for x in xs]), tuple(p.items()))
+            hit = memo.get(key)
+        except TypeError:
+            return rule(xs, p)
+        if hit is not None:
+            p.update(hit[2])
+            return hit[0], hit[1]
+        shape, dtype = rule(xs, p)
+        if len(memo) > 2048:
+            memo.clear()
+        memo[key] = (shape, dtype, dict(p))
+        return shape, dtype
+
+    cached.__wrapped__ = rule
+    return cached
 
 
 def apply(name, *xs, **params):

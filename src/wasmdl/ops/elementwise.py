@@ -243,7 +243,7 @@ def _where_vjp(g, out, xs, p):
     )
 
 
-defop("where", _where_rule, _where_vjp)
+defop("where", _where_rule, _where_vjp, cache=True)
 
 
 def where(condition, x, y):
@@ -253,6 +253,11 @@ def where(condition, x, y):
     >>> wl.where(wl.tensor([True, False]), 1.0, wl.tensor([5.0, 6.0])).tolist()
     [1.0, 6.0]
     """
+    if type(x) is Tensor and type(condition) is Tensor and condition.dtype is bool_:
+        if type(y) is Tensor and y.dtype is x.dtype:
+            return apply("where", condition, x, y)  # the common cases, with few calls
+        if type(y) in _SCALAR_TYPES and x.dtype in FLOATS:
+            return apply("where", condition, x, const(y, x.dtype, x.backend))
     like = next((t for t in (x, y, condition) if isinstance(t, Tensor)), None)
     if like is None:
         fail("where", "condition", "at least one Tensor argument", "none", TypeError)

@@ -51,7 +51,7 @@ def _concat_vjp(g, out, xs, p):
     return grads
 
 
-defop("concat", _concat_rule, _concat_vjp)
+defop("concat", _concat_rule, _concat_vjp, cache=True)
 
 
 def _tensor_list(op, tensors):
@@ -112,7 +112,7 @@ def _pad_vjp(g, out, xs, p):
     return (S.slice(g, starts, tuple(b + d for b, d in zip(starts, xs[0].shape, strict=True))),)
 
 
-defop("pad", _pad_rule, _pad_vjp)
+defop("pad", _pad_rule, _pad_vjp, cache=True)
 
 
 def pad(x, pads, value=0.0):
@@ -152,11 +152,12 @@ def _scatter_add_rule(xs, p):
     return shape, g.dtype
 
 
-defop("gather", _gather_rule, _gather_vjp)
+defop("gather", _gather_rule, _gather_vjp, cache=True)
 defop(
     "scatter_add",
     _scatter_add_rule,
     lambda g, out, xs, p: (apply("gather", g, xs[1], axis=p["axis"]), None),
+    cache=True,
 )
 
 

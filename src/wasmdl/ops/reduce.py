@@ -53,9 +53,9 @@ def _max_vjp(g, out, xs, p):
     return (mask * (_keep(g, xs, p) / count),)
 
 
-defop("sum", _reduce_rule("sum", False), _sum_vjp)
-defop("max", _reduce_rule("max", True), _max_vjp)
-defop("min", _reduce_rule("min", True), _max_vjp)
+defop("sum", _reduce_rule("sum", False), _sum_vjp, cache=True)
+defop("max", _reduce_rule("max", True), _max_vjp, cache=True)
+defop("min", _reduce_rule("min", True), _max_vjp, cache=True)
 
 
 def _argmax_rule(xs, p):
@@ -72,7 +72,7 @@ def _argmax_rule(xs, p):
     return _reduced_shape(x.shape, (ax,), p["keepdims"]), int32
 
 
-defop("argmax", _argmax_rule)
+defop("argmax", _argmax_rule, cache=True)
 
 
 def _reduction(name):
@@ -156,7 +156,7 @@ def _matmul_vjp(g, out, xs, p):
     return ga, gb
 
 
-defop("matmul", _matmul_rule, _matmul_vjp)
+defop("matmul", _matmul_rule, _matmul_vjp, cache=True)
 
 
 def matmul(a, b):
@@ -167,9 +167,10 @@ def matmul(a, b):
     [3.0, 3.0]
     """
     a, b = E.coerce("matmul", a, b)
-    if a.ndim == 0 or b.ndim == 0:
-        fail("matmul", "a" if a.ndim == 0 else "b", "at least 1 dimension", "a scalar (0-d)")
-    va, vb = a.ndim == 1, b.ndim == 1
+    na, nb = len(a.shape), len(b.shape)
+    if na == 0 or nb == 0:
+        fail("matmul", "a" if na == 0 else "b", "at least 1 dimension", "a scalar (0-d)")
+    va, vb = na == 1, nb == 1
     if va:
         a = S.reshape(a, (1, a.shape[0]))
     if vb:

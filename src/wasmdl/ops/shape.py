@@ -45,7 +45,7 @@ def _reshape_rule(xs, p):
     return shape, x.dtype
 
 
-defop("reshape", _reshape_rule, lambda g, out, xs, p: (reshape(g, xs[0].shape),))
+defop("reshape", _reshape_rule, lambda g, out, xs, p: (reshape(g, xs[0].shape),), cache=True)
 
 
 def reshape(x, shape):
@@ -77,7 +77,7 @@ def _permute_vjp(g, out, xs, p):
     return (permute(g, tuple(inv)),)
 
 
-defop("permute", _permute_rule, _permute_vjp)
+defop("permute", _permute_rule, _permute_vjp, cache=True)
 
 
 def permute(x, axes):
@@ -120,7 +120,7 @@ def _expand_rule(xs, p):
     return shape, x.dtype
 
 
-defop("expand", _expand_rule, lambda g, out, xs, p: (unbroadcast(g, xs[0].shape),))
+defop("expand", _expand_rule, lambda g, out, xs, p: (unbroadcast(g, xs[0].shape),), cache=True)
 
 
 def expand(x, shape):
@@ -201,8 +201,8 @@ def _slice_grad_vjp(g, out, xs, p):
     return (apply("slice", g, starts=p["starts"], stops=p["stops"], steps=p["steps"]),)
 
 
-defop("slice", _slice_rule, _slice_vjp)
-defop("slice_grad", _slice_grad_rule, _slice_grad_vjp)
+defop("slice", _slice_rule, _slice_vjp, cache=True)
+defop("slice_grad", _slice_grad_rule, _slice_grad_vjp, cache=True)
 
 
 def slice(x, starts, stops, steps=None):  # noqa: A001 (numpy-style name, used as wasmdl.slice)
