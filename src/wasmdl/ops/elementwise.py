@@ -26,6 +26,8 @@ _CONST = {}
 def const(value, dtype, backend):
     """A cached 0-d tensor holding ``value`` (scalars in expressions cost one upload, once)."""
     key = (value, dtype, backend)
+    if not value and type(value) is float:  # -0.0 == 0.0 as keys: keep the sign of zero
+        key = (str(value), dtype, backend)
     t = _CONST.get(key)
     if t is None:
         if len(_CONST) > 512:
