@@ -55,13 +55,16 @@ def ops_of(cmd):
     return out
 
 
-def test_pool_reuses_buffers_only_after_a_submit():
+def test_pool_reuses_buffers_for_uploads_only_after_a_submit():
     pool, plan = webgpu_plan.Pool(), webgpu_plan.Plan()
     a = pool.alloc(1000, plan)
     first = a.id
-    del a  # back to the pool, but pending until the batch is submitted
-    b = pool.alloc(1000, plan)
+    del a  # back to the pool, pending until the batch is submitted
+    b = pool.alloc(1000, plan, upload=True)  # an upload may not reuse it yet
     assert b.id != first and ops_of(plan.cmd).count(webgpu_plan.OP_ALLOC) == 2
+    k = pool.alloc(1000, plan)  # a kernel output may (dispatches run in order)
+    assert k.id == first
+    del k
     pool.settle(plan)
     c = pool.alloc(900, plan)  # same bucket (1024): recycled, no new ALLOC
     assert c.id == first and ops_of(plan.cmd).count(webgpu_plan.OP_ALLOC) == 2

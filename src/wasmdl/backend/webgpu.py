@@ -97,7 +97,7 @@ class WebGPUBackend(Backend):
         return self
 
     # ------------------------------------------------------------------ memory verbs
-    def alloc(self, shape, dtype):
+    def alloc(self, shape, dtype, upload=False):
         """A pooled buffer for ``shape`` elements of 4 bytes; checks the device limit."""
         if dtype.name not in WORD:
             raise TypeError(
@@ -118,12 +118,12 @@ class WebGPUBackend(Backend):
                 f"bytes, above this device's buffer limit of {limit} bytes "
                 "(maxStorageBufferBindingSize); use a smaller batch or the numpy backend"
             )
-        return self.pool.alloc(nbytes, self.plan, cap=limit)
+        return self.pool.alloc(nbytes, self.plan, cap=limit, upload=upload)
 
     def from_host(self, array):
         self.ensure_ready()
         dt = array.dtype
-        h = self.alloc(array.shape, dt)
+        h = self.alloc(array.shape, dt, upload=True)
         if array.size:
             self.plan.write(h.id, np.ascontiguousarray(array, WORD[dt.name]))
         return h

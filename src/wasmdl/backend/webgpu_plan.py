@@ -63,24 +63,28 @@ class Handle:
 
 class Pool:
     """Size-bucketed free lists of buffer ids. Ids freed since the last submit wait in
-    ``pending`` (an upload into a reused buffer is queued before that batch's dispatches run,
-    so it must not overwrite data they still read)."""
+    ``pending``: kernel outputs may reuse them at once (dispatches run in recorded order), but
+    uploads may not (``queue.writeBuffer`` lands before the batch's dispatches, which may still
+    read the old contents)."""
 
     def __init__(self, max_pooled_bytes=64 << 20):
         self.next_id = 1
         self.free = {}  # bucket size -> [ids]
-        self.pending = []  # (id, size) released since the last submit
+        self.pending = {}  # bucket size -> [ids] released since the last submit
         self.live = {}  # id -> size
         self.live_bytes = 0
         self.pooled_bytes = 0
         self.max_pooled_bytes = max_pooled_bytes
 
-    def alloc(self, nbytes, plan, cap=1 << 62):
+    def alloc(self, nbytes, plan, cap=1 << 62, upload=False):
         size = min(bucket(nbytes), cap)
         ids = self.free.get(size)
+        recent = None if upload else self.pending.get(size)
         if ids:
             id_ = ids.pop()
             self.pooled_bytes -= size
+        elif recent:
+            id_ = recent.pop()
         else:
             id_ = self.next_id
             self.next_id += 1
@@ -93,21 +97,21 @@ class Pool:
         if self.live.pop(id_, None) is None:
             return  # from a previous device (lost or reset)
         self.live_bytes -= size
-        self.pending.append((id_, size))
+        self.pending.setdefault(size, []).append(id_)
 
     def settle(self, plan):
         """After a submit: pending ids become reusable; trim the pool above its byte cap."""
-        for id_, size in self.pending:
-            self.free.setdefault(size, []).append(id_)
-            self.pooled_bytes += size
-        self.pending = []
+        for size, ids in self.pending.items():
+            self.free.setdefault(size, []).extend(ids)
+            self.pooled_bytes += size * len(ids)
+        self.pending = {}
         while self.pooled_bytes > self.max_pooled_bytes:
             size = max(s for s, ids in self.free.items() if ids)
             plan.cmd += (OP_DESTROY, self.free[size].pop())
             self.pooled_bytes -= size
 
     def stats(self):
-        pooled = sum(len(v) for v in self.free.values()) + len(self.pending)
+        pooled = sum(len(v) for v in self.free.values()) + sum(map(len, self.pending.values()))
         return {
             "buffers": len(self.live),
             "bytes": self.live_bytes,
