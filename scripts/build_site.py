@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
 DIST = ROOT / ".cache" / "pyodide" / "dist"
-WHEEL_DIR = ROOT / ".cache" / "wheel"
+WHEEL_DIR = ROOT / ".cache" / "wheel"  # one sub-folder per build: concurrent builds never clash
 
 
 def link_or_copy(src: Path, dst: Path) -> None:
@@ -45,17 +45,16 @@ def link_or_copy(src: Path, dst: Path) -> None:
 
 def build_wheel() -> Path:
     """Build the pure-Python wheel with the standard PEP 517 backend; return its path."""
-    if WHEEL_DIR.exists():
-        shutil.rmtree(WHEEL_DIR)
+    out = WHEEL_DIR / str(os.getpid())
+    if out.exists():
+        shutil.rmtree(out)
     cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check"]
-    result = subprocess.run(
-        cmd + ["--outdir", str(WHEEL_DIR), str(ROOT)], capture_output=True, text=True
-    )
+    result = subprocess.run(cmd + ["--outdir", str(out), str(ROOT)], capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(
             f"build_site.build_wheel: wheel build failed:\n{result.stdout}\n{result.stderr}"
         )
-    wheels = sorted(WHEEL_DIR.glob("wasmdl-*.whl"))
+    wheels = sorted(out.glob("wasmdl-*.whl"))
     if len(wheels) != 1:
         raise RuntimeError(f"build_site.build_wheel: expected one wheel, found {wheels}")
     return wheels[0]
@@ -132,7 +131,10 @@ def assemble(wheel: Path) -> Path:
 def build() -> Path:
     """Build the wheel and the site; return the wheel's path inside site/simple/wasmdl/."""
     wheel = build_wheel()
-    assemble(wheel)
+    try:
+        assemble(wheel)
+    finally:
+        shutil.rmtree(wheel.parent, ignore_errors=True)
     return SITE / "simple" / "wasmdl" / wheel.name
 
 

@@ -122,6 +122,8 @@ def verify(path: Path, expected: str) -> None:
 def link_or_copy(src: Path, dst: Path) -> None:
     """Hard-link ``src`` to ``dst`` (copy across file systems); never a symlink."""
     dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and not dst.is_symlink() and os.path.samefile(src, dst):
+        return  # already linked: leave it (a test run may be reading it right now)
     if dst.exists() or dst.is_symlink():
         dst.unlink()
     try:
@@ -255,9 +257,11 @@ def build_test_dist(dist: Path, lock: dict) -> Path:
             [f"{n}=={w[0]} --hash=sha256:{w[2]}" for n, w in TEST_WHEELS.items()], downloads
         )
     test = CACHE / "pyodide" / "test-dist"
-    if test.exists():
-        shutil.rmtree(test)
-    test.mkdir(parents=True)
+    test.mkdir(parents=True, exist_ok=True)
+    wanted = {f.name for f in dist.iterdir()} | {w[1] for w in TEST_WHEELS.values()}
+    for f in test.iterdir():
+        if f.name not in wanted:
+            f.unlink()
     for f in dist.iterdir():
         if f.name != "pyodide-lock.json":
             link_or_copy(f, test / f.name)
@@ -276,7 +280,9 @@ def build_test_dist(dist: Path, lock: dict) -> Path:
             "depends": depends,
             "unvendored_tests": False,
         }
-    (test / "pyodide-lock.json").write_text(json.dumps(test_lock))
+    tmp = test / f".pyodide-lock.json.{os.getpid()}"
+    tmp.write_text(json.dumps(test_lock))
+    tmp.replace(test / "pyodide-lock.json")  # atomic: never a half-written lock file
     return test
 
 
