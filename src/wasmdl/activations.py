@@ -23,27 +23,31 @@ def leaky_relu(x, negative_slope=0.2):
     return F.leaky_relu(x, negative_slope)
 
 
+relu, relu6, elu, selu, gelu, sigmoid = F.relu, F.relu6, F.elu, F.selu, F.gelu, F.sigmoid
+hard_sigmoid, softplus, softsign, tanh = F.hard_sigmoid, F.softplus, F.softsign, F.tanh
+swish = silu = F.silu
+mish, exponential, softmax, log_softmax = F.mish, F.exp, F.softmax, F.log_softmax
+
 REGISTRY = {
     "linear": linear,
-    "relu": F.relu,
-    "relu6": F.relu6,
+    "relu": relu,
+    "relu6": relu6,
     "leaky_relu": leaky_relu,
-    "elu": F.elu,
-    "selu": F.selu,
-    "gelu": F.gelu,
-    "sigmoid": F.sigmoid,
-    "hard_sigmoid": F.hard_sigmoid,
-    "softplus": F.softplus,
-    "softsign": F.softsign,
-    "tanh": F.tanh,
-    "swish": F.silu,
-    "silu": F.silu,
-    "mish": F.mish,
-    "exponential": F.exp,
-    "softmax": F.softmax,
-    "log_softmax": F.log_softmax,
+    "elu": elu,
+    "selu": selu,
+    "gelu": gelu,
+    "sigmoid": sigmoid,
+    "hard_sigmoid": hard_sigmoid,
+    "softplus": softplus,
+    "softsign": softsign,
+    "tanh": tanh,
+    "swish": swish,
+    "silu": silu,
+    "mish": mish,
+    "exponential": exponential,
+    "softmax": softmax,
+    "log_softmax": log_softmax,
 }
-globals().update({k: v for k, v in REGISTRY.items() if k not in globals()})
 
 
 def get(identifier):

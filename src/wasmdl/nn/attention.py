@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-from .. import activations, initializers
+from .. import functional as F
+from .. import initializers
 from .. import ops as O
 from ..tensor import Tensor
 from .base import Layer
@@ -109,7 +110,7 @@ class MultiHeadAttention(Layer):
         mask = self._mask(attention_mask, use_causal_mask, scores.shape, query.backend)
         if mask is not None:
             scores = O.where(mask, scores, -1e9)
-        weights = activations.softmax(scores, axis=-1)
+        weights = F.softmax(scores, axis=-1)
         if training and self.dropout:
             keep = initializers.rng().random(weights.shape) >= self.dropout
             drop = keep.astype(np.float32) / np.float32(1 - self.dropout)

@@ -202,7 +202,7 @@ class Conv2DTranspose(_Conv):
         if self.padding == "valid":
             return k - 1, k - s
         crop = max(k - s, 0) // 2  # the 'same' forward conv's padding before
-        return k - 1 - crop, s - 1 + crop - (s - 1)
+        return k - 1 - crop, crop
 
     def call(self, x):
         n, h, w, c = x.shape

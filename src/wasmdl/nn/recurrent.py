@@ -211,6 +211,8 @@ class Bidirectional(Layer):
                 f"Bidirectional: expected merge_mode in {sorted(self.MERGES)}, "
                 f"received {merge_mode!r}"
             )
+        if layer.return_state:
+            raise ValueError("Bidirectional: expected a layer with return_state=False")
         config = layer.get_config()
         config.update(name=f"backward_{layer.name}", go_backwards=not layer.go_backwards)
         self.forward_layer = layer
@@ -231,8 +233,6 @@ class Bidirectional(Layer):
 
     def call(self, x):
         fwd, bwd = self.forward_layer(x), self.backward_layer(x)
-        if self.forward_layer.return_state:
-            raise ValueError("Bidirectional: return_state=True is not supported")
         if self.forward_layer.return_sequences:  # the backward pass emitted steps in reverse
             idx = Tensor(np.arange(x.shape[1] - 1, -1, -1, dtype=np.int32), backend=x.backend)
             bwd = O.gather(bwd, idx, axis=1)
