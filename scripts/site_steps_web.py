@@ -1,7 +1,13 @@
 """Site build step for the pages: REPL, demos, shared assets, vendored browser bundles, API docs.
 
-The main site build (which assembles Pyodide and the package index) calls ``build(site_dir)``;
-it also runs alone: ``python scripts/site_steps_web.py site/ [--pyodide-cdn] [--no-docs]``.
+The main site build (``scripts/build_site.py``, which assembles Pyodide and the package index)
+calls ``build(site_dir)``; it also runs alone:
+``python scripts/site_steps_web.py site/ [--pyodide-cdn] [--no-docs]``.
+
+Pyodide's CDN for public hosting: ``WASMDL_PYODIDE_CDN=1 python scripts/build_site.py`` (or
+``--pyodide-cdn`` here) makes every page load Pyodide and its packages from
+``https://cdn.jsdelivr.net/pyodide/v0.27.7/full/``; wasmdl itself still comes from the site's own
+``simple/`` index. The default serves everything from the site (works offline).
 
 What it writes into ``site_dir``:
 - ``assets/``, ``repl/``, ``demos/`` copied from ``web/`` (``index.html`` too, if the main build
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -122,8 +129,6 @@ def build_docs(site_dir: Path) -> str:
 
 
 def _docs_env() -> dict:
-    import os
-
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     return env
@@ -136,6 +141,7 @@ def build(site_dir, *, pyodide_cdn: bool = False, docs: bool = True) -> list[str
     """
     site_dir = Path(site_dir)
     site_dir.mkdir(parents=True, exist_ok=True)
+    pyodide_cdn = pyodide_cdn or os.environ.get("WASMDL_PYODIDE_CDN", "") not in ("", "0")
     written = copy_pages(site_dir)
     written.append(write_config(site_dir, pyodide_cdn))
     written += copy_vendor(site_dir)

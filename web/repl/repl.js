@@ -9,7 +9,7 @@
   const $stop = document.getElementById("stop");
   const $memory = document.getElementById("memory");
   const $backends = document.getElementById("backends");
-  const state = { term: null, py: null, info: null, running: false, partial: "", live: false,
+  const state = { term: null, py: null, info: null, running: false, commands: 0, partial: "", live: false,
     liveErr: false, heap: 0, wasmdl: {} };
 
   const esc = (text) => $.terminal.escape_brackets(text);
@@ -96,6 +96,7 @@
       else echoError(`REPL error: ${e.message}`);
     } finally {
       state.running = false;
+      state.commands += 1; // tests wait on this
       if (state.info) setStatus("Ready", "ready");
       refreshMemory();
     }
