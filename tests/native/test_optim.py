@@ -124,3 +124,28 @@ def test_bad_arguments_name_the_optimizer():
         optim.SGD([w], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="optim.get: expected one of"):
         optim.get("adamz", [w])
+
+
+@pytest.mark.parametrize("kind", ["clipnorm", "global_clipnorm", "clipvalue"])
+def test_optimizer_clipping_arguments_match_torch_clip_then_step(kind):
+    x, y, w0, b0 = _problem()
+    w, b = wasmdl.tensor(w0, requires_grad=True), wasmdl.tensor(b0, requires_grad=True)
+    tw, tb = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    opt = optim.Adam([w, b], lr=0.05, **{kind: 0.05})
+    topt = torch.optim.Adam([tw, tb], lr=0.05)
+    for _ in range(5):
+        opt.zero_grad()
+        _loss(wasmdl.tensor(x), wasmdl.tensor(y), w, b, wasmdl).backward()
+        opt.step()
+        topt.zero_grad()
+        _loss(torch.tensor(x), torch.tensor(y), tw, tb, torch).backward()
+        if kind == "clipnorm":  # Keras: each variable on its own
+            for p in (tw, tb):
+                torch.nn.utils.clip_grad_norm_([p], 0.05)
+        elif kind == "global_clipnorm":
+            torch.nn.utils.clip_grad_norm_([tw, tb], 0.05)
+        else:
+            torch.nn.utils.clip_grad_value_([tw, tb], 0.05)
+        topt.step()
+    for mine, ref in ((w, tw), (b, tb)):
+        np.testing.assert_allclose(mine.numpy(), ref.detach().numpy(), rtol=1e-4, atol=2e-5)
