@@ -1,9 +1,10 @@
-// kernel: matmul -- batched C[b] = A[b] @ B[b] ({{T}}: f32 or i32). Each thread keeps a 4x4
+// kernel: matmul_regs -- the matmul variant for CPU-emulated adapters (SwiftShader): batched
+//   C[b] = A[b] @ B[b] ({{T}}: f32 or i32). Each thread keeps a 4x4
 //   block of C in registers and streams A's 4 rows and B's 4 columns along K. No workgroup
 //   memory or barriers: on SwiftShader (a CPU) a barrier costs far more than the cache-served
 //   loads it would save (a 16x16 shared-memory tiling measured 40x slower here).
 //   A and B are read through strides, so transposed operands (the VJP's A^T and B^T) and
-//   broadcast batches need no copy. Entry point k_matmul.
+//   broadcast batches need no copy. Entry point k_matmul_regs; same params as matmul.wgsl.
 // bindings: 0 params (u32 words), 1 A (read-only), 2 B (read-only), 3 C (read_write, dense
 //   [batch, M, N]).
 // params: [M, N, K, nb, bshape[nb], abstrides[nb], bbstrides[nb], sam, sak, sbk, sbn]
@@ -17,7 +18,7 @@
 @group(0) @binding(3) var<storage, read_write> C: array<{{T}}>;
 
 @compute @workgroup_size(8, 8)
-fn k_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn k_matmul_regs(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let M = p[0];
   let N = p[1];
   let K = p[2];

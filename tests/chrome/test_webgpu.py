@@ -63,6 +63,33 @@ json.dumps({"checks": n, "cases": len(CASES), "failures": failures, "gaps": gaps
 
 
 @run_in_pyodide
+def test_both_matmul_variants_match_numpy(selenium_wasmdl):
+    """'tiled' (workgroup memory, hardware GPUs) and 'regs' (SwiftShader's default)."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.testing import CASES, check
+
+    be = wl.backend.get_backend("webgpu")
+    prev = be.matmul_variant
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 37, 45)).astype(np.float32)
+    b = rng.standard_normal((45, 29)).astype(np.float32)
+    cases = [c for c in CASES if "matmul" in c.name]
+    assert cases
+    try:
+        for variant in ("tiled", "regs"):
+            be.matmul_variant = variant
+            got = (wl.Tensor(a, backend=be) @ wl.Tensor(b, backend=be)).numpy()
+            np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
+            for case in cases:
+                check.check_forward(case, backend="webgpu")
+                check.check_grad(case, backend="webgpu")
+    finally:
+        be.matmul_variant = prev
+
+
+@run_in_pyodide
 async def test_mlp_follows_the_numpy_loss_curve(selenium_wasmdl):
     import numpy as np
 

@@ -63,6 +63,7 @@ class WebGPUBackend(Backend):
         self.pipes = {}  # specialisation key -> pipeline id
         self.crossings = {"run": 0, "read": 0, "compile": 0, "init": 0}
         self._op = None
+        self.matmul_variant = "tiled"
 
     # ------------------------------------------------------------------ lifecycle
     async def init_async(self):
@@ -76,6 +77,8 @@ class WebGPUBackend(Backend):
             raise self._translate(e, "init") from None
         self.crossings["init"] += 1
         self.shim, self.info, self.limits = shim, info["adapter"], info["limits"]
+        cpu = self.info.get("architecture") == "swiftshader" or self.info.get("isFallbackAdapter")
+        self.matmul_variant = "regs" if cpu else "tiled"  # see webgpu_kernels.MATMUL
         self.pool = Pool()  # a new id space: handles of an old device keep their old pool
         self.plan.clear()
         self.pipes.clear()

@@ -215,28 +215,24 @@ def _matmul(be, xs, shape, dtype, p):
         return out
     sa = broadcast_strides(a.shape[:-2], batch) if batch else []
     sb = broadcast_strides(b.shape[:-2], batch) if batch else []
-    params = [
-        M,
-        N,
-        K,
-        len(batch),
-        *batch,
-        *(s * M * K for s in sa),
-        *(s * K * N for s in sb),
-        K,
-        1,
-        N,
-        1,
-    ]
+    st = [*(s * M * K for s in sa), *(s * K * N for s in sb)]
+    params = [M, N, K, len(batch), *batch, *st, K, 1, N, 1]
     if K == 0:
         return _fill_zero(be, out, shape, dtype)
+    name, tile = MATMUL[be.matmul_variant]
     t = WGSL[dtype.name]
 
     def source():
-        return "matmul", "kernels/wgsl/matmul.wgsl", template("matmul.wgsl", T=t)
+        return name, f"kernels/wgsl/{name}.wgsl", template(f"{name}.wgsl", T=t)
 
-    be.launch(("matmul", t), source, params, (-(-N // 32), -(-M // 32), nb), [a._h, b._h, out])
+    groups = (-(-N // tile), -(-M // tile), nb)
+    be.launch((name, t), source, params, groups, [a._h, b._h, out])
     return out
+
+
+# matmul variants -> (kernel file/name, output tile edge): workgroup-memory tiling for hardware
+# GPUs; register blocking without barriers for CPU-emulated adapters (SwiftShader).
+MATMUL = {"tiled": ("matmul", 16), "regs": ("matmul_regs", 32)}
 
 
 def _fill_zero(be, out, shape, dtype):
