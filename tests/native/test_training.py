@@ -232,3 +232,34 @@ def test_regularizers_add_to_the_training_loss():
     model.optimizer = wasmdl.optim.SGD(model.parameters(), lr=0.0)
     loss = model.train_on_batch(x, y)  # the returned loss is the data loss
     assert loss == pytest.approx(plain, rel=1e-5)
+
+
+def test_pytorch_style_module_with_forward():
+    class TorchStyle(wasmdl.Model):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Dense(8), nn.Dense(3)
+
+        def forward(self, x):
+            return self.fc2(wasmdl.relu(self.fc1(x)))
+
+    x, y = data()
+    net = TorchStyle()
+    opt = wasmdl.optim.Adam(lr=0.05)
+    loss_fn = wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True)
+    first = None
+    for _ in range(30):
+        loss = loss_fn(y, net(x))
+        if first is None:
+            opt.bind(net.parameters())
+            first = loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < first / 2
+    assert [n for n, _ in net.named_parameters()] == [
+        "fc1.kernel",
+        "fc1.bias",
+        "fc2.kernel",
+        "fc2.bias",
+    ]
