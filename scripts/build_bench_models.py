@@ -107,6 +107,8 @@ def copy_vendor(site: str) -> dict:
         src, dst = os.path.join(nm, rel), os.path.join(site, "vendor", rel)
         if not os.path.exists(dst) or os.path.getsize(dst) != os.path.getsize(src):
             os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if os.path.exists(dst):
+                os.unlink(dst)  # it may be a hard link shared with another site folder
             shutil.copyfile(src, dst)
     sizes = {}
     for fw, backends in libraries.LIBRARIES.items():

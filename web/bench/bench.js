@@ -58,6 +58,7 @@ function formParams() {
 }
 
 function addRow(row) {
+  row.elapsedMs = performance.now() - bench.t0;
   bench.rows.push(row);
   bench.completed++;
   $('#status').textContent = `running ${bench.current || ''}: ${bench.completed}/${bench.total}`;
@@ -70,7 +71,7 @@ function runFrame({ fw, backend }, q, configs, stallMs) {
     const seen = new Set();
     const url = `runner.html?fw=${fw.id}&backend=${backend}&configs=${configs.join(',')}`
       + `&repeats=${q.get('repeats')}&budget=${q.get('budget')}&tol=${q.get('tol')}`
-      + `&phases=${q.get('phases')}&maxcall=${P.get('maxcall') || 10000}&cap=${P.get('cap') ?? 150}&models=${encodeURIComponent(new URL(MODELS, location.href).pathname)}`;
+      + `&phases=${q.get('phases')}&maxcall=${P.get('maxcall') || 10000}&cap=${P.get('cap') ?? 120}&models=${encodeURIComponent(new URL(MODELS, location.href).pathname)}`;
     const frame = document.createElement('iframe');
     let timer = null;
     const finish = (why) => {
@@ -107,7 +108,7 @@ async function run(q) {
   const configs = (q.get('configs') || 'all') === 'all' ? manifest.configs.map((c) => c.id)
     : q.get('configs').split(',').filter(Boolean);
   const rows = selectRows(q.get('fw') || 'cpu');
-  Object.assign(bench, { status: 'running', rows: [], completed: 0, configs,
+  Object.assign(bench, { status: 'running', rows: [], completed: 0, configs, t0: performance.now(),
                          total: rows.length * configs.length, started: new Date().toISOString() });
   const stallMs = +(P.get('stall') || 180) * 1000;
   for (const r of rows) {

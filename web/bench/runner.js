@@ -7,7 +7,7 @@ const P = new URLSearchParams(location.search);
 const root = P.get('root') || new URL('../../', location.href).pathname;
 const ctx = { root, vendor: root + 'vendor/', base: P.get('models') || root + 'bench/models/' };
 const opts = {
-  repeats: +(P.get('repeats') || 5), budget: +(P.get('budget') || 1000),
+  repeats: +(P.get('repeats') || 5), budget: +(P.get('budget') || 800),
   tol: +(P.get('tol') || 2e-4), maxcall: +(P.get('maxcall') || 10000), phases: (P.get('phases') || 'load,infer,train').split(','),
 };
 const state = (window.benchRunner = { rows: [], done: false, error: null });
@@ -45,7 +45,7 @@ async function main() {
   const base = { framework: fw.id, name: fw.name, backend };
   // A time cap per framework x backend (s; 0 = none): configurations not started when it is
   // reached are reported as skipped, so one very slow framework cannot take the whole run.
-  const cap = +(P.get('cap') ?? 150) * 1000, started = performance.now();
+  const cap = +(P.get('cap') ?? 120) * 1000, started = performance.now();
   let lastDone = null;
   let info, adapter, setupError = null;
   try {

@@ -16,6 +16,7 @@ import base64
 import os
 import shutil
 import sys
+import tempfile
 import time
 
 from . import driver, native, report
@@ -26,10 +27,10 @@ def parse(argv=None):
     p.add_argument("--fw", default="cpu", help="cpu | all | comma list (tfjs:wasm,convnetjs)")
     p.add_argument("--configs", default="all", help="all | comma list of ids (d1_w64,...)")
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--budget", type=int, default=1000, help="ms per phase per configuration")
+    p.add_argument("--budget", type=int, default=800, help="ms per phase per configuration")
     p.add_argument("--maxcall", type=int, default=10000, help="ms; slower calls timed once")
     p.add_argument("--stall", type=int, default=180, help="s without progress = failed row")
-    p.add_argument("--cap", type=int, default=150, help="s per framework x backend (0: none)")
+    p.add_argument("--cap", type=int, default=120, help="s per framework x backend (0: none)")
     p.add_argument("--timeout", type=int, default=3600, help="s for the whole browser run")
     p.add_argument("--native", default="wasmdl,torch", help="native frameworks ('' = none)")
     p.add_argument("--site", default=os.path.join(driver.repo_root(), "site"))
@@ -38,14 +39,29 @@ def parse(argv=None):
     return p.parse_args(argv)
 
 
-def prepare_site(site: str, rebuild: bool) -> None:
+def prepare_site(site: str, rebuild: bool) -> str:
     """Build the site (wheel from this checkout, Pyodide, pages, bench models) unless told not
-    to; always refresh the bench page and models (cheap: models are cached in .cache/bench)."""
+    to, refresh the bench page and models (cheap: models are cached in .cache/bench), and
+    return a private snapshot of it (hard links) that a concurrent site rebuild cannot change
+    under a running benchmark. The caller removes the snapshot."""
     if rebuild or not os.path.exists(os.path.join(site, "pyodide", "pyodide.js")):
         driver._script("build_site").build()
     web = os.path.join(driver.repo_root(), "web", "bench")
-    shutil.copytree(web, os.path.join(site, "bench"), dirs_exist_ok=True)
-    driver._script("build_bench_models").build(site, quiet=False)
+    runs = os.path.join(driver.repo_root(), ".cache", "bench")
+    os.makedirs(runs, exist_ok=True)
+    snap = tempfile.mkdtemp(prefix="run-", dir=runs)
+    shutil.copytree(site, snap, copy_function=os.link, dirs_exist_ok=True)
+    for name in os.listdir(web):  # this checkout's page, even if site/ is older
+        src, dst = os.path.join(web, name), os.path.join(snap, "bench", name)
+        if os.path.isdir(src):
+            shutil.rmtree(dst, ignore_errors=True)
+            shutil.copytree(src, dst)
+        else:
+            if os.path.exists(dst):
+                os.unlink(dst)
+            shutil.copyfile(src, dst)
+    driver._script("build_bench_models").build(snap, quiet=False)
+    return snap
 
 
 def progress(done, total, label, t0):
@@ -90,37 +106,39 @@ def write_charts(charts, out: str) -> list[str]:
     return paths
 
 
-def main(argv=None) -> int:
-    a = parse(argv)
-    start = time.time()
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out = a.out or os.path.join(driver.repo_root(), "artifacts", "bench", stamp)
-    prepare_site(a.site, rebuild=not a.no_build)
-    with driver.serve(a.site) as url:
+def run_all(a, site: str):
+    """The browser run, then the native run on the same configurations."""
+    with driver.serve(site) as url:
         res = run_browser(a, url)
     configs = sorted(
         {r["config"] for r in res["rows"]},
         key=lambda c: (int(c[1:].split("_")[0]), int(c.split("_w")[1])),
     )
     rows = res["rows"]
-    if a.native:
-        t0 = time.time()
-        done = []
-        names = [n for n in a.native.split(",") if n]
-        rows += native.run_subprocess(
-            configs,
-            os.path.join(a.site, "bench", "models"),
-            names,
-            a.repeats,
-            a.budget / 1000,
-            progress=lambda r: (
-                done.append(r),
-                progress(
-                    len(done), len(configs) * len(names), f"{r['framework']} {r['config']}", t0
-                ),
-            ),
-        )
+    names = [n for n in a.native.split(",") if n]
+    if names:
+        t0, done = time.time(), []
+
+        def tick(r):
+            done.append(r)
+            progress(len(done), len(configs) * len(names), f"{r['framework']} {r['config']}", t0)
+
+        models = os.path.join(site, "bench", "models")
+        rows += native.run_subprocess(configs, models, names, a.repeats, a.budget / 1000, tick)
         sys.stderr.write("\n")
+    return rows, res, configs
+
+
+def main(argv=None) -> int:
+    a = parse(argv)
+    start = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = a.out or os.path.join(driver.repo_root(), "artifacts", "bench", stamp)
+    site = prepare_site(a.site, rebuild=not a.no_build)
+    try:
+        rows, res, configs = run_all(a, site)
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
     env = {
         **res["env"],
         "browser": res["browser"],
