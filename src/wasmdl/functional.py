@@ -15,10 +15,7 @@ from . import creation
 from .ops import *  # noqa: F403  (every primitive's public function, re-exported)
 from .ops import (
     cast,
-    check_tensor_float,
-    conv2d,
     exp,
-    expand_dims,
     log,
     matmul,
     max,
@@ -32,27 +29,51 @@ from .ops import (
     tanh,
     where,
 )
-from .ops.conv import avg_pool2d, max_pool2d
+from .ops.conv import avg_pool1d, conv1d, max_pool1d  # noqa: F401  (re-exported)
 
 
 # ----------------------------------------------------------------------------- activations
 def relu(x):
-    """max(x, 0), with gradient 0 at 0 (as PyTorch)."""
+    """max(x, 0), with gradient 0 at 0 (as PyTorch).
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.relu(x).tolist()]
+    [0.0, 0.0, 2.0]
+    """
     return where(x > 0, x, 0.0)
 
 
 def relu6(x):
-    """min(max(x, 0), 6)."""
+    """min(max(x, 0), 6).
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.relu6(x * 4).tolist()]
+    [0.0, 0.0, 6.0]
+    """
     return minimum(relu(x), 6.0)
 
 
 def leaky_relu(x, negative_slope=0.01):
-    """x for x > 0, ``negative_slope * x`` otherwise."""
+    """x for x > 0, ``negative_slope * x`` otherwise.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.leaky_relu(x, 0.1).tolist()]
+    [-0.1, 0.0, 2.0]
+    """
     return where(x > 0, x, x * negative_slope)
 
 
 def elu(x, alpha=1.0):
-    """x for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
+    """x for x > 0, ``alpha * (exp(x) - 1)`` otherwise.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.elu(x).tolist()]
+    [-0.6321, 0.0, 2.0]
+    """
     return where(x > 0, x, (exp(minimum(x, 0.0)) - 1.0) * alpha)
 
 
@@ -60,7 +81,13 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 
 
 def selu(x):
-    """Scaled ELU with the self-normalising constants."""
+    """Scaled ELU with the self-normalising constants.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.selu(x).tolist()]
+    [-1.1113, 0.0, 2.1014]
+    """
     return elu(x, _SELU_ALPHA) * _SELU_SCALE
 
 
@@ -78,17 +105,35 @@ def gelu(x, approximate=False):
 
 
 def softplus(x):
-    """log(1 + exp(x)), stable for large |x|."""
+    """log(1 + exp(x)), stable for large |x|.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.softplus(x).tolist()]
+    [0.3133, 0.6931, 2.1269]
+    """
     return maximum(x, 0.0) + log(exp(-abs(x)) + 1.0)  # noqa: F405
 
 
 def softsign(x):
-    """x / (1 + |x|)."""
+    """x / (1 + |x|).
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.softsign(x).tolist()]
+    [-0.5, 0.0, 0.6667]
+    """
     return x / (abs(x) + 1.0)  # noqa: F405
 
 
 def silu(x):
-    """x * sigmoid(x) (also called swish)."""
+    """x * sigmoid(x) (also called swish).
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.silu(x).tolist()]
+    [-0.2689, 0.0, 1.7616]
+    """
     return x * sigmoid(x)
 
 
@@ -96,41 +141,82 @@ swish = silu
 
 
 def hard_sigmoid(x):
-    """Piecewise-linear sigmoid: clip(x / 6 + 0.5, 0, 1) (Keras 3 / PyTorch)."""
+    """Piecewise-linear sigmoid: clip(x / 6 + 0.5, 0, 1) (Keras 3 / PyTorch).
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.hard_sigmoid(x).tolist()]
+    [0.3333, 0.5, 0.8333]
+    """
     return minimum(maximum(x * (1.0 / 6.0) + 0.5, 0.0), 1.0)
 
 
 def mish(x):
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)).
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.mish(x).tolist()]
+    [-0.3034, 0.0, 1.944]
+    """
     return x * tanh(softplus(x))
 
 
 def clip(x, lo, hi):
-    """Elementwise clamp to [lo, hi]."""
+    """Elementwise clamp to [lo, hi].
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.clip(x, -0.5, 1.0).tolist()]
+    [-0.5, 0.0, 1.0]
+    """
     return minimum(maximum(x, lo), hi)
 
 
 def square(x):
-    """x * x."""
+    """x * x.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.square(x).tolist()]
+    [1.0, 0.0, 4.0]
+    """
     return x * x
 
 
 # ----------------------------------------------------------------------------- softmax family
 def logsumexp(x, axis=-1, keepdims=False):
-    """log(sum(exp(x))) along ``axis``, shifted by the (constant) max for stability."""
+    """log(sum(exp(x))) along ``axis``, shifted by the (constant) max for stability.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> round(F.logsumexp(wl.tensor([-1.0, 0.0, 2.0])).item(), 4)
+    2.1698
+    """
     m = max(x, axis=axis, keepdims=True).detach()
     out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else squeeze(out, axis)
 
 
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``."""
+    """exp(x) / sum(exp(x)) along ``axis``.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.softmax(x).tolist()]
+    [0.042, 0.1142, 0.8438]
+    """
     e = exp(x - max(x, axis=axis, keepdims=True).detach())
     return e / sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax(x, axis=-1):
-    """x - logsumexp(x) along ``axis``."""
+    """x - logsumexp(x) along ``axis``.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> x = wl.tensor([-1.0, 0.0, 2.0])
+    >>> [round(v, 4) for v in F.log_softmax(x).tolist()]
+    [-3.1698, -2.1698, -0.1698]
+    """
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
@@ -152,13 +238,24 @@ def dropout(x, rate, training=True, generator=None):
 
 
 def linear(x, w, b=None):
-    """x @ w (+ b), with ``w`` shaped (in_features, out_features) as a Keras Dense kernel."""
+    """x @ w (+ b), with ``w`` shaped (in_features, out_features) as a Keras Dense kernel.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> F.linear(wl.ones((2, 3)), wl.ones((3, 4)), wl.ones(4)).tolist()[0]
+    [4.0, 4.0, 4.0, 4.0]
+    """
     y = matmul(x, w)
     return y if b is None else y + b
 
 
 def moments(x, axis, keepdims=False):
-    """(mean, biased variance) of ``x`` over ``axis``."""
+    """(mean, biased variance) of ``x`` over ``axis``.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> m, v = F.moments(wl.tensor([[1.0, 3.0], [5.0, 7.0]]), axis=0)
+    >>> m.tolist(), v.tolist()
+    ([3.0, 5.0], [4.0, 4.0])
+    """
     m = mean(x, axis=axis, keepdims=True)
     d = x - m
     v = mean(d * d, axis=axis, keepdims=keepdims)
@@ -166,7 +263,12 @@ def moments(x, axis, keepdims=False):
 
 
 def batch_norm(x, mean_, var, gamma=None, beta=None, eps=1e-3):
-    """(x - mean) / sqrt(var + eps) * gamma + beta, statistics broadcast over the last axis."""
+    """(x - mean) / sqrt(var + eps) * gamma + beta, statistics broadcast over the last axis.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> F.batch_norm(wl.tensor([[3.0]]), wl.tensor([1.0]), wl.tensor([4.0]), eps=0.0).tolist()
+    [[1.0]]
+    """
     y = (x - mean_) / sqrt(var + eps)
     if gamma is not None:
         y = y * gamma
@@ -174,46 +276,14 @@ def batch_norm(x, mean_, var, gamma=None, beta=None, eps=1e-3):
 
 
 def layer_norm(x, gamma=None, beta=None, axis=-1, eps=1e-5):
-    """Normalise over ``axis`` with the biased variance, then scale and shift."""
+    """Normalise over ``axis`` with the biased variance, then scale and shift.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> F.layer_norm(wl.tensor([[1.0, 3.0]]), eps=0.0).tolist()
+    [[-1.0, 1.0]]
+    """
     m, v = moments(x, axis, keepdims=True)
     return batch_norm(x, m, v, gamma, beta, eps)
-
-
-# ----------------------------------------------------------------------------- 1-D conv / pool
-def _1d_padding(padding):
-    return padding if isinstance(padding, str) else ((0, 0), _pads1(padding))
-
-
-def _pads1(p):
-    return (p, p) if isinstance(p, int) else tuple(p)
-
-
-def conv1d(x, w, strides=1, padding="valid", dilation=1, groups=1):
-    """1-D convolution of (N, L, C) ``x`` with a (K, C/groups, O) kernel, via conv2d."""
-    check_tensor_float("conv1d", "x", x, 3), check_tensor_float("conv1d", "w", w, 3)
-    y = conv2d(
-        expand_dims(x, 1),
-        expand_dims(w, 0),
-        (1, strides),
-        _1d_padding(padding),
-        (1, dilation),
-        groups,
-    )
-    return squeeze(y, 1)
-
-
-def max_pool1d(x, pool=2, strides=None, padding="valid"):
-    """Max over windows of (N, L, C) ``x``."""
-    check_tensor_float("max_pool1d", "x", x, 3)
-    s = pool if strides is None else strides
-    return squeeze(max_pool2d(expand_dims(x, 1), (1, pool), (1, s), _1d_padding(padding)), 1)
-
-
-def avg_pool1d(x, pool=2, strides=None, padding="valid"):
-    """Mean over windows of (N, L, C) ``x``."""
-    check_tensor_float("avg_pool1d", "x", x, 3)
-    s = pool if strides is None else strides
-    return squeeze(avg_pool2d(expand_dims(x, 1), (1, pool), (1, s), _1d_padding(padding)), 1)
 
 
 def _install_tensor_methods():

@@ -10,7 +10,7 @@ backends (``wasmdl/backend/``), keyed by the same names.
 """
 
 from ..creation import full_like  # noqa: F401, E402
-from .conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401, E402
+from .conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d  # noqa: F401, E402
 from .core import (  # noqa: F401
     OPS,
     OpDef,

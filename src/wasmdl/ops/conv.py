@@ -13,7 +13,8 @@ Backward-only primitives (``conv2d_grad_input``, ``conv2d_grad_weight``, ``maxpo
 """
 
 from ..dtypes import FLOATS
-from .core import apply, check_tensor, defop, fail
+from . import shape as S
+from .core import apply, check_tensor, check_tensor_float, defop, fail
 
 
 def _pair(op, arg, v):
@@ -198,3 +199,63 @@ def avg_pool2d(x, pool=2, strides=None, padding="valid"):
     [[2.5, 4.5], [10.5, 12.5]]
     """
     return _pool("avgpool2d")(x, pool, strides, padding)
+
+
+# ----------------------------------------------------------------------------- 1-D (composites)
+def _1d_padding(padding):
+    return padding if isinstance(padding, str) else ((0, 0), _pads1(padding))
+
+
+def _pads1(p):
+    return (p, p) if isinstance(p, int) else tuple(p)
+
+
+def conv1d(x, w, strides=1, padding="valid", dilation=1, groups=1):
+    """1-D convolution of (N, L, C) ``x`` with a (K, C/groups, O) kernel, via conv2d.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> F.conv1d(wl.ones((1, 5, 2)), wl.ones((3, 2, 4)), padding="same").shape
+    (1, 5, 4)
+    """
+    check_tensor_float("conv1d", "x", x, 3), check_tensor_float("conv1d", "w", w, 3)
+    y = conv2d(
+        _unsqueeze(x, 1),
+        _unsqueeze(w, 0),
+        (1, strides),
+        _1d_padding(padding),
+        (1, dilation),
+        groups,
+    )
+    return _squeeze1(y)
+
+
+def max_pool1d(x, pool=2, strides=None, padding="valid"):
+    """Max over windows of (N, L, C) ``x``.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> F.max_pool1d(wl.arange(6.0).reshape((1, 6, 1)), 2).reshape((3,)).tolist()
+    [1.0, 3.0, 5.0]
+    """
+    check_tensor_float("max_pool1d", "x", x, 3)
+    s = pool if strides is None else strides
+    return _squeeze1(max_pool2d(_unsqueeze(x, 1), (1, pool), (1, s), _1d_padding(padding)))
+
+
+def avg_pool1d(x, pool=2, strides=None, padding="valid"):
+    """Mean over windows of (N, L, C) ``x``.
+
+    >>> import wasmdl as wl, wasmdl.functional as F
+    >>> F.avg_pool1d(wl.arange(6.0).reshape((1, 6, 1)), 3).reshape((2,)).tolist()
+    [1.0, 4.0]
+    """
+    check_tensor_float("avg_pool1d", "x", x, 3)
+    s = pool if strides is None else strides
+    return _squeeze1(avg_pool2d(_unsqueeze(x, 1), (1, pool), (1, s), _1d_padding(padding)))
+
+
+def _unsqueeze(x, axis):
+    return S.reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def _squeeze1(y):
+    return S.reshape(y, y.shape[:1] + y.shape[2:])
