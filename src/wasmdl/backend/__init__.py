@@ -13,13 +13,17 @@
 from .base import Backend, SyncReadError  # noqa: F401
 
 _FACTORIES = {}  # name -> (factory, is_available)
+_KERNEL_NAMES = {}  # name -> callable listing its kernels without building the backend
 _INSTANCES = {}
 _current = [None]
 
 
-def register_backend(name, factory, available=lambda: True):
-    """Make backend ``name`` selectable; ``factory()`` builds it on first use."""
+def register_backend(name, factory, available=lambda: True, kernel_names=None):
+    """Make backend ``name`` selectable; ``factory()`` builds it on first use.
+    ``kernel_names()`` (optional) lists its kernels for error messages before it is built."""
     _FACTORIES[name] = (factory, available)
+    if kernel_names is not None:
+        _KERNEL_NAMES[name] = kernel_names
     _INSTANCES.pop(name, None)
 
 
@@ -79,11 +83,30 @@ def register_kernels(name, table):
 
 def missing_kernel(op, backend):
     """The error for a kernel ``op`` that ``backend`` lacks, naming the backends that have it."""
-    have = [n for n, be in _INSTANCES.items() if op in be.kernels]
+    have = []
+    for name in _FACTORIES:
+        if name in _INSTANCES:
+            kernels = _INSTANCES[name].kernels
+        else:
+            try:
+                kernels = _KERNEL_NAMES[name]()
+            except Exception:  # noqa: BLE001  (a backend that cannot even list: leave it out)
+                continue
+        if op in kernels:
+            have.append(name)
     return NotImplementedError(
         f"{op}: expected a kernel for op {op!r} on backend {backend.name!r}, received none; "
         f"backends with it: {have or 'none'}"
     )
+
+
+def _kernels_of(module):
+    def names():
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{module}").KERNELS
+
+    return names
 
 
 def _numpy_factory():
@@ -92,7 +115,7 @@ def _numpy_factory():
     return NumpyBackend()
 
 
-register_backend("numpy", _numpy_factory)
+register_backend("numpy", _numpy_factory, kernel_names=_kernels_of("numpy"))
 
 
 def _webgpu_factory():  # the WebGPU backend (Pyodide in a browser with navigator.gpu)
@@ -107,4 +130,6 @@ def _webgpu_available():
     return webgpu_available()
 
 
-register_backend("webgpu", _webgpu_factory, _webgpu_available)
+register_backend(
+    "webgpu", _webgpu_factory, _webgpu_available, kernel_names=_kernels_of("webgpu_kernels")
+)
