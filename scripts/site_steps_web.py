@@ -116,6 +116,7 @@ def build_docs(site_dir: Path) -> str:
         "-m",
         "pdoc",
         "wasmdl",
+        "!wasmdl\\._.*",  # private modules (_js, _wasm, _version) stay out of the reference
         "-o",
         str(out),
         "--docformat",

@@ -78,6 +78,10 @@ def request_stop():
     state["stop"] = True
 
 
+class StopTraining(Exception):
+    """Raised by ``LiveCharts`` when the page asks to stop."""
+
+
 class LiveCharts(ProgressCallback):
     """Send the running loss and accuracy to the page after every batch."""
 
@@ -96,8 +100,8 @@ class LiveCharts(ProgressCallback):
             loss=logs.get("loss"),
             accuracy=logs.get("accuracy"),
         )
-        if state["stop"]:
-            self.model.stop_training = True
+        if state["stop"]:  # stop now, not at the end of the epoch
+            raise StopTraining
 
 
 async def train(model="mlp", backend="numpy", epochs=3, batch_size=64, lr=0.003, limit=None):
@@ -115,7 +119,10 @@ async def train(model="mlp", backend="numpy", epochs=3, batch_size=64, lr=0.003,
     start, test_loss, test_acc, done = time.perf_counter(), None, None, 0
     for epoch in range(1, epochs + 1):
         live = LiveCharts(epoch, epochs)
-        await net.fit_async(x, y, epochs=1, batch_size=batch_size, verbose=0, callbacks=[live])
+        try:
+            await net.fit_async(x, y, epochs=1, batch_size=batch_size, verbose=0, callbacks=[live])
+        except StopTraining:
+            net.train()  # what fit does on the way out
         test_loss, test_acc = net.evaluate(x_test, y_test, batch_size=500)
         done = epoch
         emit(
