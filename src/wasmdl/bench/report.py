@@ -53,7 +53,10 @@ def phase_table(rows, phase, configs) -> str:
     cols = columns(rows, phase)
     if not cols:
         return ""
-    lines = ["| config | " + " | ".join(cols) + " | fastest |", "|---" * (len(cols) + 2) + "|"]
+    lines = [
+        "| config | " + " | ".join(cols) + " | fastest in the browser |",
+        "|---" * (len(cols) + 2) + "|",
+    ]
     for cid in configs:
         cells, best = [], None
         for c in cols:
@@ -64,7 +67,8 @@ def phase_table(rows, phase, configs) -> str:
                 else None
             )
             cells.append(fmt(v) if v is not None else (r or {}).get("status", "") if r else "")
-            if v is not None and (best is None or v < best[0]):
+            in_browser = r and not r.get("native")
+            if v is not None and in_browser and (best is None or v < best[0]):
                 best = (v, c)
         lines.append(f"| {cid} | " + " | ".join(cells) + f" | {best[1] if best else ''} |")
     return "\n".join(lines)
@@ -209,3 +213,36 @@ def write_all(run: dict, out: str) -> dict:
     with open(paths["md"], "w") as f:
         f.write(markdown(run))
     return paths
+
+
+def readme_section(run: dict) -> str:
+    """The condensed tables the README shows: the four phases and the browser/native ratios."""
+    env = run["env"]
+    short = [
+        dict(
+            r,
+            name=r["framework"].replace("-native", " native"),
+            backend=r["backend"].replace(" (CPython)", ""),
+        )
+        for r in run["rows"]
+    ]
+    lines = [
+        f"Latest full run: {env.get('date')}, {env.get('machine', {}).get('cpu_model')} "
+        f"({env.get('machine', {}).get('cpus')} cores), {env.get('browser')} headless, "
+        f"wall time {run.get('wall_s', 0) / 60:.1f} min (`python -m wasmdl.bench`)."
+    ]
+    for phase, title in PHASES.items():
+        t = phase_table(short, phase, run["configs"])
+        if t:
+            lines.append(f"**{title}** (median)\n\n{t}")
+    lines.append(
+        "**Browser / native** (median ratios)\n\n" + ratio_table(run["rows"], run["configs"])
+    )
+    return "\n\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    with open(sys.argv[1]) as f:
+        print(readme_section(json.load(f)))
