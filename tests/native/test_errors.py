@@ -164,6 +164,12 @@ ERRORS = [
     ("getitem-too-many", lambda: ones(4)[1, 2], IndexError, ["getitem", "'key'", "at most 1", "2"]),
     ("getitem-type", lambda: ones(4)["a"], TypeError, ["getitem", "'key'", "slices", "str"]),
     (
+        "getitem-two-index-tensors",
+        lambda: ones(4, 2)[wl.tensor([0]), wl.tensor([1])],
+        IndexError,
+        ["getitem", "'key'", "at most one index tensor", "2"],
+    ),
+    (
         "getitem-mask-shape",
         lambda: ones(4)[wl.tensor([True, False])],
         ValueError,

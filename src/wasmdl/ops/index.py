@@ -220,10 +220,14 @@ def flatten(x, start_axis=0):
     return S.reshape(x, x.shape[:ax] + (-1,))
 
 
+_ADVANCED = (Tensor, np.ndarray, list)
+
+
 def getitem(x, key):
-    """``x[key]`` for ints, slices, None, Ellipsis, an int index tensor/array (gather along
-    axis 0) or a bool mask of x's shape (read on the host: its size is data-dependent)."""
-    if isinstance(key, Tensor | np.ndarray | list):
+    """``x[key]`` for ints, slices, None, Ellipsis, one int index tensor/array/list at any
+    position (a gather along that axis) or a bool mask of x's shape (read on the host: its
+    size is data-dependent)."""
+    if isinstance(key, _ADVANCED):
         idx = E.as_tensor_like("getitem", "key", key, x)
         if idx.dtype is bool_:
             return _mask_select(x, idx)
@@ -233,12 +237,32 @@ def getitem(x, key):
     if n_real > x.ndim:
         fail("getitem", "key", f"at most {x.ndim} indices", f"{n_real} in {key!r}", IndexError)
     fill = (S._pyslice(None),) * (x.ndim - n_real)
-    if Ellipsis in key:
-        i = key.index(Ellipsis)
-        key = key[:i] + fill + key[i + 1 :]
-    else:
-        key = key + fill
-    return _basic_index(x, key)
+    dots = [i for i, k in enumerate(key) if k is Ellipsis]  # identity: Tensor == is elementwise
+    key = key[: dots[0]] + fill + key[dots[0] + 1 :] if dots else key + fill
+    adv = [i for i, k in enumerate(key) if isinstance(k, _ADVANCED)]
+    if not adv:
+        return _basic_index(x, key)
+    if len(adv) > 1:
+        fail(
+            "getitem",
+            "key",
+            "at most one index tensor (use gather for more)",
+            f"{len(adv)}",
+            IndexError,
+        )
+    i = adv[0]
+    y = _basic_index(x, key[:i] + (S._pyslice(None),) + key[i + 1 :])
+    axis = sum(1 for k in key[:i] if k is None or isinstance(k, S._pyslice))
+    idx = E.as_tensor_like("getitem", "key", key[i], x)
+    if idx.dtype is not int32:
+        fail(
+            "getitem",
+            "key",
+            "an int index tensor inside a tuple key",
+            f"dtype {idx.dtype}",
+            TypeError,
+        )
+    return gather(y, idx, axis=axis)
 
 
 def _basic_index(x, key):

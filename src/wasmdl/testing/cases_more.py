@@ -282,6 +282,19 @@ add(
         lambda T, x, i: x[:, i.long()],
     ),
     Case("getitem-index", lambda x, i: x[i], lambda x, i: x[i], [F(4, 2), I((5,), 0, 4)]),
+    Case(
+        "getitem-index-axis1",
+        lambda x, i: x[:, i],
+        lambda x, i: x[:, i],
+        [F(3, 4), I((2, 2), 0, 4)],
+        lambda T, x, i: x[:, i.long()],
+    ),
+    Case(
+        "getitem-index-mixed",
+        lambda x, i: x[1:, None, i, ...],
+        lambda x, i: x[1:, None, i, ...],
+        [F(3, 4, 2), I((3,), -4, 4)],
+    ),
     Case("getitem-mask", lambda x, m: x[m], lambda x, m: x[m], [F(3, 4), B(3, 4)]),
     Case(
         "one_hot", lambda i: wl.one_hot(i, 4), lambda i: np.eye(4)[i], [I((2, 3), 0, 4)], grad=False
