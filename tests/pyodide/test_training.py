@@ -5,9 +5,11 @@ The same recipes run natively in tests/native/test_training_mnist.py (with PyTor
 Each test prints its accuracy and time (see the pytest output with -s, or the JUnit XML).
 """
 
+import pytest
 from pytest_pyodide import run_in_pyodide
 
 
+@pytest.mark.driver_timeout(300)
 @run_in_pyodide
 def test_mlp_784_128_10_reaches_92_percent(selenium_wasmdl):
     import time
@@ -32,6 +34,7 @@ def test_mlp_784_128_10_reaches_92_percent(selenium_wasmdl):
     assert acc >= 0.92, acc
 
 
+@pytest.mark.driver_timeout(900)
 @run_in_pyodide
 def test_small_cnn_reaches_96_5_percent(selenium_wasmdl):
     import time
@@ -66,6 +69,7 @@ def test_small_cnn_reaches_96_5_percent(selenium_wasmdl):
     assert acc >= 0.965, acc
 
 
+@pytest.mark.driver_timeout(300)
 @run_in_pyodide
 def test_lstm_learns_the_adding_problem(selenium_wasmdl):
     """Sequences of 10 (value, marker) pairs; the target is the sum of the two marked values.
