@@ -25,6 +25,7 @@ import numpy as np
 from . import callbacks as cbks
 from . import losses, optim
 from . import metrics as metrics_mod
+from ._wasm import mlp as wasm_mlp
 from .autograd import no_grad
 from .data import DataLoader, TensorDataset
 
@@ -108,6 +109,9 @@ class TrainingMixin:
     # ------------------------------------------------------------------ one step
     def train_step(self, x, y):
         """One optimisation step on a batch; returns the loss tensor (not read back)."""
+        fused = wasm_mlp.train_step(self, x, y)  # Dense MLP + plain SGD: one WASM call (Pyodide)
+        if fused is not None:
+            return fused
         opt = self.optimizer
         opt.zero_grad()
         pred = self(x, training=True)
@@ -243,7 +247,8 @@ class TrainingMixin:
         outs = []
         with no_grad():
             for (xb,) in DataLoader((np.asarray(x),), batch_size):
-                outs.append(self(xb, training=False))
+                fused = wasm_mlp.forward(self, xb)  # Dense MLP: one WASM call (Pyodide)
+                outs.append(self(xb, training=False) if fused is None else fused)
                 yield None
         return outs
 

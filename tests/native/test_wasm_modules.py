@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import build_kernels  # noqa: E402
 
 WASM = ROOT / "kernels" / "wasm" / "cpu.wasm"
-EXPORTS = {  # what wasmdl/_wasm/cpu.py and cpu_conv.py call
+EXPORTS = {  # what wasmdl/_wasm/cpu.py, cpu_conv.py and mlp.py call
     "sgemm", "sgemm_work_floats", "dense", "bias_act", "act_grad", "softmax",
     "softmax_xent_labels", "softmax_xent_probs", "sgd_step", "adam_step",
-    "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weight",
+    "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weight", "mlp_forward", "mlp_sgd_step",
 }  # fmt: skip
 
 

@@ -124,7 +124,8 @@ PAGE_JS = """
     const s = Object.assign(document.createElement("script"), attrs, { onload: ok, onerror: fail });
     document.head.append(s);
   });
-  await add({ textContent: CAPTURE });  // the "host" way of finding Pyodide's Memory
+  const capture = Object.assign(document.createElement("script"), { textContent: CAPTURE });
+  document.head.append(capture);  // runs now: the "host" way of finding Pyodide's Memory
   await add({ src: "/pyodide/pyodide.js" });
   const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
   await py.loadPackage(["numpy", "scipy", "micropip"]);

@@ -1,0 +1,94 @@
+/* A whole dense network in one call: inference forward, and one SGD training step with softmax
+ * cross-entropy. For the small MLPs of the benchmark (784-64-10 ...) the ~20-30 primitive ops of
+ * an autograd step cost more in per-call overhead than in arithmetic; here Python crosses into
+ * wasm once per batch.
+ *
+ * The network is described by an int32 array `desc`, LF ints per layer (see L_* below): sizes,
+ * activation code (ACT_* of step.c, plus ACT_SOFTMAX on the last layer), and the addresses of
+ * the kernel W (in x out, row-major, Keras layout), the bias (0: none) and the layer's output
+ * buffer H (batch x out). Gradient buffers ga, gb hold batch x max(width) floats each.
+ */
+#include "common.h"
+
+void bias_act(f32 *y, const f32 *bias, i32 rows, i32 cols, i32 ldy, i32 act);
+void act_grad(const f32 *dy, const f32 *y, f32 *dx, i32 n, i32 act);
+void softmax(const f32 *x, f32 *y, i32 rows, i32 cols, i32 ld);
+f32 softmax_xent_labels(const f32 *logits, const i32 *labels, i32 rows, i32 cols, i32 ld,
+                        f32 *grad, f32 scale);
+f32 softmax_xent_probs(const f32 *logits, const f32 *t, i32 rows, i32 cols, i32 ld, i32 ldt,
+                       f32 *grad, f32 scale);
+
+enum { L_IN, L_OUT, L_ACT, L_W, L_B, L_H, LF };
+#define ACT_SOFTMAX 4
+#define PTR(v) ((f32 *)(v))
+
+/* H_l = act(H_{l-1} @ W_l + b_l) for every layer; the last layer's softmax is left out (its H
+ * holds the logits) when `logits_only`. */
+static void forward(i32 nl, const i32 *d, const f32 *x, i32 batch, i32 logits_only, f32 *work) {
+  const f32 *in = x;
+  for (i32 l = 0; l < nl; l++) {
+    const i32 *L = d + l * LF;
+    i32 n = L[L_OUT], act = L[L_ACT];
+    f32 *h = PTR(L[L_H]);
+    wasmdl_sgemm(0, 0, batch, n, L[L_IN], 1.0f, in, L[L_IN], PTR(L[L_W]), n, 0.0f, h, n, work);
+    if (act == ACT_SOFTMAX) {
+      if (L[L_B]) bias_act(h, PTR(L[L_B]), batch, n, n, 0);
+      if (!logits_only) softmax(h, h, batch, n, n);
+    } else if (L[L_B] || act) {
+      bias_act(h, PTR(L[L_B]), batch, n, n, act);
+    }
+    in = h;
+  }
+}
+
+EXPORT(mlp_forward)
+void mlp_forward(i32 nl, const i32 *desc, const f32 *x, i32 batch, f32 *work) {
+  forward(nl, desc, x, batch, 0, work);
+}
+
+/* One SGD step (lr, no momentum or decay) on mean softmax cross-entropy; the last layer must be
+ * ACT_SOFTMAX. Targets: int32 labels (sparse) or rows of class probabilities. Returns the mean
+ * loss. Weights and biases are updated in place; each layer's input gradient is computed from
+ * the weights before their update. */
+EXPORT(mlp_sgd_step)
+f32 mlp_sgd_step(i32 nl, const i32 *desc, const f32 *x, i32 batch, const void *target,
+                 i32 sparse, f32 lr, f32 *ga, f32 *gb, f32 *work) {
+  forward(nl, desc, x, batch, 1, work);
+  const i32 *last = desc + (nl - 1) * LF;
+  i32 classes = last[L_OUT];
+  f32 scale = 1.0f / (f32)batch, loss;
+  if (sparse) {
+    loss = softmax_xent_labels(PTR(last[L_H]), (const i32 *)target, batch, classes, classes, ga,
+                               scale);
+  } else {
+    loss = softmax_xent_probs(PTR(last[L_H]), (const f32 *)target, batch, classes, classes,
+                              classes, ga, scale);
+  }
+  f32 *g = ga, *gn = gb;
+  for (i32 l = nl - 1; l >= 0; l--) {
+    const i32 *L = desc + l * LF;
+    i32 in_n = L[L_IN], out_n = L[L_OUT];
+    const f32 *in = l ? PTR(desc[(l - 1) * LF + L_H]) : x;
+    f32 *w = PTR(L[L_W]), *b = PTR(L[L_B]);
+    if (l) {
+      wasmdl_sgemm(0, 1, batch, in_n, out_n, 1.0f, g, out_n, w, out_n, 0.0f, gn, in_n, work);
+      act_grad(gn, in, gn, batch * in_n, desc[(l - 1) * LF + L_ACT]);
+    }
+    wasmdl_sgemm(1, 0, in_n, out_n, batch, -lr, in, in_n, g, out_n, 1.0f, w, out_n, work);
+    if (b) {
+      v128_t vlr = wasm_f32x4_splat(lr);
+      for (i32 i = 0; i < batch; i++) { /* b -= lr * column sums of g */
+        const f32 *gi = g + i * out_n;
+        i32 j = 0;
+        for (; j + 4 <= out_n; j += 4) {
+          v128_t step = wasm_f32x4_mul(vlr, wasm_v128_load(gi + j));
+          wasm_v128_store(b + j, wasm_f32x4_sub(wasm_v128_load(b + j), step));
+        }
+        for (; j < out_n; j++) b[j] -= lr * gi[j];
+      }
+    }
+    f32 *t = g;
+    g = gn, gn = t;
+  }
+  return loss * scale;
+}

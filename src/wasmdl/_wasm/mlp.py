@@ -1,0 +1,165 @@
+"""Fused fast paths for plain dense networks (``kernels/wasm/mlp.c``): one WASM call per batch.
+
+``train_step(model, x, y)`` runs a whole SGD step (forward, softmax cross-entropy, backward,
+in-place update) when the model is a ``Sequential`` of ``Dense`` layers (hidden activations
+linear/relu/sigmoid/tanh, softmax output), compiled with ``categorical_crossentropy`` or
+``sparse_categorical_crossentropy``, no metrics, no regularisation losses, and a plain
+``optim.SGD`` (no momentum, decay or clipping), all on the numpy backend with the kernels
+active. ``forward(model, x)`` is the inference twin. Anything else returns None and the caller
+takes the general autograd path (the specification these paths are tested against).
+
+The parameters' numpy arrays are updated in place: on first use the plan copies each into an
+array it owns (so a user's array passed to ``set_weights`` is never written) and rebuilds itself
+whenever a parameter's handle changes.
+
+>>> train_step(object(), None, None) is None  # not a Dense MLP (and on CPython: no kernels)
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _STATE, kernels
+from .cpu import ACT, F32, addr
+
+SOFTMAX = 4
+FIELDS = 6  # ints per layer in the descriptor (mlp.c: L_IN L_OUT L_ACT L_W L_B L_H)
+
+
+class Plan:
+    """The descriptor and buffers of one model at one batch size."""
+
+    def __init__(self, model, layers, batch):
+        self.layers, self.batch = layers, batch
+        self.params = []
+        desc, width = [], 0
+        self.outs = []  # keep buffers alive: the descriptor holds raw addresses
+        for layer in layers:
+            w = _own(layer.kernel)
+            b = _own(layer.bias) if layer.use_bias else None
+            n_in, n_out = w.shape
+            h = np.empty((batch, n_out), F32)
+            self.outs.append(h)
+            self.params += [(layer.kernel, w)] + ([(layer.bias, b)] if b is not None else [])
+            act = (
+                SOFTMAX if layer is layers[-1] and _name(layer) == "softmax" else ACT[_name(layer)]
+            )
+            desc += [n_in, n_out, act, addr(w), 0 if b is None else addr(b), addr(h)]
+            width = max(width, n_in, n_out)
+        self.desc = np.array(desc, np.int32)
+        self.ga, self.gb = np.empty(batch * width, F32), np.empty(batch * width, F32)
+
+    def valid(self, model) -> bool:
+        return all(t._h is a for t, a in self.params)
+
+
+def _own(t):
+    """Give tensor ``t`` a fresh C-contiguous float32 array the kernels may write in place."""
+    t._h = np.array(t._h, F32, order="C", copy=True)
+    return t._h
+
+
+def _name(layer):
+    """The activation's name; a callable (maybe a user's own) is not recognised."""
+    act = getattr(layer, "activation", None)
+    return act if isinstance(act, str) or act is None else "?"
+
+
+def dense_layers(model):
+    """The model's Dense layers when it is a plain dense MLP the kernels can run, else None."""
+    from ..models import Sequential
+    from ..nn.core import Dense
+
+    layers = getattr(model, "layers", None)
+    if type(model) is not Sequential or not layers or any(type(x) is not Dense for x in layers):
+        return None
+    names = [_name(x) for x in layers]
+    if any(n not in ACT for n in names[:-1]) or names[-1] not in (*ACT, "softmax"):
+        return None
+    if any(x.kernel.backend.name != "numpy" or x.kernel.dtype != F32 for x in layers):
+        return None
+    return layers
+
+
+def _plan(model, batch):
+    plans = model.__dict__.setdefault("_wasm_plans", {})
+    plan = plans.get(batch)
+    if plan is None or not plan.valid(model):
+        layers = dense_layers(model)
+        if layers is None:
+            return None
+        plans.clear()  # new weights: older batch sizes would hold stale addresses
+        plan = plans[batch] = Plan(model, layers, batch)
+    return plan
+
+
+def _array(v, dtype):
+    h = getattr(v, "_h", v)
+    return np.ascontiguousarray(h, dtype)
+
+
+def _sgd_ok(model):
+    from .. import losses
+    from ..optim import SGD
+
+    opt = getattr(model, "optimizer", None)
+    if type(opt) is not SGD or len(opt.param_groups) != 1 or model.compiled_metrics:
+        return None
+    g = opt.param_groups[0]
+    if g["momentum"] or g["weight_decay"] or opt.clipnorm or opt.clipvalue or opt.global_clipnorm:
+        return None
+    if model.losses:
+        return None
+    loss = model.compiled_loss
+    sparse = {losses.categorical_crossentropy: 0, losses.sparse_categorical_crossentropy: 1}
+    return None if loss not in sparse else (opt, sparse[loss])
+
+
+def train_step(model, x, y):
+    """One fused SGD step; returns the mean loss as a 0-d Tensor, or None (not applicable)."""
+    if not _STATE["enabled"] or kernels() is None or getattr(model, "layers", None) is None:
+        return None
+    ok = _sgd_ok(model)
+    if ok is None:
+        return None
+    opt, sparse = ok
+    xa = _array(x, F32)
+    plan = _plan(model, xa.shape[0])
+    if plan is None or plan.desc[2 + FIELDS * (len(plan.layers) - 1)] != SOFTMAX:
+        return None
+    ya = _array(y, np.int32 if sparse else F32)
+    classes = plan.outs[-1].shape[1]
+    if xa.ndim != 2 or xa.shape[1] != plan.desc[0]:
+        return None
+    if (sparse and ya.shape != (xa.shape[0],)) or (
+        not sparse and ya.shape != (xa.shape[0], classes)
+    ):
+        return None
+    if sparse and len(ya) and (ya.min() < 0 or ya.max() >= classes):
+        return None
+    k = kernels()
+    loss = k.exports.mlp_sgd_step(len(plan.layers), addr(plan.desc), addr(xa), xa.shape[0],
+                                  addr(ya), sparse, float(opt.param_groups[0]["lr"]),
+                                  addr(plan.ga), addr(plan.gb), k._work)  # fmt: skip
+    opt.iterations += 1
+    from ..creation import tensor
+
+    return tensor(np.float32(loss))
+
+
+def forward(model, x):
+    """Inference output of a dense MLP as a new Tensor, or None (not applicable)."""
+    if not _STATE["enabled"] or kernels() is None:
+        return None
+    xa = _array(x, F32)
+    if xa.ndim != 2:
+        return None
+    plan = _plan(model, xa.shape[0])
+    if plan is None or xa.shape[1] != plan.desc[0]:
+        return None
+    k = kernels()
+    k.exports.mlp_forward(len(plan.layers), addr(plan.desc), addr(xa), xa.shape[0], k._work)
+    from ..creation import tensor
+
+    return tensor(plan.outs[-1].copy())
