@@ -39,11 +39,20 @@ def test_templates_leave_no_placeholder():
     for name, (inits, combine) in REDUCTIONS.items():
         for file in ("reduce.wgsl", "reduce_serial.wgsl"):
             codes.append(template(file, NAME=name, T="f32", INIT=inits["f32"], COMBINE=combine))
-    for file in ("matmul", "matmul_regs", "argmax", "slice_grad", "gather", "scatter_add", "pad", "place"):
+    for file in (
+        "matmul",
+        "matmul_regs",
+        "argmax",
+        "slice_grad",
+        "gather",
+        "scatter_add",
+        "pad",
+        "place",
+    ):
         codes.append(template(f"{file}.wgsl", T="f32"))
     codes += [template(f, NAME="p", MAX="true") for f in ("pool2d.wgsl", "pool2d_grad.wgsl")]
     assert all("{{" not in c for c in codes)
-    assert WGSL == {"float32": "f32", "int32": "i32", "bool": "u32"}
+    assert {d.name: t for d, t in WGSL.items()} == {"float32": "f32", "int32": "i32", "bool": "u32"}
 
 
 def ops_of(cmd):

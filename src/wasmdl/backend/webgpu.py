@@ -28,7 +28,8 @@ from .webgpu_memory import dispose, scope  # noqa: F401  (public: webgpu.dispose
 from .webgpu_plan import Plan, Pool
 
 FLUSH_DISPATCHES = 512  # submit a batch once it holds this many dispatches
-WORD = {"float32": np.float32, "int32": np.int32, "bool": np.uint32}  # 4 bytes per element
+# host word type per dtype (4 bytes per element on the GPU; bool travels as uint32 0/1)
+WORD = {np.dtype("float32"): np.float32, np.dtype("int32"): np.int32, np.dtype("bool"): np.uint32}
 
 
 def webgpu_available():
@@ -102,10 +103,10 @@ class WebGPUBackend(Backend):
     # ------------------------------------------------------------------ memory verbs
     def alloc(self, shape, dtype, upload=False):
         """A pooled buffer for ``shape`` elements of 4 bytes; checks the device limit."""
-        if dtype.name not in WORD:
+        if dtype not in WORD:
             raise TypeError(
-                f"webgpu: expected a tensor dtype among {sorted(WORD)}, received {dtype} "
-                f"(shape {tuple(shape)}); WebGPU has no float64: use the numpy backend for it"
+                "webgpu: expected a tensor dtype among ['bool', 'float32', 'int32'], received "
+                f"{dtype} (shape {tuple(shape)}); WebGPU has no float64: use the numpy backend"
             )
         n = 1
         for d in shape:
@@ -128,7 +129,7 @@ class WebGPUBackend(Backend):
         dt = array.dtype
         h = self.alloc(array.shape, dt, upload=True)
         if array.size:
-            self.plan.write(h.id, np.ascontiguousarray(array, WORD[dt.name]))
+            self.plan.write(h.id, np.ascontiguousarray(array, WORD[dt]))
         return h
 
     def free(self, h):
@@ -146,7 +147,7 @@ class WebGPUBackend(Backend):
             from . import missing_kernel
 
             raise missing_kernel(kernel, self)
-        if out_dtype.name not in WORD:
+        if out_dtype not in WORD:
             self.alloc(out_shape, out_dtype)  # raises the dtype error naming the shape
         self._op = kernel  # named by launch() errors
         h = fn(self, xs, out_shape, out_dtype, params)
@@ -219,8 +220,8 @@ class WebGPUBackend(Backend):
         except Exception as e:
             raise self._translate(e, "read") from None
         self.pool.settle(self.plan)
-        raw = np.frombuffer(u8.to_bytes(), WORD[dtype.name], count=n)
-        out = raw != 0 if dtype.name == "bool" else raw.astype(dtype, copy=True)
+        raw = np.frombuffer(u8.to_bytes(), WORD[dtype], count=n)
+        out = raw != 0 if dtype == np.bool_ else raw.astype(dtype, copy=True)
         return out.reshape(shape)
 
     def to_host(self, h, shape, dtype):

@@ -16,7 +16,7 @@ def _concat(be, xs, shape, dtype, p):
     ax = p["axis"]
     out = be.alloc(shape, dtype)
     ost = contiguous_strides(shape)
-    t = WGSL[dtype.name]
+    t = WGSL[dtype]
     start = 0
     for x in xs:
         n = math.prod(x.shape)
@@ -33,7 +33,7 @@ def _concat(be, xs, shape, dtype, p):
 
 def _pad(be, xs, shape, dtype, p):
     (x,) = xs
-    t = WGSL[dtype.name]
+    t = WGSL[dtype]
     value = int(
         np.array(p["value"], dtype)
         .astype(np.uint32 if t == "u32" else dtype)
@@ -55,7 +55,7 @@ def _gather(be, xs, shape, dtype, p):
         be,
         "gather.wgsl",
         "gather",
-        {"T": WGSL[dtype.name]},
+        {"T": WGSL[dtype]},
         _take_params(n, x.shape, idx, p["axis"]),
         n,
         [x._h, idx._h],
@@ -71,7 +71,7 @@ def _scatter_add(be, xs, shape, dtype, p):
         be,
         "scatter_add.wgsl",
         "scatter_add",
-        {"T": WGSL[dtype.name]},
+        {"T": WGSL[dtype]},
         _take_params(n, shape, idx, p["axis"]),
         n,
         [g._h, idx._h],

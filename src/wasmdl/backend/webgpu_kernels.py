@@ -73,7 +73,7 @@ def elementwise(be, name, expr, ins, views, out_shape, out_dtype):
         ins.append(ins[0])
         views.append(views[0])
     dims, views = collapse(out_shape, views)
-    types = tuple(WGSL[x.dtype.name] for x in ins) + (WGSL[out_dtype.name],)
+    types = tuple(WGSL[x.dtype] for x in ins) + (WGSL[out_dtype],)
     params = [n, len(dims), *dims]
     for off, st in views:
         params += [off % (1 << 32), *(s % (1 << 32) for s in st)]
@@ -97,7 +97,7 @@ def _map(name):
 
 def _cast(be, xs, shape, dtype, p):
     (x,) = xs
-    pair = (WGSL[x.dtype.name], WGSL[dtype.name])
+    pair = (WGSL[x.dtype], WGSL[dtype])
     expr = "a" if pair[0] == pair[1] else CASTS[pair]
     return elementwise(be, "cast", expr, xs, [(0, contiguous_strides(x.shape))], shape, dtype)
 
@@ -130,7 +130,7 @@ def _slice_grad(be, xs, shape, dtype, p):
     out = be.alloc(shape, dtype)
     if n == 0:
         return out
-    t = WGSL[dtype.name]
+    t = WGSL[dtype]
     params = [
         n,
         len(shape),
@@ -175,7 +175,7 @@ def _reduction(name):
         nout, params = reduce_params(x, p["axis"])
         if nout == 0:
             return out
-        t = WGSL[x.dtype.name]
+        t = WGSL[x.dtype]
         # Many outputs, or few inputs each: a thread per output, no barriers (fast on
         # SwiftShader). Few long rows: a workgroup per output combining through a tree.
         file = "reduce_serial.wgsl" if nout >= 64 or params[1] <= 256 else "reduce.wgsl"
@@ -196,7 +196,7 @@ def _argmax(be, xs, shape, dtype, p):
     axes = tuple(range(len(x.shape))) if p["axis"] is None else (p["axis"],)
     out = be.alloc(shape, dtype)
     nout, params = reduce_params(x, axes)
-    t = WGSL[x.dtype.name]
+    t = WGSL[x.dtype]
 
     def source():
         return "argmax", "kernels/wgsl/argmax.wgsl", template("argmax.wgsl", T=t)
@@ -220,7 +220,7 @@ def _matmul(be, xs, shape, dtype, p):
     if K == 0:
         return _fill_zero(be, out, shape, dtype)
     name, tile = MATMUL[be.matmul_variant]
-    t = WGSL[dtype.name]
+    t = WGSL[dtype]
 
     def source():
         return name, f"kernels/wgsl/{name}.wgsl", template(f"{name}.wgsl", T=t)
