@@ -63,7 +63,7 @@ CHROME_FLAGS = [
 
 # pytest-pyodide waits 20 s for a script (loading Pyodide included); the CI machine has 2 busy
 # cores, so allow more. One test can still ask for its own: @pytest.mark.driver_timeout(300).
-SCRIPT_TIMEOUT = float(os.environ.get("WASMDL_SCRIPT_TIMEOUT", "120"))
+SCRIPT_TIMEOUT = float(os.environ.get("WASMDL_SCRIPT_TIMEOUT", "180"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

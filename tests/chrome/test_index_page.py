@@ -12,7 +12,7 @@ def test_index_page_shows_wasmdl_version(
     driver = selenium_standalone_noload.driver
     start = time.perf_counter()
     driver.get(wasmdl_server + "/")
-    WebDriverWait(driver, 60).until(
+    WebDriverWait(driver, 180).until(
         lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") != "loading"
     )
     seconds = time.perf_counter() - start
