@@ -107,3 +107,28 @@ def test_small_cnn(capsys, epochs):
         print(f"\nCNN 16/32, {epochs} epochs: wasmdl {acc:.4f} ({secs:.1f} s), torch {ref_acc:.4f}")
     assert acc >= 0.965
     assert abs(acc - ref_acc) <= 0.015
+
+
+def adding_problem(n, steps=10, seed=0):
+    """(value, marker) sequences; the target is the sum of the two marked values."""
+    rng = np.random.default_rng(seed)
+    values = rng.random((n, steps)).astype(np.float32)
+    marks = np.zeros((n, steps), np.float32)
+    for i in range(n):
+        marks[i, rng.choice(steps, 2, replace=False)] = 1.0
+    return np.stack([values, marks], axis=-1), (values * marks).sum(1, keepdims=True)
+
+
+def test_lstm_adding_problem(capsys):
+    """The tier-2 LSTM recipe natively: predicting the mean scores MSE 1/6; must reach < 0.01."""
+    x, y = adding_problem(1000)
+    xt, yt = adding_problem(500, seed=1)
+    wasmdl.manual_seed(0)
+    model = wasmdl.Sequential([nn.LSTM(16, input_shape=(10, 2)), nn.Dense(1)])
+    model.compile(wasmdl.optim.Adam(lr=1e-2), "mse")
+    t0 = time.perf_counter()
+    model.fit(x, y, batch_size=32, epochs=12, verbose=0, seed=0)
+    mse = model.evaluate(xt, yt)
+    with capsys.disabled():
+        print(f"\nLSTM adding problem: test MSE {mse:.5f} ({time.perf_counter() - t0:.1f} s)")
+    assert mse < 0.01
