@@ -30,14 +30,14 @@ FIELDS = 6  # ints per layer in the descriptor (mlp.c: L_IN L_OUT L_ACT L_W L_B 
 class Plan:
     """The descriptor and buffers of one model at one batch size."""
 
-    def __init__(self, model, layers, batch):
-        self.layers, self.batch = layers, batch
+    def __init__(self, layers, batch, owned):
+        self.layers, self.batch = list(layers), batch
         self.params = []
         desc, width = [], 0
         self.outs = []  # keep buffers alive: the descriptor holds raw addresses
         for layer in layers:
-            w = _own(layer.kernel)
-            b = _own(layer.bias) if layer.use_bias else None
+            w = _own(layer.kernel, owned)
+            b = _own(layer.bias, owned) if layer.use_bias else None
             n_in, n_out = w.shape
             h = np.empty((batch, n_out), F32)
             self.outs.append(h)
@@ -51,12 +51,14 @@ class Plan:
         self.ga, self.gb = np.empty(batch * width, F32), np.empty(batch * width, F32)
 
     def valid(self, model) -> bool:
-        return all(t._h is a for t, a in self.params)
+        return self.layers == model.layers and all(t._h is a for t, a in self.params)
 
 
-def _own(t):
-    """Give tensor ``t`` a fresh C-contiguous float32 array the kernels may write in place."""
-    t._h = np.array(t._h, F32, order="C", copy=True)
+def _own(t, owned):
+    """Give tensor ``t`` a C-contiguous float32 array the kernels may write in place: a fresh
+    copy, unless ``owned`` (the model's plans' arrays, by tensor id) already has its handle."""
+    if owned.get(id(t)) is not t._h:
+        t._h = owned[id(t)] = np.array(t._h, F32, order="C", copy=True)
     return t._h
 
 
@@ -83,14 +85,17 @@ def dense_layers(model):
 
 
 def _plan(model, batch):
+    """The model's plan for this batch size (plans of all sizes share the owned weights)."""
     plans = model.__dict__.setdefault("_wasm_plans", {})
     plan = plans.get(batch)
     if plan is None or not plan.valid(model):
         layers = dense_layers(model)
         if layers is None:
             return None
-        plans.clear()  # new weights: older batch sizes would hold stale addresses
-        plan = plans[batch] = Plan(model, layers, batch)
+        owned = plans.setdefault("owned", {})
+        for size in [k for k, p in plans.items() if k != "owned" and not p.valid(model)]:
+            del plans[size]  # weights replaced or layers changed: stale addresses
+        plan = plans[batch] = Plan(layers, batch, owned)
     return plan
 
 
