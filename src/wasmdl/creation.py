@@ -151,6 +151,13 @@ class Generator:
         arr = self.rng.normal(mean, std, _shape(shape))
         return self._make(arr, dtype, requires_grad, backend)
 
+    def dropout_mask(self, shape, rate, dtype=None, backend=None):
+        """``(uniform >= rate) / (1 - rate)``, made on the host (one upload, one multiply)."""
+        dt = float32 if dtype is None else to_dtype(dtype, "dropout_mask: argument 'dtype'")
+        u = self.rng.uniform(0.0, 1.0, _shape(shape)).astype(dt)
+        mask = (u >= dt.type(rate)).astype(dt) * dt.type(1.0 / (1.0 - rate))
+        return tensor(mask, dtype=dt, backend=backend)
+
     def integers(self, low, high, shape, backend=None):
         """int32 samples in [low, high)."""
         return tensor(self.rng.integers(low, high, _shape(shape)), dtype="int32", backend=backend)

@@ -34,14 +34,14 @@ from .ops.conv import avg_pool1d, conv1d, max_pool1d  # noqa: F401  (re-exported
 
 # ----------------------------------------------------------------------------- activations
 def relu(x):
-    """max(x, 0), with gradient 0 at 0 (as PyTorch).
+    """max(x, 0), with gradient 0 at 0 (as PyTorch: ``maximum`` sends ties to its 2nd argument).
 
     >>> import wasmdl as wl, wasmdl.functional as F
     >>> x = wl.tensor([-1.0, 0.0, 2.0])
     >>> [round(v, 4) for v in F.relu(x).tolist()]
     [0.0, 0.0, 2.0]
     """
-    return where(x > 0, x, 0.0)
+    return maximum(x, 0.0)
 
 
 def relu6(x):
@@ -63,6 +63,8 @@ def leaky_relu(x, negative_slope=0.01):
     >>> [round(v, 4) for v in F.leaky_relu(x, 0.1).tolist()]
     [-0.1, 0.0, 2.0]
     """
+    if 0.0 <= negative_slope <= 1.0:  # one fast max; ties at 0 give torch's slope gradient
+        return maximum(x, x * negative_slope)
     return where(x > 0, x, x * negative_slope)
 
 
@@ -233,8 +235,7 @@ def dropout(x, rate, training=True, generator=None):
     if not training or rate == 0.0:
         return x
     g = generator or creation.default_generator
-    u = g.uniform(x.shape, dtype=x.dtype, backend=x.backend)
-    return where(u >= rate, x * (1.0 / (1.0 - rate)), 0.0)
+    return x * g.dropout_mask(x.shape, rate, dtype=x.dtype, backend=x.backend)
 
 
 def linear(x, w, b=None):

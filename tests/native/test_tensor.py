@@ -229,3 +229,11 @@ def test_gemm_path_layouts(monkeypatch, sa, sb, ta, tb):
     got = numpy_matmul.matmul(a, b)
     assert got.flags.c_contiguous or got.ndim > 2
     np.testing.assert_allclose(got, np.matmul(a.astype(np.float64), b), rtol=1e-4, atol=1e-4)
+
+
+def test_maximum_minimum_send_ties_to_the_second_argument():
+    """maximum(x, 0) is relu with PyTorch's gradient 0 at 0; clamps are flat at their bounds."""
+    a = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = wl.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    (wl.maximum(a, b) + wl.minimum(a, b) * 10).sum().backward()
+    assert a.grad.tolist() == [10.0, 10.0, 1.0] and b.grad.tolist() == [1.0, 11.0, 10.0]

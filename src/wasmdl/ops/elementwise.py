@@ -156,16 +156,18 @@ def _binary_rule(name, allowed, what, out_dtype=None):
     return rule
 
 
-def _split(g, w):  # gradient shares of (a, b) when `w` is a's weight in [0, 1]
-    ga = g * w
-    return ga, g - ga
-
-
 def _max_vjp(g, out, xs, p, cmp=None):
+    """Gradient to ``a`` where it wins strictly (``cmp``), else to ``b``: at ties ``b`` takes
+    it, so ``maximum(x, 0)`` has PyTorch's relu gradient (0 at 0), ``maximum(x, 0.1 * x)``
+    its leaky_relu gradient, and clamps are flat at their bounds."""
     a, b = xs
-    w = cast(cmp(a, b), g.dtype) + cast(a == b, g.dtype) * 0.5
-    ga, gb = _split(g, w)
-    return S.unbroadcast(ga, a.shape), S.unbroadcast(gb, b.shape)
+    w = cast(cmp(a, b), g.dtype)
+    ga = g * w if a.requires_grad else None
+    gb = (g - ga if ga is not None else g * (1.0 - w)) if b.requires_grad else None
+    return (
+        None if ga is None else S.unbroadcast(ga, a.shape),
+        None if gb is None else S.unbroadcast(gb, b.shape),
+    )
 
 
 def _pow_vjp(g, out, xs, p):

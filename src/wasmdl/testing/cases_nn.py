@@ -12,7 +12,7 @@ import wasmdl as wl
 import wasmdl.functional as Fn
 
 from . import refs
-from .cases import Case, F, P, U, _sh, add
+from .cases import C, Case, F, P, U, _sh, add
 
 
 def nchw(t):
@@ -272,5 +272,44 @@ add(
         lambda x: x.var(0),
         [F(5, 2)],
         lambda T, x: x.var(0, unbiased=False),
+    ),
+)
+
+# Kinks hit exactly: gradients there follow PyTorch (no finite differences at a kink).
+add(
+    Case(
+        "relu-at-0",
+        Fn.relu,
+        lambda x: np.maximum(x, 0),
+        [C((6,), [-1.0, 0.0, 2.0])],
+        lambda T, x: T.relu(x),
+        fd=False,
+    ),
+    Case(
+        "leaky_relu-at-0",
+        lambda x: Fn.leaky_relu(x, 0.2),
+        lambda x: np.where(x > 0, x, 0.2 * x),
+        [C((6,), [-1.0, 0.0, 2.0])],
+        lambda T, x: T.nn.functional.leaky_relu(x, 0.2),
+        fd=False,
+    ),
+    Case(
+        "relu6-at-bounds",
+        Fn.relu6,
+        lambda x: np.clip(x, 0, 6),
+        [C((8,), [-1.0, 0.0, 3.0, 6.0])],
+        lambda T, x: T.nn.functional.relu6(x),
+        fd=False,
+    ),
+    Case(
+        "hard_sigmoid-at-bounds",
+        Fn.hard_sigmoid,
+        lambda x: np.clip(x / 6 + 0.5, 0, 1),
+        [C((8,), [-3.0, 0.0, 3.0, 4.0])],
+        lambda T, x: T.nn.functional.hardsigmoid(x),
+        fd=False,
+    ),
+    Case(
+        "maximum-ties", wl.maximum, np.maximum, [C((6,), [0.0, 1.0]), C((6,), [0.0, 1.0])], fd=False
     ),
 )
