@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 
@@ -30,6 +31,12 @@ from .autograd import no_grad
 from .nn.base import Layer
 from .nn.serialize import deserialize_layer, serialize_layer
 from .training import TrainingMixin
+
+MAX_BUILD_VALUES = 1 << 24  # per sample, for the dummy batch that builds a loaded model
+
+
+def _dim_ok(d) -> bool:
+    return isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_BUILD_VALUES
 
 
 class Model(TrainingMixin, Layer):
@@ -61,8 +68,19 @@ class Model(TrainingMixin, Layer):
         """Create every weight by running zeros of ``shapes`` (batch 1) in inference mode."""
         if not shapes:
             return
-        if not isinstance(shapes, list) or not all(isinstance(s, list) for s in shapes):
-            raise ValueError(f"build: expected a list of input shapes, received {shapes!r:.100}")
+        ok = (
+            isinstance(shapes, list)
+            and 0 < len(shapes) <= 16
+            and all(
+                isinstance(s, list) and len(s) <= 9 and all(_dim_ok(d) for d in s[1:])
+                for s in shapes
+            )
+        )
+        if not ok or max(math.prod(s[1:]) for s in shapes) > MAX_BUILD_VALUES:
+            raise ValueError(
+                f"build: expected up to 16 input shapes [None, d1, ...] of at most "
+                f"{MAX_BUILD_VALUES} values, received {str(shapes)[:100]}"
+            )
         xs = [np.zeros([1, *s[1:]], np.float32) for s in shapes]
         with no_grad():
             self(*xs, training=False)

@@ -60,13 +60,17 @@ def save_model(model, path=None) -> bytes | None:
 
 def load_model(source, custom_objects: dict | None = None, compile: bool = False):
     """Rebuild a model saved by ``save_model`` from a path, bytes, file object or JS buffer."""
+    from ..nn.base import LOAD_BUDGET
     from ..nn.serialize import deserialize
 
     config, tensors = read_bytes(read_source(source))
+    LOAD_BUDGET["left"] = sum(t.size for t in tensors.values())
     try:
         model = deserialize(config, custom_objects)
-    except (ValueError, TypeError, KeyError, RecursionError) as e:
+    except (ValueError, TypeError, KeyError, RecursionError, MemoryError, OverflowError) as e:
         raise ModelFileError(f"load_model: the file's architecture is invalid: {e}") from e
+    finally:
+        LOAD_BUDGET["left"] = None
     try:
         model.load_weights_dict(tensors, fn="load_model")
     except ValueError as e:

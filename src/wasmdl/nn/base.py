@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import inspect
+import math
 import re
 
 import numpy as np
@@ -30,6 +31,9 @@ from .. import initializers, regularizers
 from ..tensor import Tensor
 
 _CALL = {"training": None}  # the training mode of the enclosing layer call, if any
+# While load_model builds a model from a file: how many weight values may still be created (the
+# file's own count), so a hostile architecture cannot make us allocate or initialise huge weights.
+LOAD_BUDGET = {"left": None}
 _COUNTS: dict[str, int] = {}
 _REGISTRY: dict[str, type] = {}
 
@@ -149,6 +153,15 @@ class Layer:
     # ------------------------------------------------------------------ weights
     def add_weight(self, name, shape, initializer="zeros", trainable=True, regularizer=None):
         """Create, track and return a weight tensor (requires grad when trainable)."""
+        left = LOAD_BUDGET["left"]
+        if left is not None:
+            size = math.prod(shape)
+            if size > left:
+                raise ValueError(
+                    f"{type(self).__name__}: weight {name!r} of shape {tuple(shape)} "
+                    "exceeds the weight values the file holds"
+                )
+            LOAD_BUDGET["left"] = left - size
         value = initializers.get(initializer)(tuple(shape), self.dtype)
         w = Tensor(value, requires_grad=bool(trainable and self.trainable))
         self._weights[name] = w
