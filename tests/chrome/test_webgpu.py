@@ -90,6 +90,31 @@ def test_both_matmul_variants_match_numpy(selenium_wasmdl):
 
 
 @run_in_pyodide
+def test_grouped_conv_with_the_vec4_kernel_matches_numpy(selenium_wasmdl):
+    """conv2d_vec4 (4 output channels per thread) on grouped, strided, dilated, padded cases;
+    the op table's conv rows cover the scalar kernel and groups=1."""
+    import numpy as np
+
+    import wasmdl as wl
+
+    rng = np.random.default_rng(1)
+    for xs, ws, kw in [
+        ((2, 9, 8, 4), (3, 3, 2, 8), {"groups": 2, "padding": "same", "strides": 2}),
+        ((1, 9, 9, 3), (2, 3, 3, 4), {"dilation": 2, "padding": ((1, 0), (2, 1))}),
+    ]:
+        xn, wn = rng.standard_normal(xs), rng.standard_normal(ws)
+        res = {}
+        for be in ("numpy", "webgpu"):
+            x = wl.tensor(xn, dtype="float32", requires_grad=True, backend=be)
+            w = wl.tensor(wn, dtype="float32", requires_grad=True, backend=be)
+            y = wl.conv2d(x, w, **kw)
+            (y * y).sum().backward()
+            res[be] = [y.numpy(), x.grad.numpy(), w.grad.numpy()]
+        for got, want in zip(res["webgpu"], res["numpy"], strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@run_in_pyodide
 async def test_mlp_follows_the_numpy_loss_curve(selenium_wasmdl):
     import numpy as np
 

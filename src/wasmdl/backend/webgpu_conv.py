@@ -38,9 +38,12 @@ def conv_params(xshape, wshape, oshape, p):
 def _conv2d(be, xs, shape, dtype, p):
     x, w = xs
     params = conv_params(x.shape, w.shape, shape, p)
-    return simple(
-        be, "conv2d.wgsl", "conv2d", {}, params, math.prod(shape), [x._h, w._h], shape, dtype
-    )
+    n = math.prod(shape)
+    if (w.shape[3] // p["groups"]) % 4 == 0:  # 4 output channels per thread
+        name, n = "conv2d_vec4", n // 4
+    else:
+        name = "conv2d"
+    return simple(be, f"{name}.wgsl", name, {}, params, n, [x._h, w._h], shape, dtype)
 
 
 def _conv2d_grad_input(be, xs, shape, dtype, p):
