@@ -17,14 +17,14 @@ from wasmdl import nn
 T = torch.nn
 
 
-def _train_torch(model, x, y, epochs, seed=0):
+def _train_torch(model, x, y, epochs, batch_size=64, seed=0):
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     xs, ys = torch.tensor(x), torch.tensor(y.astype(np.int64))
     for _ in range(epochs):
         perm = torch.randperm(len(xs))
-        for i in range(0, len(xs), 64):
-            idx = perm[i : i + 64]
+        for i in range(0, len(xs), batch_size):
+            idx = perm[i : i + batch_size]
             loss = T.functional.cross_entropy(model(xs[idx]), ys[idx])
             opt.zero_grad()
             loss.backward()
@@ -36,14 +36,14 @@ def _accuracy_torch(model, x, y):
         return float((model(torch.tensor(x)).argmax(1).numpy() == y).mean())
 
 
-def _train_wasmdl(model, x, y, xt, yt, epochs):
+def _train_wasmdl(model, x, y, xt, yt, epochs, batch_size=64):
     model.compile(
         wasmdl.optim.Adam(lr=1e-3),
         metrics=["accuracy"],
         loss=wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     t0 = time.perf_counter()
-    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0, seed=0)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, seed=0)
     return model.evaluate(xt, yt, batch_size=500)[1], time.perf_counter() - t0
 
 
@@ -78,33 +78,35 @@ def test_small_cnn(capsys, epochs):
     wasmdl.manual_seed(0)
     model = wasmdl.Sequential(
         [
-            nn.Conv2D(16, 3, activation="relu", input_shape=(28, 28, 1)),
+            nn.Conv2D(16, 3, padding="same", activation="relu", input_shape=(28, 28, 1)),
             nn.MaxPool2D(),
-            nn.Conv2D(32, 3, activation="relu"),
+            nn.Conv2D(32, 3, padding="same", activation="relu"),
             nn.MaxPool2D(),
             nn.Flatten(),
             nn.Dense(10),
         ]
     )
     ref = T.Sequential(
-        T.Conv2d(1, 16, 3),
+        T.Conv2d(1, 16, 3, padding=1),
         T.ReLU(),
         T.MaxPool2d(2),
-        T.Conv2d(16, 32, 3),
+        T.Conv2d(16, 32, 3, padding=1),
         T.ReLU(),
         T.MaxPool2d(2),
         T.Flatten(),
-        T.Linear(800, 10),
+        T.Linear(1568, 10),
     )
     for layer, conv in ((model.layers[0], ref[0]), (model.layers[2], ref[3])):
         conv.weight.data = torch.tensor(layer.kernel.numpy().transpose(3, 2, 0, 1).copy())
         conv.bias.data = torch.tensor(layer.bias.numpy())
-    _dense_to_torch(model.layers[5], ref[7], chw=(32, 5, 5))
-    acc, secs = _train_wasmdl(model, x[..., None], y, xt[..., None], yt, epochs=epochs)
-    _train_torch(ref, x[:, None], y, epochs=epochs)
+    _dense_to_torch(model.layers[5], ref[7], chw=(32, 7, 7))
+    acc, secs = _train_wasmdl(model, x[..., None], y, xt[..., None], yt, epochs, batch_size=32)
+    _train_torch(ref, x[:, None], y, epochs, batch_size=32)
     ref_acc = _accuracy_torch(ref, xt[:, None], yt)
     with capsys.disabled():
-        print(f"\nCNN 16/32, {epochs} epochs: wasmdl {acc:.4f} ({secs:.1f} s), torch {ref_acc:.4f}")
+        print(
+            f"\nCNN 16/32 same, batch 32, {epochs} epochs: wasmdl {acc:.4f} ({secs:.1f} s), torch {ref_acc:.4f}"
+        )
     assert acc >= 0.965
     assert abs(acc - ref_acc) <= 0.015
 
