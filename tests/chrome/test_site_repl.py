@@ -221,3 +221,20 @@ def test_readme_quickstart_runs_in_the_repl(repl, artifacts_dir):
     assert "Traceback" not in out, out
     accuracy = re.search(r"test accuracy: (\d+\.\d)%", out)
     assert accuracy and float(accuracy.group(1)) > 70, out
+
+
+def test_repl_stop_restarts_a_runaway_loop(repl, artifacts_dir):
+    type_lines(repl, "lost = 1")
+    box = repl.find_element(By.CSS_SELECTOR, "#terminal textarea")
+    box.send_keys("while True: pass" + Keys.ENTER)
+    box.send_keys(Keys.ENTER)  # end the block: the loop starts
+    wait_for(repl, lambda d: attr(d, "status", "data-state") == "running", 10, "the loop")
+    # A plain static server gives no cross-origin isolation, so no SharedArrayBuffer interrupt:
+    # Stop ends the worker and starts a fresh Python (the page itself never froze).
+    repl.find_element(By.ID, "stop").click()
+    wait_for(repl, lambda d: "Stopped: Python was restarted" in output(d), 10, "the stop")
+    wait_for(repl, lambda d: attr(d, "status", "data-state") == "ready", what="the restart")
+    repl.execute_script("wasmdlRepl.state.term.focus()")
+    out = type_lines(repl, "'lost' in globals(), 6 * 7")
+    screenshot(repl, artifacts_dir, "repl_stop")
+    assert out.strip().endswith("(False, 42)"), out

@@ -12,6 +12,7 @@ let site = null; // the wasmdl_site Python module (web/assets/py/wasmdl_site.py)
 let repl = null; // a wasmdl_site.Repl, made on first use
 
 const post = (event, data) => self.postMessage({ event, data });
+const JSPI = typeof WebAssembly.Suspending === "function";
 const status = (text) => post("status", { text });
 // Package-loading messages worth showing ("Loading matplotlib, ..."), from Python's imports.
 self.wasmdlLoadMessage = (msg) => {
@@ -143,7 +144,10 @@ const commands = {
   async call(module, fn, kwargs) {
     const mod = pyodide.pyimport(module);
     try {
-      let result = mod[fn].callKwargs(kwargs || {});
+      // With JS Promise integration (Chromium), call with stack switching so that synchronous
+      // Python can block on the GPU (run_sync: a WebGPU tensor's .numpy()).
+      const func = mod[fn];
+      let result = JSPI ? await func.callPromisingKwargs(kwargs || {}) : func.callKwargs(kwargs || {});
       if (result && typeof result.then === "function") result = await result;
       return toPlain(result);
     } finally {
