@@ -158,7 +158,8 @@ def test_repl_rich_output_summary_and_figure(repl, artifacts_dir):
 
 def test_repl_examples_run(repl, artifacts_dir):
     buttons = repl.find_elements(By.CSS_SELECTOR, "#examples button.example")
-    assert len(buttons) >= 4
+    names = [b.get_attribute("data-example") for b in buttons]
+    assert {"hello", "autograd", "train", "await", "plot", "error"} <= set(names), names
     for button in buttons:
         name = button.get_attribute("data-example")
         before, done = output(repl), commands_done(repl)
@@ -167,6 +168,9 @@ def test_repl_examples_run(repl, artifacts_dir):
         out = output(repl)[len(before) :]
         if name == "error":
             assert "ZeroDivisionError: division by zero" in out, out
+        elif name == "train":
+            assert "Total params: 25,450" in out and "Epoch 2/2 32/32" in out, out
+            assert re.search(r"'accuracy': 0\.[6-9]", out), out
         else:
             assert "Traceback" not in out and "Error" not in out, (name, out)
     screenshot(repl, artifacts_dir, "repl_examples")

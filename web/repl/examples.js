@@ -11,6 +11,34 @@ print("wasmdl", wasmdl.__version__)
 wasmdl.available_backends()`,
   },
   {
+    id: "autograd",
+    title: "Autograd",
+    about: "tensors, backward(), gradients",
+    code: `import wasmdl
+x = wasmdl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+y = (x ** 2).sum()
+y.backward()
+x.grad  # dy/dx = 2x`,
+  },
+  {
+    id: "train",
+    title: "Train a model",
+    about: "Sequential, summary(), fit() with a progress bar",
+    code: `import wasmdl
+from wasmdl import nn
+from wasmdl.datasets import mnist
+(x, y), (x_test, y_test) = mnist.load_data()
+model = wasmdl.Sequential([
+    nn.Flatten(input_shape=(28, 28)),
+    nn.Dense(32, activation="relu"),
+    nn.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+model.summary()
+model.fit(x[:2000] / 255, y[:2000], epochs=2, batch_size=64)
+model.evaluate(x_test / 255, y_test, return_dict=True)`,
+  },
+  {
     id: "numpy",
     title: "numpy in the browser",
     about: "arrays print at the terminal's width",
