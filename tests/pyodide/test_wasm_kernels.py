@@ -216,3 +216,28 @@ def test_fused_mlp_matches_the_general_path(selenium_wasmdl):
     assert mlp.train_step(declined, x, onehot) is None  # momentum: the general path
     declined = make(("relu", "relu", "softmax"), "mse")
     assert mlp.train_step(declined, x, onehot) is None
+
+
+@run_in_pyodide
+def test_op_table_rows_of_replaced_kernels_with_kernels_on_and_off(selenium_wasmdl):
+    """The core op table's matmul/conv/linear rows (forward and finite-difference gradients,
+    contiguous and strided) with the WASM kernels on and off (test_ops.py runs all rows on)."""
+    from wasmdl import _wasm
+    from wasmdl.testing import CASES, check
+
+    rows = [c for c in CASES if c.name.startswith(("matmul", "conv", "linear"))]
+    assert len(rows) >= 20
+    failures = []
+    try:
+        for enabled in (True, False):
+            assert bool(_wasm.set_enabled(enabled)["active"]) is enabled
+            for case in rows:
+                for noncontig in (False, True):
+                    for fn in (check.check_forward, check.check_grad):
+                        try:
+                            fn(case, noncontig=noncontig)
+                        except Exception as e:  # noqa: BLE001 (collect every failing row)
+                            failures.append(f"{enabled=} {case.name} {fn.__name__}: {e}")
+    finally:
+        _wasm.set_enabled(True)
+    assert not failures, "\n".join(failures)
