@@ -113,7 +113,7 @@ def test_repl_top_level_await_and_responsive_page(repl, artifacts_dir):
     screenshot(repl, artifacts_dir, "repl_await")
 
 
-def test_repl_tab_completion(repl, artifacts_dir):
+def test_repl_tab_completion_and_history(repl, artifacts_dir):
     type_lines(repl, "import wasmdl")
     box = repl.find_element(By.CSS_SELECTOR, "#terminal textarea")
     command = lambda d: d.execute_script("return wasmdlRepl.state.term.get_command()")  # noqa: E731
@@ -124,6 +124,9 @@ def test_repl_tab_completion(repl, artifacts_dir):
     box.send_keys(Keys.ENTER)
     wait_for(repl, lambda d: commands_done(d) > done, 20, "the completed line to run")
     assert re.search(r"'\d+\.\d+\.\d+'$", output(repl).rstrip()), output(repl)[-200:]
+    box.send_keys(Keys.ARROW_UP)  # history
+    wait_for(repl, lambda d: command(d) == "wasmdl.__version__", 10, "the history entry")
+    repl.execute_script("wasmdlRepl.state.term.set_command('')")
     # Callables complete with their "(" (rlcompleter), inside an expression too.
     box.send_keys("print(wasmdl.Sequen" + Keys.TAB)
     wait_for(repl, lambda d: command(d) == "print(wasmdl.Sequential(", 10, "the completion")
