@@ -79,15 +79,19 @@ async function timeCalls(fn, { repeats, budget, maxcall, warm = 2, kmax = 2000 }
   await fn(0);
   const cold = now() - t0;
   if (cold > maxcall) return { ...stats([cold]), k: 1, cold: true };
-  for (let i = 1; i < warm; i++) await fn(i);
-  t0 = now();
-  await fn(warm);
-  const single = Math.max(now() - t0, 1e-3);
+  let c = 1, single;
+  if (cold > budget) {
+    single = cold; // a slow call: the first one was the warm-up, no separate calibration
+  } else {
+    for (; c < warm; c++) await fn(c);
+    t0 = now();
+    await fn(c++);
+    single = Math.max(now() - t0, 1e-3);
+  }
   // Slow calls (seconds per batch) get fewer repeats, never fewer than one.
   const reps = Math.max(1, Math.min(repeats, Math.floor(budget / single)));
   const k = Math.max(1, Math.min(kmax, Math.round(budget / reps / single)));
   const per = [];
-  let c = warm + 1;
   for (let r = 0; r < reps; r++) {
     t0 = now();
     for (let i = 0; i < k; i++) await fn(c++);

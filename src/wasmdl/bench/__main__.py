@@ -27,7 +27,7 @@ def parse(argv=None):
     p.add_argument("--fw", default="cpu", help="cpu | all | comma list (tfjs:wasm,convnetjs)")
     p.add_argument("--configs", default="all", help="all | comma list of ids (d1_w64,...)")
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--budget", type=int, default=800, help="ms per phase per configuration")
+    p.add_argument("--budget", type=int, default=600, help="ms per phase per configuration")
     p.add_argument("--maxcall", type=int, default=10000, help="ms; slower calls timed once")
     p.add_argument("--stall", type=int, default=180, help="s without progress = failed row")
     p.add_argument("--cap", type=int, default=120, help="s per framework x backend (0: none)")

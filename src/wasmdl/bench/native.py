@@ -41,14 +41,18 @@ def stats(samples_s) -> dict:
 
 
 def time_calls(fn, repeats: int, budget_s: float, warm: int = 2, kmax: int = 2000) -> dict:
-    for i in range(warm):
-        fn(i)
     t0 = now()
-    fn(warm)
-    single = max(now() - t0, 1e-6)
+    fn(0)
+    single, c = now() - t0, 1
+    if single <= budget_s:  # else: a slow call; the first one was the warm-up
+        for c in range(1, warm):
+            fn(c)
+        t0 = now()
+        fn(warm)
+        single, c = max(now() - t0, 1e-6), warm + 1
     reps = max(1, min(repeats, int(budget_s / single)))
     k = max(1, min(kmax, round(budget_s / reps / single)))
-    per, c = [], warm + 1
+    per = []
     for _ in range(reps):
         t0 = now()
         for _ in range(k):
