@@ -227,7 +227,9 @@ def fetch_wheels(lock: dict, names: list[str]) -> Path:
                     f"setup_pyodide.fetch_wheels: {info['file_name']} is neither on the CDN "
                     f"nor in {BUNDLE}; drop {name!r} from PACKAGES or get it another way"
                 )
-            dst.write_bytes(bundle.read(member))
+            tmp = dst.with_suffix(".part")  # never leave a half-written wheel behind
+            tmp.write_bytes(bundle.read(member))
+            tmp.rename(dst)
         verify(dst, info["sha256"])
     return wheels
 
