@@ -1,0 +1,56 @@
+"""Tier 3: the WASM SIMD CPU kernels in Chromium (``--runtime chrome``): Chromium's V8 and its
+main-thread compile limits, every kernel against float64 references, after memory growth, and
+the fused MLP step against the general path. (tests/pyodide/test_wasm_kernels.py has the full
+set, and passes with ``--runtime chrome`` too; this is the part CI runs in Chromium.)"""
+
+from pytest_pyodide import run_in_pyodide
+
+
+@run_in_pyodide
+def test_kernels_active_and_exact_in_chromium(selenium_wasmdl):
+    import numpy as np
+    from pyodide_js import _module
+
+    import wasmdl
+    from wasmdl._wasm import checks, kernels
+
+    st = wasmdl.cpu_kernels()
+    assert "matmul" in st["active"] and st["memory"] in ("host", "side-module"), st
+    k = kernels()
+    names = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim")
+    assert all(getattr(checks, n)(k) < 2e-6 for n in names)
+    before = _module.HEAPU8.buffer.byteLength
+    big = np.ones(before // 4 + (64 << 20), np.float32)  # grow Pyodide's heap
+    assert _module.HEAPU8.buffer.byteLength > before and big[-1] == 1.0
+    assert all(getattr(checks, n)(k, seed=7) < 2e-6 for n in names)
+
+
+@run_in_pyodide
+def test_fused_mlp_step_in_chromium(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl
+    from wasmdl import nn, optim
+
+    rng = np.random.default_rng(1)
+    x, y = rng.random((33, 20), dtype=np.float32), rng.integers(0, 5, 33)
+
+    def make():
+        m = wasmdl.Sequential(
+            [nn.Dense(16, activation="relu", input_shape=(20,)), nn.Dense(5, activation="softmax")]
+        )
+        m.compile(optimizer=optim.SGD(lr=0.2), loss="sparse_categorical_crossentropy")
+        return m
+
+    fast, ref = make(), make()
+    ref.set_weights(fast.get_weights())
+    got = [fast.train_on_batch(x, y) for _ in range(3)]
+    assert fast._wasm_plans
+    try:
+        wasmdl.set_cpu_kernels(False)
+        want = [ref.train_on_batch(x, y) for _ in range(3)]
+    finally:
+        wasmdl.set_cpu_kernels(True)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    for a, b in zip(fast.get_weights(), ref.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=2e-6)
