@@ -245,3 +245,10 @@ def test_repl_stop_restarts_a_runaway_loop(repl, artifacts_dir):
     out = type_lines(repl, "'lost' in globals(), 6 * 7")
     screenshot(repl, artifacts_dir, "repl_stop")
     assert out.strip().endswith("(False, 42)"), out
+
+
+def test_worker_runtime_doctests(repl):
+    """The docstring examples of web/assets/py/wasmdl_site.py, run where that module lives."""
+    out = run_cell(repl, "import doctest, wasmdl_site\ndoctest.testmod(wasmdl_site)")
+    assert re.search(r"TestResults\(failed=0, attempted=(\d+)\)", out), out
+    assert int(re.search(r"attempted=(\d+)", out).group(1)) >= 8, out

@@ -4,11 +4,11 @@ Loaded by ``web/assets/pyworker.js`` into Pyodide (inside a Web Worker) after wa
 installed by name with micropip. Everything the pages ask of Python goes through the functions
 here, so the JavaScript stays a thin message relay.
 
-It also imports on CPython (no browser), which is how its pure parts are tested:
+It needs Pyodide's ``pyodide.console`` (inside the worker, or any Pyodide):
 
     >>> r = Repl()
-    >>> r.complete("impo")
-    (['import'], 0)
+    >>> r.complete("x = impo")
+    (['import '], 4)
     >>> render(3)["text"]
     '3'
 """
