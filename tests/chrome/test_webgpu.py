@@ -64,7 +64,7 @@ json.dumps({"checks": n, "cases": len(CASES), "failures": failures, "gaps": gaps
 
 @run_in_pyodide
 def test_both_matmul_variants_match_numpy(selenium_wasmdl):
-    """'tiled' (workgroup memory, hardware GPUs) and 'regs' (SwiftShader's default)."""
+    """'tiled' (workgroup memory, hardware GPUs), 'regs' and 'vec4' (CPU-emulated adapters)."""
     import numpy as np
 
     import wasmdl as wl
@@ -73,15 +73,17 @@ def test_both_matmul_variants_match_numpy(selenium_wasmdl):
     be = wl.backend.get_backend("webgpu")
     prev = be.matmul_variant
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((3, 37, 45)).astype(np.float32)
-    b = rng.standard_normal((45, 29)).astype(np.float32)
+    shapes = [((3, 37, 45), (45, 29)), ((2, 37, 44), (44, 28)), ((64, 784), (784, 128))]
     cases = [c for c in CASES if "matmul" in c.name]
     assert cases
     try:
-        for variant in ("tiled", "regs"):
+        for variant in ("tiled", "regs", "vec4"):
             be.matmul_variant = variant
-            got = (wl.Tensor(a, backend=be) @ wl.Tensor(b, backend=be)).numpy()
-            np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
+            for sa, sb in shapes:
+                a = rng.standard_normal(sa).astype(np.float32)
+                b = rng.standard_normal(sb).astype(np.float32)
+                got = (wl.Tensor(a, backend=be) @ wl.Tensor(b, backend=be)).numpy()
+                np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
             for case in cases:
                 check.check_forward(case, backend="webgpu")
                 check.check_grad(case, backend="webgpu")

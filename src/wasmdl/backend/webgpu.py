@@ -79,7 +79,7 @@ class WebGPUBackend(Backend):
         self.crossings["init"] += 1
         self.shim, self.info, self.limits = shim, info["adapter"], info["limits"]
         cpu = self.info.get("architecture") == "swiftshader" or self.info.get("isFallbackAdapter")
-        self.matmul_variant = "regs" if cpu else "tiled"  # see webgpu_kernels.MATMUL
+        self.matmul_variant = "vec4" if cpu else "tiled"  # see webgpu_kernels.MATMUL
         self.pool = Pool()  # a new id space: handles of an old device keep their old pool
         self.plan.clear()
         self.pipes.clear()

@@ -11,6 +11,8 @@ Every launcher has the signature ``(backend, xs, out_shape, out_dtype, params) -
 
 import math
 
+import numpy as np
+
 from .webgpu_conv import CONV_KERNELS
 from .webgpu_index import INDEX_KERNELS
 from .webgpu_wgsl import WGSL, broadcast_strides, contiguous_strides, grid, template
@@ -219,11 +221,14 @@ def _matmul(be, xs, shape, dtype, p):
     params = [M, N, K, len(batch), *batch, *st, K, 1, N, 1]
     if K == 0:
         return _fill_zero(be, out, shape, dtype)
-    name, tile = MATMUL[be.matmul_variant]
+    variant = be.matmul_variant
+    if variant == "vec4" and (K % 4 or N % 4 or dtype != np.float32):
+        variant = "regs"  # vec4 reads need rows of 4 floats
+    name, tile = MATMUL[variant]
     t = WGSL[dtype]
 
     def source():
-        return name, f"kernels/wgsl/{name}.wgsl", template(f"{name}.wgsl", T=t)
+        return name, f"kernels/wgsl/{name}.wgsl", template(f"{name}.wgsl", T=t)  # vec4: no {{T}}
 
     groups = (-(-N // tile), -(-M // tile), nb)
     be.launch((name, t), source, params, groups, [a._h, b._h, out])
@@ -231,8 +236,9 @@ def _matmul(be, xs, shape, dtype, p):
 
 
 # matmul variants -> (kernel file/name, output tile edge): workgroup-memory tiling for hardware
-# GPUs; register blocking without barriers for CPU-emulated adapters (SwiftShader).
-MATMUL = {"tiled": ("matmul", 16), "regs": ("matmul_regs", 32)}
+# GPUs; register blocking without barriers for CPU-emulated adapters (SwiftShader), reading
+# vec4s when K and N allow ("vec4" falls back to "regs" otherwise).
+MATMUL = {"tiled": ("matmul", 16), "regs": ("matmul_regs", 32), "vec4": ("matmul_vec4", 32)}
 
 
 def _fill_zero(be, out, shape, dtype):
