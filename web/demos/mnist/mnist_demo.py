@@ -170,7 +170,7 @@ def to_mnist(image):
 def resize_area(image, h, w):
     """Downscale by averaging each output pixel's source area (an integral image)."""
     integral = np.zeros((image.shape[0] + 1, image.shape[1] + 1), np.float64)
-    integral[1:, 1:] = image.cumsum(0).cumsum(1)
+    integral[1:, 1:] = image.astype(np.float64).cumsum(0).cumsum(1)
     ys = np.linspace(0, image.shape[0], h + 1).round().astype(int)
     xs = np.linspace(0, image.shape[1], w + 1).round().astype(int)
     ys[1:] = np.maximum(ys[1:], ys[:-1] + 1).clip(max=image.shape[0])
