@@ -100,8 +100,12 @@ def _plan(model, batch):
 
 
 def _array(v, dtype):
-    h = getattr(v, "_h", v)
-    return np.ascontiguousarray(h, dtype)
+    """``v`` (array-like or numpy-backend Tensor) as a C-contiguous 2-D/1-D array, else None."""
+    backend = getattr(v, "backend", None)
+    if backend is not None and backend.name != "numpy":
+        return None  # a tensor on a GPU backend: not ours
+    a = np.ascontiguousarray(getattr(v, "_h", v), dtype)
+    return a if a.ndim in (1, 2) else None
 
 
 def _sgd_ok(model):
@@ -129,13 +133,14 @@ def train_step(model, x, y):
     if ok is None:
         return None
     opt, sparse = ok
-    xa = _array(x, F32)
+    xa, ya = _array(x, F32), _array(y, np.int32 if sparse else F32)
+    if xa is None or ya is None or xa.ndim != 2:
+        return None
     plan = _plan(model, xa.shape[0])
     if plan is None or plan.desc[2 + FIELDS * (len(plan.layers) - 1)] != SOFTMAX:
         return None
-    ya = _array(y, np.int32 if sparse else F32)
     classes = plan.outs[-1].shape[1]
-    if xa.ndim != 2 or xa.shape[1] != plan.desc[0]:
+    if xa.shape[1] != plan.desc[0]:
         return None
     if (sparse and ya.shape != (xa.shape[0],)) or (
         not sparse and ya.shape != (xa.shape[0], classes)
@@ -150,7 +155,7 @@ def train_step(model, x, y):
     opt.iterations += 1
     from ..creation import tensor
 
-    return tensor(np.float32(loss))
+    return tensor(np.float32(loss), backend="numpy")
 
 
 def forward(model, x):
@@ -158,7 +163,7 @@ def forward(model, x):
     if not _STATE["enabled"] or kernels() is None:
         return None
     xa = _array(x, F32)
-    if xa.ndim != 2:
+    if xa is None or xa.ndim != 2:
         return None
     plan = _plan(model, xa.shape[0])
     if plan is None or xa.shape[1] != plan.desc[0]:
@@ -167,4 +172,4 @@ def forward(model, x):
     k.exports.mlp_forward(len(plan.layers), addr(plan.desc), addr(xa), xa.shape[0], k._work)
     from ..creation import tensor
 
-    return tensor(plan.outs[-1].copy())
+    return tensor(plan.outs[-1].copy(), backend="numpy")
