@@ -121,9 +121,11 @@ def copy_vendor(site: str) -> dict:
 def write_data(folder: str):
     """``data.bin``: uint8 train images, test images, train labels, test labels (in order)."""
     xtr, ytr, xte, yte = grid.load_data()
-    with open(os.path.join(folder, "data.bin"), "wb") as f:
+    path = os.path.join(folder, "data.bin")
+    with open(f"{path}.tmp-{os.getpid()}", "wb") as f:
         for a in (xtr, xte, ytr, yte):
             f.write(np.ascontiguousarray(a, np.uint8).tobytes())
+    os.replace(f"{path}.tmp-{os.getpid()}", path)
     layout = {
         "file": "data.bin",
         "n_train": len(xtr),
@@ -153,10 +155,18 @@ def build_models(out: str, configs=None, quiet=False) -> dict:
             entries.append(done[cfg.id])
         elif cfg in wanted:
             t0 = time.perf_counter()
+            # Built aside, then swapped in: another build (a concurrent site build) or a
+            # running benchmark never sees a half-written configuration.
             folder = os.path.join(out, cfg.id)
-            shutil.rmtree(folder, ignore_errors=True)
-            os.makedirs(folder)
-            entries.append(build_config(cfg, folder, data))
+            tmp = f"{folder}.tmp-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(tmp)
+            entries.append(build_config(cfg, tmp, data))
+            old_dir = f"{folder}.old-{os.getpid()}"
+            if os.path.exists(folder):
+                os.rename(folder, old_dir)
+            os.rename(tmp, folder)
+            shutil.rmtree(old_dir, ignore_errors=True)
             if not quiet:
                 print(f"built {cfg.id} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     manifest = {
@@ -171,13 +181,16 @@ def build_models(out: str, configs=None, quiet=False) -> dict:
         "configs": entries,
         "unavailable": {f"webdnn/{b}": r for b, r in webdnn_export.UNAVAILABLE.items()},
     }
-    with open(man_path, "w") as f:
+    with open(f"{man_path}.tmp-{os.getpid()}", "w") as f:
         json.dump(manifest, f, indent=1)
+    os.replace(f"{man_path}.tmp-{os.getpid()}", man_path)
     return manifest
 
 
 def _link_tree(src: str, dst: str) -> None:
-    for folder, _, files in os.walk(src):
+    for folder, dirs, files in os.walk(src):
+        dirs[:] = [d for d in dirs if ".tmp-" not in d and ".old-" not in d]
+        files = [f for f in files if ".tmp-" not in f]
         rel = os.path.relpath(folder, src)
         os.makedirs(os.path.join(dst, rel), exist_ok=True)
         for name in files:

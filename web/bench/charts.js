@@ -28,7 +28,7 @@ export function drawCharts(el, rows, configs) {
     el.appendChild(box);
     new Chart(canvas, {
       type: 'bar', data: { labels: configs, datasets: series }, plugins: [white],
-      options: { animation: false, responsive: true, maintainAspectRatio: false,
+      options: { animation: false, responsive: true, maintainAspectRatio: false, devicePixelRatio: 2,
         plugins: { title: { display: true, text: title }, legend: { position: 'bottom',
                    labels: { boxWidth: 10, font: { size: 10 } } } },
         scales: { y: { type: 'logarithmic', title: { display: true, text: 'ms (log scale)' } } } },
