@@ -127,15 +127,16 @@ class TrainingMixin:
     # ------------------------------------------------------------------ fit
     def _loaders(self, x, y, batch_size, shuffle, validation_split, validation_data, seed):
         if isinstance(x, DataLoader):
-            return x, validation_data if isinstance(validation_data, DataLoader) else None
-        x, y = np.asarray(x), np.asarray(y)
-        if validation_split and validation_data is None:  # Keras: the last fraction, unshuffled
-            cut = int(len(x) * (1 - validation_split))
-            x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
-        train = DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=seed)
-        val = None
-        if validation_data is not None:
-            val = DataLoader(TensorDataset(*validation_data[:2]), batch_size)
+            train = x
+        else:
+            x, y = np.asarray(x), np.asarray(y)
+            if validation_split and validation_data is None:  # Keras: the last part, unshuffled
+                cut = int(len(x) * (1 - validation_split))
+                x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
+            train = DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=seed)
+        val = validation_data
+        if val is not None and not isinstance(val, DataLoader):
+            val = DataLoader(TensorDataset(*val[:2]), batch_size)
         return train, val
 
     def _fit_steps(
