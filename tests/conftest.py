@@ -31,6 +31,9 @@ For Pyodide (tests/pyodide with ``--runtime node``, tests/chrome with ``--runtim
   ``selenium_wasmdl.run_js("return 1 + 1")``, ``selenium_wasmdl.run_async("import wasmdl; ...")``.
 - ``selenium_wasmdl_module``: the same runtime as a module-scoped fixture (for module fixtures).
 
+Timeouts: loading Pyodide and installing wasmdl may take ``WASMDL_SCRIPT_TIMEOUT`` (180 s); each
+script of a test ``WASMDL_TEST_TIMEOUT`` (90 s) unless marked ``@pytest.mark.driver_timeout(s)``.
+
 Chrome runs with ``CHROME_FLAGS`` (``--enable-unsafe-webgpu`` among them), set here through
 pytest-pyodide's global config.
 """
@@ -61,9 +64,12 @@ CHROME_FLAGS = [
 ]
 
 
-# pytest-pyodide waits 20 s for a script (loading Pyodide included); the CI machine has 2 busy
-# cores, so allow more. One test can still ask for its own: @pytest.mark.driver_timeout(300).
+# pytest-pyodide waits 20 s for a script, loading Pyodide included; on 2 busy cores that is too
+# short. Loading Pyodide and installing wasmdl get SCRIPT_TIMEOUT; then each script of a test
+# gets TEST_TIMEOUT, so a hung test fails in 90 s instead of holding the run for minutes.
+# A slow test asks for its own: @pytest.mark.driver_timeout(300).
 SCRIPT_TIMEOUT = float(os.environ.get("WASMDL_SCRIPT_TIMEOUT", "180"))
+TEST_TIMEOUT = float(os.environ.get("WASMDL_TEST_TIMEOUT", "90"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -126,6 +132,7 @@ def selenium_wasmdl_module(selenium_module_scope, wasmdl_server: str, wasmdl_whe
             f"selenium_wasmdl_module: micropip.install('wasmdl') from {index} gave version "
             f"{version!r}, expected {expected!r} (the wheel {wasmdl_wheel.name})"
         )
+    selenium_module_scope.set_script_timeout(TEST_TIMEOUT)
     yield selenium_module_scope
 
 
