@@ -81,6 +81,23 @@ def pytest_configure(config: pytest.Config) -> None:
     get_global_config().set_flags("chrome", CHROME_FLAGS)
     for runner in (NodeRunner, SeleniumChromeRunner):
         runner.script_timeout = max(runner.script_timeout, SCRIPT_TIMEOUT)
+    _node_waits_for_script_timeout(NodeRunner)
+
+
+def _node_waits_for_script_timeout(node_runner) -> None:
+    """Make Node's script timeout govern the wait for a script's result.
+
+    pytest-pyodide 0.59.2's NodeRunner waits for the result with pexpect's default of 60 s
+    whatever the script timeout (``driver_timeout`` marks included), so any test script longer
+    than a minute failed in Node. Setting the pexpect default before each script fixes that.
+    """
+    run_js_inner = node_runner.run_js_inner
+
+    def run_js_inner_with_timeout(self, code, check_code):
+        self.p.timeout = self.script_timeout
+        return run_js_inner(self, code, check_code)
+
+    node_runner.run_js_inner = run_js_inner_with_timeout
 
 
 @pytest.fixture(scope="session")
