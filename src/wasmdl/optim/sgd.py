@@ -15,8 +15,10 @@ from .. import ops as O
 from .optimizer import Optimizer
 
 
-def _zeros(p):
-    return p * 0.0
+def _state(state, key, p):
+    """The state tensor ``key``, zeros like ``p`` on first use (not rebuilt every step)."""
+    buf = state.get(key)
+    return p * 0.0 if buf is None else buf
 
 
 class SGD(Optimizer):
@@ -86,16 +88,16 @@ class RMSprop(Optimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         a = group["alpha"]
-        sq = state.get("square_avg", _zeros(p)) * a + (1.0 - a) * g * g
+        sq = _state(state, "square_avg", p) * a + (1.0 - a) * g * g
         state["square_avg"] = sq
         if group["centered"]:
-            ga = state.get("grad_avg", _zeros(p)) * a + (1.0 - a) * g
+            ga = _state(state, "grad_avg", p) * a + (1.0 - a) * g
             state["grad_avg"] = ga
             avg = O.sqrt(sq - ga * ga) + group["eps"]
         else:
             avg = O.sqrt(sq) + group["eps"]
         if group["momentum"]:
-            buf = state.get("momentum_buffer", _zeros(p)) * group["momentum"] + g / avg
+            buf = _state(state, "momentum_buffer", p) * group["momentum"] + g / avg
             state["momentum_buffer"] = buf
             return p - group["lr"] * buf
         return p - group["lr"] * g / avg
@@ -127,7 +129,10 @@ class Adagrad(Optimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        acc = state.get("sum", _zeros(p) + group["initial_accumulator_value"]) + g * g
+        acc = state.get("sum")
+        if acc is None:
+            acc = p * 0.0 + group["initial_accumulator_value"]
+        acc = acc + g * g
         state["sum"] = acc
         return p - clr * g / (O.sqrt(acc) + group["eps"])
 
@@ -142,8 +147,8 @@ class Adadelta(Optimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         rho, eps = group["rho"], group["eps"]
-        sq = state.get("square_avg", _zeros(p)) * rho + (1.0 - rho) * g * g
-        acc = state.get("acc_delta", _zeros(p))
+        sq = _state(state, "square_avg", p) * rho + (1.0 - rho) * g * g
+        acc = _state(state, "acc_delta", p)
         delta = O.sqrt(acc + eps) / O.sqrt(sq + eps) * g
         state["square_avg"], state["acc_delta"] = sq, acc * rho + (1.0 - rho) * delta * delta
         return p - group["lr"] * delta
