@@ -91,13 +91,40 @@ INLINE void micro_1x8(i32 kc, const f32 *a, i32 aks, const f32 *b, i32 bks, f32 
   store_vec(c + 4, wasm_f32x4_add(s1, t1), va, beta);
 }
 
-/* Copy a kc x nr block of op(B) (starting at row p, column j) into a kc x 8 panel, zero-padded. */
+/* Copy a kc x nr block of op(B) (starting at row p, column j) into a kc x 8 panel, zero-padded.
+ * Full panels are copied with vector loads: rows of B directly, and for a transposed B four
+ * k-steps of eight rows at a time through two 4x4 transposes. */
 static void pack_b(f32 *dst, i32 tb, const f32 *B, i32 ldb, i32 p, i32 j, i32 kc, i32 nr) {
-  for (i32 k = 0; k < kc; k++) {
+  i32 k = 0;
+  if (nr == NR && !tb) {
+    const f32 *b = B + p * ldb + j;
+    for (; k < kc; k++, b += ldb, dst += NR) {
+      wasm_v128_store(dst, wasm_v128_load(b));
+      wasm_v128_store(dst + 4, wasm_v128_load(b + 4));
+    }
+    return;
+  }
+  if (nr == NR) {
+    const f32 *b = B + j * ldb + p;
+    for (; k + 4 <= kc; k += 4, b += 4, dst += 4 * NR) {
+      for (i32 h = 0; h < 2; h++) {
+        const f32 *r = b + 4 * h * ldb;
+        v128_t r0 = wasm_v128_load(r), r1 = wasm_v128_load(r + ldb);
+        v128_t r2 = wasm_v128_load(r + 2 * ldb), r3 = wasm_v128_load(r + 3 * ldb);
+        v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+        v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+        wasm_v128_store(dst + 4 * h, wasm_i64x2_shuffle(t0, t2, 0, 2));
+        wasm_v128_store(dst + NR + 4 * h, wasm_i64x2_shuffle(t0, t2, 1, 3));
+        wasm_v128_store(dst + 2 * NR + 4 * h, wasm_i64x2_shuffle(t1, t3, 0, 2));
+        wasm_v128_store(dst + 3 * NR + 4 * h, wasm_i64x2_shuffle(t1, t3, 1, 3));
+      }
+    }
+  }
+  for (; k < kc; k++, dst += NR) {
     for (i32 c = 0; c < NR; c++) {
       f32 v = 0.0f;
       if (c < nr) v = tb ? B[(j + c) * ldb + p + k] : B[(p + k) * ldb + j + c];
-      dst[k * NR + c] = v;
+      dst[c] = v;
     }
   }
 }
