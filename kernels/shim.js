@@ -30,7 +30,7 @@ export const state = {
   lost: null, // message once the device is lost
   errors: [], // validation / compile errors waiting to be reported
   scopes: [], // error-scope promises of submitted batches, settled before a read returns
-  stats: { calls: 0, submits: 0, dispatches: 0, reads: 0, compiles: 0 },
+  stats: { calls: 0, submits: 0, dispatches: 0, reads: 0, compiles: 0, compile_ms: 0 },
 };
 
 function fail(tag, message) {
@@ -92,6 +92,7 @@ export function compile(pid, name, file, source, entry) {
   state.stats.calls++;
   state.stats.compiles++;
   const device = state.device;
+  const start = performance.now();
   const module = device.createShaderModule({ label: `${name} (${file})`, code: source });
   device.pushErrorScope("validation");
   const pipeline = device.createComputePipeline({
@@ -109,6 +110,42 @@ export function compile(pid, name, file, source, entry) {
     else if (err) state.errors.push(`pipeline '${name}' (${file}): ${err.message}`);
   });
   state.pipelines[pid] = { pipeline, layout: pipeline.getBindGroupLayout(0), name, file };
+  state.stats.compile_ms += performance.now() - start; // the call only: Chrome compiles lazily
+}
+
+/**
+ * Compile many pipelines at once with createComputePipelineAsync, in parallel (warm-up).
+ * `list` is a JSON string of [pid, name, file, source, entry] rows; resolves to a JSON string
+ * {ms: [[pid, name, milliseconds], ...], wall_ms}. A failure is reported like compile()'s.
+ */
+export async function compileMany(list) {
+  check();
+  state.stats.calls++;
+  const device = state.device;
+  const t0 = performance.now();
+  const one = async ([pid, name, file, source, entry]) => {
+    const start = performance.now();
+    const module = device.createShaderModule({ label: `${name} (${file})`, code: source });
+    try {
+      const pipeline = await device.createComputePipelineAsync({
+        label: name, layout: "auto", compute: { module, entryPoint: entry } });
+      state.pipelines[pid] = { pipeline, layout: pipeline.getBindGroupLayout(0), name, file };
+    } catch (e) {
+      const info = await module.getCompilationInfo();
+      const lines = source.split("\n");
+      const errs = info.messages.filter((m) => m.type === "error").map((m) =>
+        `WGSL compile error in kernel '${name}' (${file}) line ${m.lineNum}:${m.linePos}: ` +
+        `${m.message}\n    ${lines[m.lineNum - 1] || ""}`);
+      state.errors.unshift(...(errs.length ? errs : [`pipeline '${name}' (${file}): ${e.message}`]));
+    }
+    const ms = performance.now() - start;
+    state.stats.compiles++;
+    state.stats.compile_ms += ms;
+    return [pid, name, ms];
+  };
+  const ms = await Promise.all(JSON.parse(list).map(one));
+  check();
+  return JSON.stringify({ ms, wall_ms: performance.now() - t0 });
 }
 
 function ensureParams(nbytes) {
@@ -228,7 +265,8 @@ async function settle() {
 
 /** Counters of crossings and GPU work since the last reset: a JSON string. */
 export function stats(reset) {
-  const s = JSON.stringify({ ...state.stats, buffers: state.buffers.size });
+  const pipelines = state.pipelines.filter((p) => p).length;
+  const s = JSON.stringify({ ...state.stats, buffers: state.buffers.size, pipelines });
   if (reset) for (const k in state.stats) state.stats[k] = 0;
   return s;
 }

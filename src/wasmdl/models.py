@@ -58,6 +58,14 @@ class Model(TrainingMixin, Layer):
             self._build_shapes = [[None, *np.shape(x)[1:]] for x in inputs]
         return super().__call__(*inputs, **kwargs)
 
+    async def warmup_async(self, x, y):
+        """WebGPU: precompile, in parallel, every pipeline one ``train_step(x, y)`` needs
+        (weights and optimizer state are left as they were); returns the compile report.
+        See ``wasmdl.backend.webgpu_warmup``; a no-op report on other backends."""
+        from .backend.webgpu_warmup import warmup_model
+
+        return await warmup_model(self, x, y)
+
     # ------------------------------------------------------------------ building for load/summary
     def build_input_shape_json(self):
         if self._build_shapes is None and self.input_shape_arg is not None:

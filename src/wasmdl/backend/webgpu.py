@@ -26,6 +26,7 @@ from . import webgpu_kernels
 from .base import Backend
 from .webgpu_memory import dispose, scope  # noqa: F401  (public: webgpu.dispose/scope)
 from .webgpu_plan import Plan, Pool
+from .webgpu_warmup import compile_deferred, stats, warmup_async, warmup_model  # noqa: F401
 
 FLUSH_DISPATCHES = 512  # submit a batch once it holds this many dispatches
 # host word type per dtype (4 bytes per element on the GPU; bool travels as uint32 0/1)
@@ -64,6 +65,7 @@ class WebGPUBackend(Backend):
         self.pipes = {}  # specialisation key -> pipeline id
         self.crossings = {"run": 0, "read": 0, "compile": 0, "init": 0}
         self._op = None
+        self._deferred = None  # while warming up: [pid, name, file, source, entry] rows
         self.matmul_variant = "tiled"
 
     # ------------------------------------------------------------------ lifecycle
@@ -172,6 +174,10 @@ class WebGPUBackend(Backend):
     def _compile(self, key, src):
         name, file, code = src
         pid = len(self.pipes)
+        if self._deferred is not None:  # warm-up: compiled in one batch before submitting
+            self._deferred.append([pid, name, file, code, f"k_{name}"])
+            self.pipes[key] = pid
+            return pid
         self.crossings["compile"] += 1
         try:
             self.shim.compile(pid, name, file, code, f"k_{name}")
@@ -188,8 +194,9 @@ class WebGPUBackend(Backend):
         return packet
 
     def flush(self):
-        """Submit everything recorded so far (one crossing, one queue.submit)."""
-        if self.shim is None:
+        """Submit everything recorded so far (one crossing, one queue.submit); while warm-up
+        defers compiles, the work waits for its pipelines."""
+        if self.shim is None or self._deferred is not None:
             return
         packet = self._take_packet()
         if packet is not None:
@@ -213,6 +220,8 @@ class WebGPUBackend(Backend):
         n = 1
         for d in shape:
             n *= d
+        if self._deferred:
+            await compile_deferred(self)  # a read inside a warm-up step
         packet = self._take_packet()
         self.crossings["read"] += 1
         try:
@@ -258,8 +267,9 @@ class WebGPUBackend(Backend):
             _current[0] = get_backend("numpy")
 
     def stats(self, reset=False):
-        """Crossings counted in Python and work counted in the shim (JSON-able dict)."""
-        out = {"python": dict(self.crossings)}
+        """Pipelines compiled, crossings counted in Python and work counted in the shim
+        (``compiles``, ``compile_ms``: JSON-able dict)."""
+        out = {"pipelines": len(self.pipes), "python": dict(self.crossings)}
         if self.shim is not None:
             out["shim"] = json.loads(self.shim.stats(bool(reset)))
         if reset:
