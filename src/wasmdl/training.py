@@ -253,8 +253,25 @@ class TrainingMixin:
                 yield None
         return outs
 
+    def _predict_one_batch(self, x, batch_size):
+        """``predict`` of an array that fits in one batch (the per-sample case): no loader, no
+        generator, and for a dense MLP in Pyodide one WASM call. None when ``x`` does not fit."""
+        if isinstance(x, DataLoader) or not isinstance(batch_size, int) or batch_size < 1:
+            return None
+        x = np.asarray(x)
+        if x.ndim == 0 or not 0 < len(x) <= batch_size:
+            return None
+        out = wasm_mlp.forward_array(self, x)  # Dense MLP: one WASM call (Pyodide)
+        if out is None:
+            with no_grad():
+                out = np.concatenate([self(x, training=False).numpy()])  # a copy, as below
+        return out
+
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` in inference mode, as one numpy array."""
+        out = self._predict_one_batch(x, batch_size)
+        if out is not None:
+            return out
         steps = self._predict_steps(x, batch_size)
         try:
             while True:

@@ -212,6 +212,23 @@ def test_train_eval_modes_reach_dropout_and_batchnorm():
     np.testing.assert_array_equal(model.predict(x), x)  # predict is always inference
 
 
+def test_predict_of_one_batch_matches_the_batched_path():
+    """predict of x that fits in one batch (per-sample inference) skips the loader: same
+    outputs as batch by batch, a fresh float array, and the same argument checks."""
+    x, _ = data(10)
+    model = classifier()
+    batched = model.predict(x, batch_size=3)  # four batches: the general path
+    rows = [model.predict(x[i : i + 1]) for i in range(10)]
+    np.testing.assert_allclose(np.concatenate(rows), batched, rtol=1e-6, atol=1e-7)
+    assert rows[0].shape == (1, 3) and rows[0].dtype == np.float32
+    np.testing.assert_allclose(model.predict(x.tolist()), batched, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.predict(x.astype(np.float64)), batched, rtol=1e-6, atol=1e-7)
+    identity = wasmdl.Sequential([nn.Dropout(0.5, input_shape=(4,))])
+    assert not np.shares_memory(identity.predict(x), x)  # a copy, never the caller's array
+    with pytest.raises(ValueError, match="batch_size >= 1, received 0"):
+        model.predict(x[:1], batch_size=0)
+
+
 def test_regularizers_add_to_the_training_loss():
     model = wasmdl.Sequential(
         [

@@ -213,6 +213,11 @@ def test_fused_mlp_matches_the_general_path(selenium_wasmdl):
             np.testing.assert_allclose(a, b, atol=2e-6)
         np.testing.assert_allclose(fast.predict(x), pred_ref, atol=2e-6)
         assert mlp.forward(fast, x) is not None
+        rows = [fast.predict(x[i : i + 1]) for i in range(3)]  # one batch: forward_array
+        np.testing.assert_allclose(np.concatenate(rows), pred_ref[:3], atol=2e-6)
+        assert not np.shares_memory(rows[0], rows[1])  # not the plan's output buffer
+        np.testing.assert_allclose(fast.predict(x[:5].astype(np.float64)), pred_ref[:5], atol=2e-6)
+        assert fast._wasm_plans[1].fwd is not None, "the one-batch fused path was not taken"
     declined = make(("relu", "relu", "softmax"), "categorical_crossentropy", momentum=0.9)
     assert mlp.train_step(declined, x, onehot) is None  # momentum: the general path
     declined = make(("relu", "relu", "softmax"), "mse")
