@@ -13,25 +13,13 @@ from pytest_pyodide import run_in_pyodide
 @pytest.mark.driver_timeout(300)
 @run_in_pyodide
 def test_mlp_784_128_10_reaches_92_percent(selenium_wasmdl):
-    import time
+    """The MLP recipe of wasmdl.testing.recipes (the code scripts/mnist_recipes.py runs)."""
+    from wasmdl.testing import recipes
 
-    import wasmdl
-    from wasmdl import nn
-
-    (x, y), (xt, yt) = wasmdl.datasets.mnist.load(flatten=True)
-    wasmdl.manual_seed(0)
-    model = wasmdl.Sequential([nn.Dense(128, activation="relu", input_shape=(784,)), nn.Dense(10)])
-    model.compile(
-        optimizer=wasmdl.optim.Adam(lr=1e-3),
-        metrics=["accuracy"],
-        loss=wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True),
+    loss, acc, secs = recipes.train_mnist(
+        recipes.mlp_model(), recipes.mnist_data("mlp"), epochs=10, batch_size=64
     )
-    t0 = time.perf_counter()
-    model.fit(x, y, batch_size=64, epochs=10, verbose=0, seed=0)
-    loss, acc = model.evaluate(xt, yt, batch_size=500)
-    print(
-        f"pyodide MLP: test accuracy {acc:.4f}, loss {loss:.4f}, {time.perf_counter() - t0:.1f} s"
-    )
+    print(f"pyodide MLP: test accuracy {acc:.4f}, loss {loss:.4f}, {secs:.1f} s")
     assert acc >= 0.92, acc
 
 
@@ -40,30 +28,10 @@ def test_mlp_784_128_10_reaches_92_percent(selenium_wasmdl):
 def test_lstm_learns_the_adding_problem(selenium_wasmdl):
     """Sequences of 10 (value, marker) pairs; the target is the sum of the two marked values.
     Predicting the mean scores MSE 1/6 ~ 0.167; the LSTM must get below 0.01."""
-    import time
+    from wasmdl.testing import recipes
 
-    import numpy as np
-
-    import wasmdl
-    from wasmdl import nn
-
-    def adding_problem(n, steps=10, seed=0):
-        rng = np.random.default_rng(seed)
-        values = rng.random((n, steps)).astype(np.float32)
-        marks = np.zeros((n, steps), np.float32)
-        for i in range(n):
-            marks[i, rng.choice(steps, 2, replace=False)] = 1.0
-        return np.stack([values, marks], axis=-1), (values * marks).sum(1, keepdims=True)
-
-    x, y = adding_problem(1000)
-    xt, yt = adding_problem(500, seed=1)
-    wasmdl.manual_seed(0)
-    model = wasmdl.Sequential([nn.LSTM(16, input_shape=(10, 2)), nn.Dense(1)])
-    model.compile(wasmdl.optim.Adam(lr=1e-2), "mse")
-    t0 = time.perf_counter()
-    model.fit(x, y, batch_size=32, epochs=12, verbose=0, seed=0)
-    mse = model.evaluate(xt, yt)
-    print(f"pyodide LSTM adding problem: test MSE {mse:.5f}, {time.perf_counter() - t0:.1f} s")
+    mse, secs = recipes.lstm_adding()
+    print(f"pyodide LSTM adding problem: test MSE {mse:.5f}, {secs:.1f} s")
     assert mse < 0.01, mse
 
 
@@ -135,34 +103,11 @@ def test_mnist_file_verifies_in_pyodide(selenium_wasmdl):
 @run_in_pyodide
 def test_small_cnn_reaches_96_5_percent(selenium_wasmdl):
     """Two blocks of 3x3 conv (16, 32 filters, same padding) + 2x2 max pool, a linear
-    classifier; Adam 1e-3, batch 32, 8 epochs."""
-    import time
+    classifier; Adam 1e-3, batch 32, 8 epochs (wasmdl.testing.recipes)."""
+    from wasmdl.testing import recipes
 
-    import wasmdl
-    from wasmdl import nn
-
-    (x, y), (xt, yt) = wasmdl.datasets.mnist.load()
-    x, xt = x[..., None], xt[..., None]
-    wasmdl.manual_seed(0)
-    model = wasmdl.Sequential(
-        [
-            nn.Conv2D(16, 3, padding="same", activation="relu", input_shape=(28, 28, 1)),
-            nn.MaxPool2D(),
-            nn.Conv2D(32, 3, padding="same", activation="relu"),
-            nn.MaxPool2D(),
-            nn.Flatten(),
-            nn.Dense(10),
-        ]
+    loss, acc, secs = recipes.train_mnist(
+        recipes.cnn_model(), recipes.mnist_data("cnn"), epochs=8, batch_size=32
     )
-    model.compile(
-        optimizer=wasmdl.optim.Adam(lr=1e-3),
-        metrics=["accuracy"],
-        loss=wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    t0 = time.perf_counter()
-    model.fit(x, y, batch_size=32, epochs=8, verbose=0, seed=0)
-    loss, acc = model.evaluate(xt, yt, batch_size=500)
-    print(
-        f"pyodide CNN: test accuracy {acc:.4f}, loss {loss:.4f}, {time.perf_counter() - t0:.1f} s"
-    )
+    print(f"pyodide CNN: test accuracy {acc:.4f}, loss {loss:.4f}, {secs:.1f} s")
     assert acc >= 0.965, acc
