@@ -1,20 +1,32 @@
-"""Build wasmdl's WebAssembly SIMD CPU kernels: kernels/wasm/*.c -> kernels/wasm/cpu.wasm.
+"""Build wasmdl's WebAssembly SIMD CPU kernels: kernels/wasm/*.c -> two modules.
 
-The module is standalone: it imports Pyodide's linear memory (``env.memory``) and nothing else,
-and works in place on numpy arrays' addresses. The built file is committed (it is small and
+- ``kernels/wasm/cpu.wasm``: SIMD128 only (every engine with WebAssembly SIMD: Chrome 91+,
+  Firefox 89+, Safari 16.4+, Node 16.4+);
+- ``kernels/wasm/cpu_relaxed.wasm``: the same sources with relaxed SIMD (``-mrelaxed-simd``,
+  ``WASMDL_RELAXED``), whose ``f32x4.relaxed_madd`` becomes one fused multiply-add on CPUs with
+  FMA (Chrome 114+, Node 22; Node 20 with ``--experimental-wasm-relaxed-simd``). The loader
+  takes it where the engine validates it and falls back to ``cpu.wasm`` otherwise.
+
+Each module is standalone: it imports Pyodide's linear memory (``env.memory``) and nothing
+else, and works in place on numpy arrays' addresses. The built files are committed (small, and
 clang's output is reproducible), so building the wheel needs no C toolchain;
-``tests/native/test_wasm_modules.py`` rebuilds it and checks the committed file is current.
+``tests/native/test_wasm_modules.py`` rebuilds them and checks the committed files are current.
+The compiler is Debian's clang 16 (``clang-16`` + ``lld-16``; clang 14 knows only a
+pre-standard encoding of relaxed SIMD). clang runs with a PATH of its own directory only: it
+would otherwise pass its output through any ``wasm-opt`` (binaryen) it finds on PATH, and the
+build would depend on what else the machine has installed.
 
 Usage::
 
-    python scripts/build_kernels.py            # rebuild kernels/wasm/cpu.wasm
-    python scripts/build_kernels.py --check    # exit 1 if the committed file is stale
-    python scripts/build_kernels.py --out /tmp/cpu.wasm
+    python scripts/build_kernels.py            # rebuild both modules in kernels/wasm/
+    python scripts/build_kernels.py --check    # exit 1 if a committed module is stale
+    python scripts/build_kernels.py --out /tmp/dir
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -26,7 +38,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from wasmdl._wasm.module_info import drop_global_section  # noqa: E402
 
 SRC_DIR = ROOT / "kernels" / "wasm"
-OUTPUT = SRC_DIR / "cpu.wasm"
+VARIANTS = {  # module file -> extra compiler flags
+    "cpu.wasm": [],
+    "cpu_relaxed.wasm": ["-mrelaxed-simd", "-DWASMDL_RELAXED"],
+}
+CLANG = "clang-16"
 
 CFLAGS = [
     "--target=wasm32",
@@ -50,19 +66,25 @@ LDFLAGS = [
 
 
 def find_clang() -> str:
-    """Return the path of Debian's ``clang`` (it drives ``wasm-ld`` from ``lld``).
+    """Return the path of Debian's ``clang-16`` (it drives ``wasm-ld`` from ``lld-16``).
 
-    >>> find_clang().endswith(("clang", "clang-14"))
-    True
+    >>> Path(find_clang()).name
+    'clang-16'
     """
-    for name in ("clang", "clang-14"):
-        path = shutil.which(name)
-        if path:
-            return path
+    path = shutil.which(CLANG)
+    if path:
+        return path
     raise FileNotFoundError(
-        "build_kernels: expected clang (with lld) on PATH to compile kernels/wasm/*.c, "
-        "found none; install Debian's 'clang lld' (scripts/setup installs them)"
+        f"build_kernels: expected {CLANG} (with lld-16) on PATH to compile kernels/wasm/*.c, "
+        "found none; install Debian's 'clang-16 lld-16' (scripts/setup installs them)"
     )
+
+
+def clang_env() -> dict:
+    """The environment clang runs in: PATH is clang's own directory (wasm-ld is there too), so
+    no ``wasm-opt`` found elsewhere on PATH can rewrite the output."""
+    bindir = Path(os.path.realpath(find_clang())).parent
+    return {**os.environ, "PATH": str(bindir)}
 
 
 def sources() -> list[Path]:
@@ -70,10 +92,10 @@ def sources() -> list[Path]:
     return sorted(SRC_DIR.glob("*.c"))
 
 
-def build(out: Path) -> Path:
-    """Compile every kernels/wasm/*.c into one wasm module at ``out`` and return ``out``."""
-    cmd = [find_clang(), *CFLAGS, *LDFLAGS, "-o", str(out), *map(str, sources())]
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=SRC_DIR)
+def build_one(out: Path, flags: list[str]) -> Path:
+    """Compile every kernels/wasm/*.c with ``flags`` into one wasm module at ``out``."""
+    cmd = [find_clang(), *CFLAGS, *flags, *LDFLAGS, "-o", str(out), *map(str, sources())]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=SRC_DIR, env=clang_env())
     if result.returncode != 0:
         raise RuntimeError(
             f"build_kernels: clang failed (exit {result.returncode}) on {cmd}:\n{result.stderr}"
@@ -84,24 +106,34 @@ def build(out: Path) -> Path:
     return out
 
 
-def is_current() -> bool:
-    """True when the committed kernels/wasm/cpu.wasm equals a fresh build."""
+def build(out_dir: Path = SRC_DIR) -> dict[str, Path]:
+    """Build every variant into ``out_dir``; returns {module file: path}."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {name: build_one(out_dir / name, flags) for name, flags in VARIANTS.items()}
+
+
+def stale() -> list[str]:
+    """The committed modules in kernels/wasm/ that differ from a fresh build (empty: current)."""
     with tempfile.TemporaryDirectory() as tmp:
-        fresh = build(Path(tmp) / "cpu.wasm").read_bytes()
-    return OUTPUT.exists() and OUTPUT.read_bytes() == fresh
+        fresh = build(Path(tmp))
+        return [
+            name
+            for name, path in fresh.items()
+            if not (SRC_DIR / name).exists() or (SRC_DIR / name).read_bytes() != path.read_bytes()
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if cpu.wasm is stale")
-    parser.add_argument("--out", type=Path, default=OUTPUT, help="output path")
+    parser.add_argument("--check", action="store_true", help="fail if a committed module is stale")
+    parser.add_argument("--out", type=Path, default=SRC_DIR, help="output directory")
     args = parser.parse_args(argv)
     if args.check:
-        ok = is_current()
-        print(f"{OUTPUT.relative_to(ROOT)}: {'current' if ok else 'STALE (run build_kernels.py)'}")
-        return 0 if ok else 1
-    out = build(args.out)
-    print(f"built {out} ({out.stat().st_size} bytes) from {len(sources())} sources")
+        bad = stale()
+        print("kernels/wasm: " + (f"STALE {bad} (run build_kernels.py)" if bad else "current"))
+        return 1 if bad else 0
+    for path in build(args.out).values():
+        print(f"built {path} ({path.stat().st_size} bytes) from {len(sources())} sources")
     return 0
 
 

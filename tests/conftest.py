@@ -64,6 +64,9 @@ CHROME_FLAGS = [
 ]
 
 
+NODE_FLAGS = ["--experimental-wasm-relaxed-simd"]
+
+
 # pytest-pyodide waits 20 s for a script, loading Pyodide included; on 2 busy cores that is too
 # short. Loading Pyodide and installing wasmdl get SCRIPT_TIMEOUT; then each script of a test
 # gets TEST_TIMEOUT, so a hung test fails in 90 s instead of holding the run for minutes.
@@ -79,6 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImportError:  # tier 1 needs no pytest-pyodide
         return
     get_global_config().set_flags("chrome", CHROME_FLAGS)
+    # Node 20 has relaxed SIMD behind a flag (Chromium and Node 22 have it on): with it the Node
+    # tier loads cpu_relaxed.wasm as browsers do; cpu.wasm is tested explicitly.
+    get_global_config().set_flags("node", NODE_FLAGS)
     for runner in (NodeRunner, SeleniumChromeRunner):
         runner.script_timeout = max(runner.script_timeout, SCRIPT_TIMEOUT)
     _node_waits_for_script_timeout(NodeRunner)

@@ -1,15 +1,17 @@
 /* sgemm: C = alpha * op(A) @ op(B) + beta * C, row-major float32, all four transpose cases.
  *
  * op(A) is M x K, op(B) is K x N, C is M x N with leading dimensions lda, ldb, ldc (elements).
- * Blocking: K is split into blocks of at most KC; N into panels of NR = 8 columns; M into
- * panels of MR = 4 rows. A 4x8 register tile (8 f32x4 accumulators) is the micro-kernel: per k
- * it loads two B vectors and splats four A values. V8 keeps 16 xmm registers; a 6x8 tile
- * spilled and was slower.
- * Each KC x 8 panel of op(B) is packed (transposed if needed, zero-padded) into `work` and then
- * stays in L1 while every 4-row tile of op(A) passes over it (reading B in place was ~1.5x
- * slower); only M < 4 reads a full panel of an untransposed B in place. op(A) is never packed: a row
- * of op(A) is either contiguous (A not transposed) or four consecutive floats (A transposed).
- * `work` must hold SGEMM_WORK floats: the packed panel plus a 4x8 edge tile.
+ * Blocking: K is split into blocks of at most KC, M into blocks of at most MC rows, N into panels
+ * of NR = 8 columns. Per (K block, M block), the full 4-row tiles of op(A) are packed once into
+ * `work`, interleaved (a[k * 4 + r]), so the micro-kernel reads all of A through one pointer with
+ * constant offsets; per 8-column panel, op(B) is packed (transposed if needed, zero-padded) into a
+ * KC x 8 panel that stays in L1 while every 4-row tile passes over it. The micro-kernel is a 4x8
+ * register tile (8 f32x4 accumulators): per k it loads two B vectors, splats four A values and
+ * does eight multiply-adds (MADD: fused in the relaxed-SIMD build). V8 keeps 16 xmm registers; a
+ * 6x8 tile spilled and was slower. Rows left over after the 4-row tiles (M % 4, and matrix-vector
+ * shapes with M < 4) take a 1x8 kernel reading op(A) in place, and for M < 4 an untransposed B is
+ * read in place too (packing would not be reused).
+ * `work` must hold SGEMM_WORK floats: the packed B panel, a 4x8 edge tile and the packed A block.
  * beta == 0 never reads C (so NaN or garbage in C does not propagate), as in BLAS.
  */
 #include "common.h"
@@ -19,7 +21,10 @@
 #ifndef KC
 #define KC 256
 #endif
-#define SGEMM_WORK (KC * NR + MR * NR)
+#ifndef MC
+#define MC 64
+#endif
+#define SGEMM_WORK (KC * NR + MR * NR + MC * KC)
 
 EXPORT(sgemm_work_floats) i32 sgemm_work_floats(void) { return SGEMM_WORK; }
 
@@ -34,36 +39,50 @@ INLINE void store_vec(f32 *c, v128_t acc, v128_t va, f32 beta) {
   wasm_v128_store(c, r);
 }
 
-/* 4x8 tile over kc steps. Rows of op(A) start at a0..a3 and advance by aks per k; the B panel
- * starts at b and advances by bks per k. */
-INLINE void micro_4x8(i32 kc, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3,
-                      i32 aks, const f32 *b, i32 bks, f32 *c, i32 ldc, f32 alpha, f32 beta) {
+/* 4x8 tile over kc steps: `a` is a packed 4-row tile of op(A) (a[k * 4 + r]), `b` a packed
+ * panel (b[k * 8 + c]). */
+INLINE void micro_4x8(i32 kc, const f32 *a, const f32 *b, f32 *c, i32 ldc, f32 alpha, f32 beta) {
   v128_t z = wasm_f32x4_splat(0.0f);
   v128_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-#ifdef UNROLL2
-#pragma clang loop unroll_count(2)
-#endif
-  for (i32 k = 0; k < kc; k++) {
+  for (i32 k = 0; k < kc; k++, a += MR, b += NR) {
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
-    v128_t a = wasm_v128_load32_splat(a0);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
-    a = wasm_v128_load32_splat(a1);
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
-    a = wasm_v128_load32_splat(a2);
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
-    a = wasm_v128_load32_splat(a3);
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
-    a0 += aks, a1 += aks, a2 += aks, a3 += aks, b += bks;
+    v128_t x = wasm_v128_load32_splat(a);
+    c00 = MADD(c00, x, b0), c01 = MADD(c01, x, b1);
+    x = wasm_v128_load32_splat(a + 1);
+    c10 = MADD(c10, x, b0), c11 = MADD(c11, x, b1);
+    x = wasm_v128_load32_splat(a + 2);
+    c20 = MADD(c20, x, b0), c21 = MADD(c21, x, b1);
+    x = wasm_v128_load32_splat(a + 3);
+    c30 = MADD(c30, x, b0), c31 = MADD(c31, x, b1);
   }
   v128_t va = wasm_f32x4_splat(alpha);
   store_vec(c, c00, va, beta), store_vec(c + 4, c01, va, beta), c += ldc;
   store_vec(c, c10, va, beta), store_vec(c + 4, c11, va, beta), c += ldc;
   store_vec(c, c20, va, beta), store_vec(c + 4, c21, va, beta), c += ldc;
   store_vec(c, c30, va, beta), store_vec(c + 4, c31, va, beta);
+}
+
+/* Pack four rows of op(A) (the first at `a`; rows ars apart, k steps aks apart) over kc steps
+ * into dst[k * 4 + r]. Contiguous rows go four k-steps at a time through a 4x4 transpose. */
+static void pack_a(f32 *dst, const f32 *a, i32 ars, i32 aks, i32 kc) {
+  i32 k = 0;
+  if (aks == 1) {
+    for (; k + 4 <= kc; k += 4, dst += 16) {
+      v128_t r0 = wasm_v128_load(a + k), r1 = wasm_v128_load(a + ars + k);
+      v128_t r2 = wasm_v128_load(a + 2 * ars + k), r3 = wasm_v128_load(a + 3 * ars + k);
+      v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+      v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+      wasm_v128_store(dst, wasm_i64x2_shuffle(t0, t2, 0, 2));
+      wasm_v128_store(dst + 4, wasm_i64x2_shuffle(t0, t2, 1, 3));
+      wasm_v128_store(dst + 8, wasm_i64x2_shuffle(t1, t3, 0, 2));
+      wasm_v128_store(dst + 12, wasm_i64x2_shuffle(t1, t3, 1, 3));
+    }
+  } else if (ars == 1) {  /* op(A) = A^T: the four values of one k are adjacent */
+    for (; k < kc; k++, dst += MR) wasm_v128_store(dst, wasm_v128_load(a + k * aks));
+  }
+  for (; k < kc; k++, dst += MR) {
+    for (i32 r = 0; r < MR; r++) dst[r] = a[r * ars + k * aks];
+  }
 }
 
 /* 1x8 tile: one row of op(A) (for M % 4 leftovers and matrix-vector shapes). Four partial
@@ -75,16 +94,13 @@ INLINE void micro_1x8(i32 kc, const f32 *a, i32 aks, const f32 *b, i32 bks, f32 
   i32 k = 0;
   for (; k + 1 < kc; k += 2) {
     v128_t x = wasm_v128_load32_splat(a), y = wasm_v128_load32_splat(a + aks);
-    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b)));
-    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b + 4)));
-    t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(y, wasm_v128_load(b + bks)));
-    t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(y, wasm_v128_load(b + bks + 4)));
+    s0 = MADD(s0, x, wasm_v128_load(b)), s1 = MADD(s1, x, wasm_v128_load(b + 4));
+    t0 = MADD(t0, y, wasm_v128_load(b + bks)), t1 = MADD(t1, y, wasm_v128_load(b + bks + 4));
     a += 2 * aks, b += 2 * bks;
   }
   if (k < kc) {
     v128_t x = wasm_v128_load32_splat(a);
-    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b)));
-    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b + 4)));
+    s0 = MADD(s0, x, wasm_v128_load(b)), s1 = MADD(s1, x, wasm_v128_load(b + 4));
   }
   v128_t va = wasm_f32x4_splat(alpha);
   store_vec(c, wasm_f32x4_add(s0, t0), va, beta);
@@ -145,14 +161,17 @@ static void scale_c(i32 M, i32 N, f32 beta, f32 *C, i32 ldc) {
     for (i32 j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
 }
 
-/* One K block (rows p..p+kc of op(B)) against all of op(A) and C. */
-static void gemm_block(i32 ta, i32 tb, i32 M, i32 N, i32 p, i32 kc, f32 alpha, const f32 *A,
-                       i32 lda, const f32 *B, i32 ldb, f32 beta, f32 *C, i32 ldc, f32 *work) {
-  f32 *tile = work + KC * NR;
+/* One M block (rows i0..i0+mc of op(A)) of one K block (k steps p..p+kc) against all of C. */
+static void gemm_block(i32 ta, i32 tb, i32 i0, i32 mc, i32 N, i32 p, i32 kc, f32 alpha,
+                       const f32 *A, i32 lda, const f32 *B, i32 ldb, f32 beta, f32 *C, i32 ldc,
+                       f32 *work) {
+  f32 *tile = work + KC * NR, *apack = tile + MR * NR;
   i32 ars = ta ? 1 : lda, aks = ta ? lda : 1;
-  /* Packing pays off once a B panel is reused by several 4-row tiles; matrix-vector shapes
-   * (M < 4, e.g. inference on one sample) read B in place. */
-  i32 direct = !tb && M < MR;
+  i32 mfull = mc / MR * MR;
+  for (i32 i = 0; i < mfull; i += MR) pack_a(apack + i * kc, A + (i0 + i) * ars + p * aks, ars, aks, kc);
+  /* Packing B pays off once a panel is reused by several 4-row tiles; matrix-vector shapes
+   * (M < 4, e.g. inference on one sample) read an untransposed B in place. */
+  i32 direct = !tb && mc < MR;
   for (i32 j = 0; j < N; j += NR) {
     i32 nr = imin(NR, N - j);
     const f32 *bp = work;
@@ -162,24 +181,22 @@ static void gemm_block(i32 ta, i32 tb, i32 M, i32 N, i32 p, i32 kc, f32 alpha, c
     } else {
       pack_b(work, tb, B, ldb, p, j, kc, nr);
     }
-    i32 i = 0;
-    for (; i + MR <= M; i += MR) {
-      const f32 *a = A + i * ars + p * aks;
+    f32 *c = C + i0 * ldc + j;
+    for (i32 i = 0; i < mfull; i += MR, c += MR * ldc) {
       if (nr == NR) {
-        micro_4x8(kc, a, a + ars, a + 2 * ars, a + 3 * ars, aks, bp, bks, C + i * ldc + j, ldc,
-                  alpha, beta);
+        micro_4x8(kc, apack + i * kc, bp, c, ldc, alpha, beta);
       } else {
-        micro_4x8(kc, a, a + ars, a + 2 * ars, a + 3 * ars, aks, bp, bks, tile, NR, alpha, 0.0f);
-        merge_tile(tile, MR, nr, C + i * ldc + j, ldc, beta);
+        micro_4x8(kc, apack + i * kc, bp, tile, NR, alpha, 0.0f);
+        merge_tile(tile, MR, nr, c, ldc, beta);
       }
     }
-    for (; i < M; i++) {
-      const f32 *a = A + i * ars + p * aks;
+    for (i32 i = mfull; i < mc; i++, c += ldc) {
+      const f32 *a = A + (i0 + i) * ars + p * aks;
       if (nr == NR) {
-        micro_1x8(kc, a, aks, bp, bks, C + i * ldc + j, alpha, beta);
+        micro_1x8(kc, a, aks, bp, bks, c, alpha, beta);
       } else {
         micro_1x8(kc, a, aks, bp, bks, tile, alpha, 0.0f);
-        merge_tile(tile, 1, nr, C + i * ldc + j, ldc, beta);
+        merge_tile(tile, 1, nr, c, ldc, beta);
       }
     }
   }
@@ -195,8 +212,10 @@ void wasmdl_sgemm(i32 ta, i32 tb, i32 M, i32 N, i32 K, f32 alpha, const f32 *A, 
   i32 nblocks = (K + KC - 1) / KC;
   i32 step = (K + nblocks - 1) / nblocks;
   for (i32 p = 0; p < K; p += step) {
-    gemm_block(ta, tb, M, N, p, imin(step, K - p), alpha, A, lda, B, ldb, p == 0 ? beta : 1.0f,
-               C, ldc, work);
+    for (i32 i0 = 0; i0 < M; i0 += MC) {
+      gemm_block(ta, tb, i0, imin(MC, M - i0), N, p, imin(step, K - p), alpha, A, lda, B, ldb,
+                 p == 0 ? beta : 1.0f, C, ldc, work);
+    }
   }
 }
 

@@ -3,7 +3,8 @@
 It runs inside Pyodide's own memory, so: it imports env.memory and nothing else, has no data
 segment, no globals (no C stack pointer), no start function, exports only functions; it
 validates in a real engine (Node's V8), which also proves no code reads a global; and the
-committed binary is what scripts/build_kernels.py builds from kernels/wasm/*.c today.
+committed binaries are what scripts/build_kernels.py builds from kernels/wasm/*.c today. Both
+builds are checked: cpu.wasm (SIMD128) and cpu_relaxed.wasm (relaxed SIMD, FMA).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_kernels  # noqa: E402
 
-WASM = ROOT / "kernels" / "wasm" / "cpu.wasm"
+WASM_DIR = ROOT / "kernels" / "wasm"
+MODULES = list(build_kernels.VARIANTS)  # cpu.wasm, cpu_relaxed.wasm
 EXPORTS = {  # what wasmdl/_wasm/cpu.py, cpu_conv.py and mlp.py call
     "sgemm", "sgemm_work_floats", "dense", "bias_act", "act_grad", "softmax",
     "softmax_xent_labels", "softmax_xent_probs", "sgd_step", "adam_step",
@@ -30,36 +32,52 @@ EXPORTS = {  # what wasmdl/_wasm/cpu.py, cpu_conv.py and mlp.py call
 }  # fmt: skip
 
 
-def _node_validates(data: bytes) -> bool:
+RELAXED_FLAG = "--experimental-wasm-relaxed-simd"  # Node 20; on by default from Node 22
+
+
+def _node_validates(data: bytes, *flags: str) -> bool:
     node = shutil.which("node")
     if node is None:
         pytest.fail("test_wasm_modules: expected `node` on PATH (Node 20) to validate the module")
     code = "process.stdout.write(String(WebAssembly.validate(require('fs').readFileSync(0))))"
-    out = subprocess.run([node, "-e", code], input=data, capture_output=True, check=True)
+    out = subprocess.run([node, *flags, "-e", code], input=data, capture_output=True, check=True)
     return out.stdout == b"true"
 
 
-def test_shipped_module_is_safe_and_complete():
-    info = parse_module(WASM.read_bytes())
+@pytest.mark.parametrize("name", MODULES)
+def test_shipped_module_is_safe_and_complete(name):
+    info = parse_module((WASM_DIR / name).read_bytes())
     assert safety_problems(info) == []
     assert info.memory_import_limits == (1, None) or info.memory_import_limits[0] <= 1
     assert {name for name, _ in info.exports} == EXPORTS
 
 
-def test_shipped_module_validates_in_v8():
-    assert _node_validates(WASM.read_bytes())
+def test_shipped_modules_validate_in_v8():
+    assert _node_validates((WASM_DIR / loader.MODULE_FILE).read_bytes())
+    assert _node_validates((WASM_DIR / loader.RELAXED_FILE).read_bytes(), RELAXED_FLAG)
 
 
-def test_package_data_is_the_committed_module():
-    assert loader.kernel_bytes() == WASM.read_bytes()
+def test_relaxed_build_really_uses_relaxed_madd():
+    """f32x4.relaxed_madd is SIMD opcode 0x105 (LEB128 0x85 0x02 after the 0xfd prefix)."""
+    madd = bytes([0xFD, 0x85, 0x02])
+    assert madd not in (WASM_DIR / loader.MODULE_FILE).read_bytes()
+    assert (WASM_DIR / loader.RELAXED_FILE).read_bytes().count(madd) >= 8
 
 
-def test_committed_module_matches_a_fresh_build(tmp_path):
+@pytest.mark.parametrize("name", MODULES)
+def test_package_data_is_the_committed_module(name):
+    assert loader.kernel_bytes(name) == (WASM_DIR / name).read_bytes()
+
+
+def test_committed_modules_match_a_fresh_build(tmp_path):
     try:
-        fresh = build_kernels.build(tmp_path / "cpu.wasm").read_bytes()
+        fresh = build_kernels.build(tmp_path)
     except FileNotFoundError as e:
-        pytest.fail(f"clang is needed to rebuild kernels/wasm/cpu.wasm: {e}")
-    assert fresh == WASM.read_bytes(), "kernels/wasm/cpu.wasm is stale: run build_kernels.py"
+        pytest.fail(f"clang-16 is needed to rebuild kernels/wasm/*.wasm: {e}")
+    for name, path in fresh.items():
+        assert path.read_bytes() == (WASM_DIR / name).read_bytes(), (
+            f"kernels/wasm/{name} is stale: run scripts/build_kernels.py"
+        )
 
 
 def test_probe_module_is_an_empty_side_module():
@@ -74,7 +92,7 @@ def _compile_c(tmp_path: Path, source: str) -> bytes:
     src.write_text(source)
     cmd = [build_kernels.find_clang(), *build_kernels.CFLAGS, *build_kernels.LDFLAGS]
     cmd = [c for c in cmd if c != "-Werror"] + ["-o", str(out), str(src)]
-    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(cmd, check=True, capture_output=True, env=build_kernels.clang_env())
     return out.read_bytes()
 
 

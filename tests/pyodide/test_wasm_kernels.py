@@ -18,6 +18,7 @@ def test_kernels_are_active_on_the_numpy_backend(selenium_wasmdl):
 
     st = _wasm.status()
     assert st["enabled"] and st["memory"] in ("host", "side-module"), st
+    assert st["module"] == "cpu_relaxed.wasm", st  # Node runs with relaxed SIMD on (conftest)
     assert st["active"] == ["conv2d", "conv2d_grad_input", "conv2d_grad_weight", "matmul"]
     assert "WASM SIMD" in wasmdl.get_backend("numpy").kernels["matmul"].__doc__
 
@@ -31,6 +32,44 @@ def test_every_kernel_matches_float64_references(selenium_wasmdl):
     for name in ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim"):
         worst = getattr(checks, name)(k)
         assert worst < 2e-6, (name, worst)
+
+
+@run_in_pyodide
+def test_both_module_builds_match_float64_references(selenium_wasmdl):
+    """cpu.wasm (SIMD128, separate mul and add) is what engines without relaxed SIMD load: it is
+    checked here on its own instance, beside the relaxed build in use."""
+    from wasmdl._wasm import checks, loader
+    from wasmdl._wasm.cpu import CpuKernels
+
+    for name in (loader.MODULE_FILE, loader.RELAXED_FILE):
+        inst = loader.instantiate(name=name)
+        assert inst.module == name
+        k = CpuKernels(inst.exports)
+        for check in ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim"):
+            worst = getattr(checks, check)(k)
+            assert worst < 2e-6, (name, check, worst)
+
+
+@run_in_pyodide
+def test_engine_without_relaxed_simd_gets_the_simd128_build(selenium_wasmdl):
+    from wasmdl._wasm import loader
+
+    assert loader.choose_module() == loader.RELAXED_FILE
+    real = loader.kernel_bytes
+    try:  # an engine that rejects the relaxed module (corrupt its SIMD opcode space)
+        loader.kernel_bytes = lambda name=loader.MODULE_FILE: real(name).replace(
+            bytes([0xFD, 0x85, 0x02]), bytes([0xFD, 0xFF, 0x7F])
+        )
+        assert loader.choose_module() == loader.MODULE_FILE
+        loader.kernel_bytes = lambda name=loader.MODULE_FILE: b"\0asm\x01\0\0\0\xff"
+        try:
+            loader.choose_module()
+        except RuntimeError as e:
+            assert "validates none of ['cpu_relaxed.wasm', 'cpu.wasm']" in str(e)
+        else:
+            raise AssertionError("choose_module accepted an engine with no valid module")
+    finally:
+        loader.kernel_bytes = real
 
 
 @run_in_pyodide

@@ -22,7 +22,14 @@ from .._js import IN_PYODIDE
 
 log = logging.getLogger("wasmdl.cpu")
 
-_STATE = {"kernels": None, "tried": False, "enabled": True, "how": None, "reason": "not loaded"}
+_STATE = {
+    "kernels": None,
+    "tried": False,
+    "enabled": True,
+    "how": None,
+    "module": None,
+    "reason": "not loaded",
+}
 _INSTALLED: dict = {}  # backend -> {kernel name: the numpy kernel it replaced}
 
 
@@ -53,7 +60,12 @@ def _load(ways=None) -> None:
             stacklevel=3,
         )
         return
-    _STATE.update(kernels=k, how=inst.how, reason=f"loaded (memory found by {inst.how!r})")
+    _STATE.update(
+        kernels=k,
+        how=inst.how,
+        module=inst.module,
+        reason=f"loaded {inst.module} (memory found by {inst.how!r})",
+    )
 
 
 def _self_check(k) -> None:
@@ -77,13 +89,14 @@ def _with_fallback(fast, slow):
 
 def _table(k) -> dict:
     """Kernel name -> fast implementation (numpy backend signatures; None = not handled)."""
-    from . import cpu_conv
+    from . import cpu_conv, cpu_step
 
     return {
         "matmul": k.matmul,
         "conv2d": lambda *a, **p: cpu_conv.conv2d(k, *a, **p),
         "conv2d_grad_input": lambda *a, **p: cpu_conv.conv2d_grad_input(k, *a, **p),
         "conv2d_grad_weight": lambda *a, **p: cpu_conv.conv2d_grad_weight(k, *a, **p),
+        **cpu_step.table(k),  # fused-op gradients, cross-entropy, in-place optimizer updates
     }
 
 
@@ -126,7 +139,8 @@ def set_enabled(enabled: bool) -> dict:
 
 
 def status() -> dict:
-    """Which CPU kernels are active, whether they are enabled, and how the memory was found."""
+    """Which CPU kernels are active, whether they are enabled, how the memory was found, and
+    which module build runs (``cpu_relaxed.wasm``: fused multiply-add; ``cpu.wasm``: SIMD128)."""
     from ..backend import get_backend
 
     get_backend("numpy")  # creating the numpy backend installs the kernels (backend/numpy.py)
@@ -137,5 +151,6 @@ def status() -> dict:
         "active": active,
         "enabled": _STATE["enabled"],
         "memory": _STATE["how"],
+        "module": _STATE["module"],
         "reason": _STATE["reason"],
     }

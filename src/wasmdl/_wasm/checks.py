@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 
 GEMM_SIZES = [(1, 1, 1), (1, 7, 5), (3, 9, 1), (5, 8, 4), (13, 17, 31), (33, 9, 515),
-              (64, 100, 70), (4, 8, 1100)]  # fmt: skip
+              (64, 100, 70), (4, 8, 1100), (133, 21, 300)]  # fmt: skip
 
 
 def gemm_ref(a, b, ta, tb, alpha, beta, c):

@@ -1,10 +1,12 @@
 """Instantiate wasmdl's WebAssembly SIMD CPU kernels inside Pyodide's own memory.
 
-The kernel module (``wasmdl/kernels/wasm/cpu.wasm``, built from ``kernels/wasm/*.c``) imports
-``env.memory``. Given Pyodide's ``WebAssembly.Memory`` it runs directly on numpy arrays'
-addresses: no copies. Finding that Memory relies on Pyodide internals (see
-``kernels/wasm/find_memory.js``), so every failure here is caught by the caller, which then
-keeps plain numpy and says so once.
+The kernel module (built from ``kernels/wasm/*.c`` by ``scripts/build_kernels.py``) comes in
+two builds: ``cpu_relaxed.wasm`` (relaxed SIMD: fused multiply-add) where the engine validates
+it, else ``cpu.wasm`` (SIMD128 only); ``choose_module`` picks and the choice is logged and
+reported by ``wasmdl.cpu_kernels()``. The module imports ``env.memory``. Given Pyodide's
+``WebAssembly.Memory`` it runs directly on numpy arrays' addresses: no copies. Finding that
+Memory relies on Pyodide internals (see ``kernels/wasm/find_memory.js``), so every failure here
+is caught by the caller, which then keeps plain numpy and says so once.
 
 This is the only module of wasmdl's CPU path that touches JavaScript; it imports ``js`` lazily
 so it can be imported (not run) on CPython.
@@ -24,7 +26,9 @@ from typing import Any
 log = logging.getLogger("wasmdl.cpu")
 
 WAYS = ("host", "side-module")
-MODULE_FILE = "cpu.wasm"
+MODULE_FILE = "cpu.wasm"  # SIMD128: runs wherever WebAssembly SIMD does
+RELAXED_FILE = "cpu_relaxed.wasm"  # relaxed SIMD (f32x4.relaxed_madd): FMA where the CPU has it
+MODULES = (RELAXED_FILE, MODULE_FILE)  # preference order
 
 # An empty Emscripten side module: a "dylink.0" custom section (memory, table sizes 0) and an
 # import of env.memory. Loading it through Pyodide's dynamic linker hands us Pyodide's Memory.
@@ -44,6 +48,7 @@ class Instance:
     exports: Any  # JsProxy of the instance's exports
     memory: Any  # JsProxy of Pyodide's WebAssembly.Memory
     how: str  # which way found the Memory: "host" or "side-module"
+    module: str = MODULE_FILE  # which build: cpu_relaxed.wasm or cpu.wasm
 
 
 def kernel_bytes(name: str = MODULE_FILE) -> bytes:
@@ -82,8 +87,22 @@ def find_memory(ways: tuple[str, ...] = WAYS) -> tuple[Any, str]:
     return found.memory, found.how
 
 
-def instantiate(ways: tuple[str, ...] = WAYS, name: str = MODULE_FILE) -> Instance:
-    """Find Pyodide's Memory and instantiate the kernel module ``name`` with it (synchronously).
+def choose_module(names: tuple[str, ...] = MODULES) -> str:
+    """The first module in ``names`` this engine validates (``WebAssembly.validate``).
+
+    Raises ``RuntimeError`` when none validates (no WebAssembly SIMD at all).
+    """
+    import js
+
+    for name in names:
+        if js.WebAssembly.validate(_uint8(kernel_bytes(name))):
+            return name
+    raise RuntimeError(f"choose_module: this engine validates none of {list(names)}")
+
+
+def instantiate(ways: tuple[str, ...] = WAYS, name: str | None = None) -> Instance:
+    """Find Pyodide's Memory and instantiate the kernel module ``name`` with it (synchronously);
+    ``name=None`` takes ``choose_module()``.
 
     Browsers allow synchronous compilation of modules this small (Chromium's main-thread limit
     is 8 MB). Raises ``RuntimeError`` (or a ``JsException``) when anything fails.
@@ -91,9 +110,10 @@ def instantiate(ways: tuple[str, ...] = WAYS, name: str = MODULE_FILE) -> Instan
     import js
     from pyodide.ffi import to_js
 
+    name = name or choose_module()
     memory, how = find_memory(ways)
     module = js.WebAssembly.Module.new(_uint8(kernel_bytes(name)))
     imports = to_js({"env": {"memory": memory}}, dict_converter=js.Object.fromEntries)
     instance = js.WebAssembly.Instance.new(module, imports)
     log.info("wasmdl CPU kernels: %s instantiated on Pyodide's memory (found by %r)", name, how)
-    return Instance(exports=instance.exports, memory=memory, how=how)
+    return Instance(exports=instance.exports, memory=memory, how=how, module=name)
