@@ -30,18 +30,21 @@ from .ops import (
     where,
 )
 from .ops.conv import avg_pool1d, conv1d, max_pool1d  # noqa: F401  (re-exported)
+from .ops.fused import cross_entropy  # noqa: F401  (re-exported; fused where a backend can)
+from .ops.fused import relu as _fused_relu
 
 
 # ----------------------------------------------------------------------------- activations
 def relu(x):
-    """max(x, 0), with gradient 0 at 0 (as PyTorch: ``maximum`` sends ties to its 2nd argument).
+    """max(x, 0), with gradient 0 at 0 (as PyTorch): the fused ``relu`` op where the backend
+    has its kernels (``wasmdl.ops.fused``), else ``maximum(x, 0.0)`` (ties go to 0).
 
     >>> import wasmdl as wl, wasmdl.functional as F
     >>> x = wl.tensor([-1.0, 0.0, 2.0])
     >>> [round(v, 4) for v in F.relu(x).tolist()]
     [0.0, 0.0, 2.0]
     """
-    return maximum(x, 0.0)
+    return _fused_relu(x)
 
 
 def relu6(x):

@@ -67,12 +67,16 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     y = _t(y_true, y_pred)
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[-1]
+    if from_logits:  # one fused op where the backend has it (wasmdl.ops.fused)
+        return F.cross_entropy(y_pred, y)
     return O.mean(-O.sum(y * _log_probs(y_pred, from_logits), axis=-1))
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     labels = y_true if isinstance(y_true, Tensor) else Tensor(y_true, backend=y_pred.backend)
     labels = O.cast(O.reshape(labels, y_pred.shape[:-1]), "int32")
+    if from_logits:  # one fused op where the backend has it (wasmdl.ops.fused)
+        return F.cross_entropy(y_pred, labels)
     onehot = O.one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype)
     return O.mean(-O.sum(onehot * _log_probs(y_pred, from_logits), axis=-1))
 

@@ -15,6 +15,7 @@ import numpy as np
 from .._js import IN_PYODIDE
 from . import Backend, missing_kernel
 from . import numpy_conv as conv
+from . import numpy_step as step
 from .numpy_matmul import matmul
 
 
@@ -130,6 +131,8 @@ KERNELS = {
     "scatter_add": _scatter_add,
     # convolution and pooling (NHWC / HWIO)
     **conv.KERNELS,
+    # fused training-step ops and in-place optimizer updates (optional kernels)
+    **step.KERNELS,
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from .. import ops as O
+from . import fused
 from .optimizer import Optimizer
 
 
@@ -25,9 +26,11 @@ def _moments(p, g, state, b1, b2):
 
 
 class Adam(Optimizer):
-    """torch.optim.Adam (L2 ``weight_decay`` added to the gradient; ``amsgrad``)."""
+    """torch.optim.Adam (L2 ``weight_decay`` added to the gradient; ``amsgrad``; ``maximize``).
+    Fused (``adam_update``, in place) where the backend has the kernel, except with amsgrad."""
 
     decoupled = False
+    FUSED = "adam_update"
 
     def __init__(
         self,
@@ -37,17 +40,25 @@ class Adam(Optimizer):
         eps=1e-8,
         weight_decay=0.0,
         amsgrad=False,
+        maximize=False,
         **kw,
     ):
         if not all(0.0 <= b < 1.0 for b in betas):
             raise ValueError(f"{type(self).__name__}: expected betas in [0, 1), received {betas}")
         defaults = dict(
-            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
         )
         super().__init__(params, defaults, **kw)
 
     def update(self, p, g, state, group):
         lr, (b1, b2), wd, t = group["lr"], group["betas"], group["weight_decay"], state["step"]
+        if group["maximize"]:
+            g = -g
         if wd and self.decoupled:
             p = p * (1.0 - lr * wd)
         elif wd:
@@ -58,6 +69,19 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = v
         denom = O.sqrt(v) / math.sqrt(1.0 - b2**t) + group["eps"]
         return p - (lr / (1.0 - b1**t)) * m / denom
+
+    def fused_options(self, group):
+        if group["amsgrad"]:
+            return None  # the op path keeps max_exp_avg_sq
+        b1, b2 = group["betas"]
+        return dict(lr=group["lr"], beta1=b1, beta2=b2, eps=group["eps"],
+                    weight_decay=group["weight_decay"], decoupled=self.decoupled,
+                    maximize=group["maximize"])  # fmt: skip
+
+    def fused_update(self, kernel, p, g, state, options):
+        m = fused.state_array(self, p, state, "exp_avg")
+        v = fused.state_array(self, p, state, "exp_avg_sq")
+        kernel(fused.param_array(self, p), g._h, m, v, step=state["step"], **options)
 
 
 class AdamW(Adam):
@@ -73,9 +97,10 @@ class AdamW(Adam):
         eps=1e-8,
         weight_decay=1e-2,
         amsgrad=False,
+        maximize=False,
         **kw,
     ):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kw)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize, **kw)
 
 
 class Adamax(Optimizer):

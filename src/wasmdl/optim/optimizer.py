@@ -2,7 +2,10 @@
 
 An optimizer holds ``param_groups`` (dicts with ``params`` and hyper-parameters) and per-tensor
 ``state`` (``exp_avg``, ``momentum_buffer``, ... as in torch). ``step()`` updates parameters with
-engine ops under ``no_grad`` (so updates run on every backend) via ``Tensor.assign``.
+engine ops under ``no_grad`` (so updates run on every backend) via ``Tensor.assign``, or, when
+the parameter's backend has the optimizer's fused kernel (``FUSED``: ``sgd_update``,
+``adam_update`` on the numpy backend, WebAssembly SIMD in Pyodide) and the group's options
+are ones it supports, with that kernel, in place on arrays the optimizer owns (``fused.py``).
 
 Example:
     >>> import wasmdl
@@ -20,10 +23,12 @@ import math
 
 from .. import ops as O
 from ..autograd import no_grad
+from . import fused
 
 
 class Optimizer:
-    """Base class: subclasses define ``defaults`` handling and ``update(p, g, state, group)``.
+    """Base class: subclasses define ``defaults`` handling and ``update(p, g, state, group)``;
+    those with a fused kernel also set ``FUSED`` (its name) and ``fused_options(group)``.
 
     ``clipnorm`` (per parameter), ``global_clipnorm`` and ``clipvalue`` clip gradients before
     the update, as Keras optimizers do.
@@ -46,6 +51,7 @@ class Optimizer:
         self.defaults = defaults
         self.param_groups = [{**defaults, "params": []}]
         self.state: dict = {}
+        self._owned: dict = {}  # (tensor, state key) -> the array fused kernels may write
         if params is not None:  # None: bound later by model.compile (Keras style)
             self.bind(params)
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -104,14 +110,30 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 ps = [p for p in group["params"] if p.grad is not None]
+                options = self.fused_options(group) if self.FUSED else None
                 for p, g in zip(ps, self._clip([p.grad for p in ps]), strict=True):
                     state = self.state.setdefault(p, {})
                     state["step"] = state.get("step", 0) + 1
-                    p.assign(self.update(p, g, state, group))
+                    kernel = None if options is None else fused.kernel(self.FUSED, p, g)
+                    if kernel is None:
+                        p.assign(self.update(p, g, state, group))
+                    else:
+                        self.fused_update(kernel, p, g, state, options)
         self.iterations += 1
         return loss
 
+    FUSED = None  # name of the backend kernel that does ``update`` in place, if any
+
     def update(self, p, g, state, group):
+        """The new value of ``p`` (engine ops: runs on every backend)."""
+        raise NotImplementedError
+
+    def fused_options(self, group):
+        """The fused kernel's keyword arguments for ``group``, or None (options it lacks)."""
+        return None
+
+    def fused_update(self, kernel, p, g, state, options):
+        """Update ``p`` and ``state`` in place with ``kernel`` (see ``fused.py``)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from .. import ops as O
+from . import fused
 from .optimizer import Optimizer
 
 
@@ -22,7 +23,10 @@ def _state(state, key, p):
 
 
 class SGD(Optimizer):
-    """torch.optim.SGD: momentum (``momentum_buffer``), dampening, Nesterov, L2 weight decay."""
+    """torch.optim.SGD: momentum (``momentum_buffer``), dampening, Nesterov, L2 weight decay,
+    ``maximize``. Fused (``sgd_update``, in place) where the backend has the kernel."""
+
+    FUSED = "sgd_update"
 
     def __init__(
         self,
@@ -32,6 +36,7 @@ class SGD(Optimizer):
         dampening=0.0,
         weight_decay=0.0,
         nesterov=False,
+        maximize=False,
         **kw,
     ):
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -45,10 +50,13 @@ class SGD(Optimizer):
             dampening=dampening,
             weight_decay=weight_decay,
             nesterov=nesterov,
+            maximize=maximize,
         )
         super().__init__(params, defaults, **kw)
 
     def update(self, p, g, state, group):
+        if group["maximize"]:
+            g = -g
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         mom = group["momentum"]
@@ -58,6 +66,17 @@ class SGD(Optimizer):
             state["momentum_buffer"] = buf
             g = g + mom * buf if group["nesterov"] else buf
         return p - group["lr"] * g
+
+    def fused_options(self, group):
+        keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
+        return {k: group[k] for k in keys}
+
+    def fused_update(self, kernel, p, g, state, options):
+        buf, first = None, False
+        if options["momentum"]:
+            first = "momentum_buffer" not in state
+            buf = fused.state_array(self, p, state, "momentum_buffer")
+        kernel(fused.param_array(self, p), g._h, buf, first=first, **options)
 
 
 class RMSprop(Optimizer):

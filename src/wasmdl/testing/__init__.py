@@ -5,5 +5,5 @@ in the browser), so one table checks every backend.
 >>> check.check_forward(next(c for c in CASES if c.name.startswith("matmul")))
 """
 
-from . import cases_more, cases_nn  # noqa: F401  (they add their rows to CASES)
+from . import cases_fused, cases_more, cases_nn  # noqa: F401  (they add rows to CASES)
 from .cases import CASES, Case  # noqa: F401
