@@ -11,10 +11,10 @@ Each module is standalone: it imports Pyodide's linear memory (``env.memory``) a
 else, and works in place on numpy arrays' addresses. The built files are committed (small, and
 clang's output is reproducible), so building the wheel needs no C toolchain;
 ``tests/native/test_wasm_modules.py`` rebuilds them and checks the committed files are current.
-The compiler is Debian's clang 16 (``clang-16`` + ``lld-16``; clang 14 knows only a
-pre-standard encoding of relaxed SIMD). clang runs with a PATH of its own directory only: it
-would otherwise pass its output through any ``wasm-opt`` (binaryen) it finds on PATH, and the
-build would depend on what else the machine has installed.
+The compiler is Debian's clang 16 (``clang-16`` + ``wasm-ld-16`` from ``lld-16``; clang 14
+knows only a pre-standard encoding of relaxed SIMD). Sources are compiled with ``-c`` and linked
+by calling ``wasm-ld-16`` directly: clang's driver, when it links, passes its output through any
+``wasm-opt`` (binaryen) it finds, so the build would depend on what else the machine has.
 
 Usage::
 
@@ -26,7 +26,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -42,49 +41,70 @@ VARIANTS = {  # module file -> extra compiler flags
     "cpu.wasm": [],
     "cpu_relaxed.wasm": ["-mrelaxed-simd", "-DWASMDL_RELAXED"],
 }
-CLANG = "clang-16"
+CLANG, WASM_LD = "clang-16", "wasm-ld-16"
 
 CFLAGS = [
     "--target=wasm32",
     "-O3",
     "-msimd128",
-    "-nostdlib",
     "-fno-builtin",
     "-ffp-contract=off",
     "-Wall",
     "-Werror",
 ]
-LDFLAGS = [
-    "-Wl,--no-entry",
-    "-Wl,--import-memory",
-    "-Wl,--gc-sections",
-    "-Wl,--strip-all",
+LDFLAGS = [  # wasm-ld's own flags
+    "--no-entry",
+    "--import-memory",
+    "--gc-sections",
+    "--strip-all",
     # No stack is used (a test checks there is no stack-pointer global); keep its reservation 0
     # so the module's declared minimum memory stays tiny.
-    "-Wl,-z,stack-size=0",
+    "-z",
+    "stack-size=0",
 ]
 
 
-def find_clang() -> str:
-    """Return the path of Debian's ``clang-16`` (it drives ``wasm-ld`` from ``lld-16``).
+def find_tool(name: str = CLANG) -> str:
+    """The path of a Debian LLVM 16 tool (``clang-16``, ``wasm-ld-16``).
 
-    >>> Path(find_clang()).name
-    'clang-16'
+    >>> Path(find_tool()).name, Path(find_tool(WASM_LD)).name
+    ('clang-16', 'wasm-ld-16')
     """
-    path = shutil.which(CLANG)
+    path = shutil.which(name)
     if path:
         return path
     raise FileNotFoundError(
-        f"build_kernels: expected {CLANG} (with lld-16) on PATH to compile kernels/wasm/*.c, "
-        "found none; install Debian's 'clang-16 lld-16' (scripts/setup installs them)"
+        f"build_kernels: expected {name} on PATH to build kernels/wasm/*.c, found none; "
+        "install Debian's 'clang-16 lld-16' (scripts/setup installs them)"
     )
 
 
-def clang_env() -> dict:
-    """The environment clang runs in: PATH is clang's own directory (wasm-ld is there too), so
-    no ``wasm-opt`` found elsewhere on PATH can rewrite the output."""
-    bindir = Path(os.path.realpath(find_clang())).parent
-    return {**os.environ, "PATH": str(bindir)}
+def _run(cmd: list[str], cwd: Path) -> None:
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"build_kernels: {Path(cmd[0]).name} failed (exit {result.returncode}) on {cmd}:\n"
+            f"{result.stderr}"
+        )
+
+
+def compile_and_link(srcs: list[Path], out: Path, flags: list[str], strict: bool = True) -> Path:
+    """Compile ``srcs`` to objects (clang -c) and link them into the module ``out`` (wasm-ld);
+    returns ``out``. ``strict`` (the build) turns warnings into errors and drops the
+    stack-pointer global; the tests' negative cases turn it off."""
+    cflags = [f for f in CFLAGS if strict or f != "-Werror"]
+    with tempfile.TemporaryDirectory() as tmp:
+        objs = []
+        for src in srcs:
+            obj = Path(tmp) / (src.stem + ".o")
+            _run([find_tool(), *cflags, *flags, "-c", "-o", str(obj), str(src)], SRC_DIR)
+            objs.append(str(obj))
+        _run([find_tool(WASM_LD), *LDFLAGS, "-o", str(out), *objs], SRC_DIR)
+    # wasm-ld defines a __stack_pointer global even when no code uses it; drop it so the module
+    # has no globals at all (if code did use it, the module would no longer validate).
+    if strict:
+        out.write_bytes(drop_global_section(out.read_bytes()))
+    return out
 
 
 def sources() -> list[Path]:
@@ -92,24 +112,12 @@ def sources() -> list[Path]:
     return sorted(SRC_DIR.glob("*.c"))
 
 
-def build_one(out: Path, flags: list[str]) -> Path:
-    """Compile every kernels/wasm/*.c with ``flags`` into one wasm module at ``out``."""
-    cmd = [find_clang(), *CFLAGS, *flags, *LDFLAGS, "-o", str(out), *map(str, sources())]
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=SRC_DIR, env=clang_env())
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"build_kernels: clang failed (exit {result.returncode}) on {cmd}:\n{result.stderr}"
-        )
-    # wasm-ld defines a __stack_pointer global even when no code uses it; drop it so the module
-    # has no globals at all (if code did use it, the module would no longer validate).
-    out.write_bytes(drop_global_section(out.read_bytes()))
-    return out
-
-
 def build(out_dir: Path = SRC_DIR) -> dict[str, Path]:
     """Build every variant into ``out_dir``; returns {module file: path}."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    return {name: build_one(out_dir / name, flags) for name, flags in VARIANTS.items()}
+    return {
+        name: compile_and_link(sources(), out_dir / name, flags) for name, flags in VARIANTS.items()
+    }
 
 
 def stale() -> list[str]:
