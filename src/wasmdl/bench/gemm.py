@@ -7,7 +7,9 @@ written as numpy code writes them (the backward operands are transposed views, n
   grad weight  x.T @ g      (784x64 @ 64x256)
 In each runtime, in the same run: wasmdl's WASM SIMD sgemm called directly (addresses looked up
 once), the numpy backend's ``matmul`` kernel (what a model pays: addresses, output allocation,
-fallback checks), ``np.matmul``, and scipy's OpenBLAS ``sgemm`` (Pyodide's scipy).
+fallback checks), ``np.matmul``, and scipy's OpenBLAS ``sgemm`` (Pyodide's scipy). In Chromium
+the same page then times TensorFlow.js 4.22's wasm backend (XNNPACK, SIMD, one thread: the page
+is not cross-origin isolated) on the same shapes, the JS peer to compare with.
 
 Usage (from a checkout; needs .cache/pyodide/dist from scripts/setup_pyodide.py)::
 
@@ -140,8 +142,34 @@ PAGE_JS = """
   await py.loadPackage(["numpy", "scipy", "micropip"]);
   await py.runPythonAsync(
     `import micropip, js; await micropip.install(js.location.origin + "/WHEEL")`);
-  return await py.runPythonAsync(
-    "import json; from wasmdl.bench.gemm import measure; json.dumps(measure())");
+  const result = JSON.parse(await py.runPythonAsync(
+    "import json; from wasmdl.bench.gemm import measure; json.dumps(measure())"));
+  await add({ src: "/vendor/@tensorflow/tfjs/dist/tf.min.js" });
+  await add({ src: "/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" });
+  tf.wasm.setWasmPaths("/vendor/@tensorflow/tfjs-backend-wasm/dist/");
+  if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
+  const shapes = {  // [a shape, b shape, transposeA, transposeB]: as numpy writes them
+    forward: [[64, 784], [784, 256], false, false],
+    grad_input: [[64, 256], [784, 256], false, true],
+    grad_weight: [[64, 784], [64, 256], true, false],
+  };
+  for (const [name, [sa, sb, ta, tb]] of Object.entries(shapes)) {
+    const a = tf.randomNormal(sa), b = tf.randomNormal(sb);
+    const call = () => tf.matMul(a, b, ta, tb);
+    const [m, k] = ta ? [sa[1], sa[0]] : sa, n = tb ? sb[0] : sb[1];
+    for (const t = performance.now(); performance.now() - t < WARMUP_MS; ) call().dispose();
+    let best = Infinity;
+    for (let r = 0; r < REPEATS; r++) {
+      const n_calls = 20, t0 = performance.now();
+      for (let i = 0; i < n_calls - 1; i++) call().dispose();
+      const c = call(); c.dataSync(); c.dispose();  // the last call is read back
+      best = Math.min(best, (performance.now() - t0) / 1e3 / n_calls);
+    }
+    result.shapes[name]["tfjs wasm matMul"] = +(2 * m * n * k / best / 1e9).toFixed(2);
+    a.dispose(); b.dispose();
+  }
+  result.tfjs = tf.version.tfjs + " " + tf.getBackend();
+  return JSON.stringify(result);
 })()
 """
 
@@ -181,11 +209,13 @@ def run_chromium(dist, wheel) -> dict:
     with tempfile.TemporaryDirectory() as root:
         os.symlink(os.path.abspath(dist), os.path.join(root, "pyodide"))
         os.symlink(os.path.abspath(wheel), os.path.join(root, wheel.name))
+        os.symlink(os.path.join(repo_root(), "node_modules"), os.path.join(root, "vendor"))
         Path(root, "index.html").write_text("<!doctype html><meta charset='utf-8'><body>")
         with serve(root) as url, Chromium() as browser:
             browser.navigate(url + "/index.html")
             time.sleep(1.0)
             js = PAGE_JS.replace("CAPTURE", json.dumps(capture)).replace("WHEEL", wheel.name)
+            js = js.replace("WARMUP_MS", "600").replace("REPEATS", "15")
             result = json.loads(browser.evaluate(js, timeout=300))
             result["browser"] = browser.evaluate("navigator.userAgent")
             return result
