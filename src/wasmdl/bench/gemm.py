@@ -48,12 +48,12 @@ def _best_time(fn, repeats, budget_s, warmup_s=0.6) -> float:
     (Liftoff, several times slower) and swaps in optimized code compiled in the background
     (~0.1-0.2 s for sgemm); a few calls of the first shape can finish before that.
     """
-    t_end = time.perf_counter() + warmup_s
+    t0 = time.perf_counter()
     calls = 0
-    while time.perf_counter() < t_end:
+    while calls == 0 or time.perf_counter() - t0 < warmup_s:
         fn()
         calls += 1
-    once = warmup_s / max(calls, 1)
+    once = max((time.perf_counter() - t0) / calls, 1e-7)
     calls = max(1, int(budget_s / repeats / once))
     best = float("inf")
     for _ in range(repeats):
