@@ -256,9 +256,12 @@ class TrainingMixin:
     def _predict_one_batch(self, x, batch_size):
         """``predict`` of an array that fits in one batch (the per-sample case): no loader, no
         generator, and for a dense MLP in Pyodide one WASM call. None when ``x`` does not fit."""
-        if isinstance(x, DataLoader) or not isinstance(batch_size, int) or batch_size < 1:
+        if not isinstance(batch_size, int) or batch_size < 1:
             return None
-        x = np.asarray(x)
+        if type(x) is not np.ndarray:  # the per-sample case passes arrays: skip the rest
+            if isinstance(x, DataLoader):
+                return None
+            x = np.asarray(x)
         if x.ndim == 0 or not 0 < len(x) <= batch_size:
             return None
         out = wasm_mlp.forward_array(self, x)  # Dense MLP: one WASM call (Pyodide)

@@ -56,6 +56,13 @@ class Plan:
         # inference (forward_array): the input buffer and the bound call, made on first use
         self.n_in, self.x, self.fwd = int(desc[0]), None, None
 
+    def bind_forward(self, k):
+        """``(kernels, mlp_forward, its arguments)`` for ``forward_array``; allocates the input."""
+        self.x = np.empty((self.batch, self.n_in), F32)
+        args = (len(self.layers), addr(self.desc), addr(self.x), self.batch, k._work)
+        self.fwd = (k, k.exports.mlp_forward, args)
+        return self.fwd
+
     def valid(self, model) -> bool:
         tensors, arrays = self._check
         return self.layers == model.layers and all(map(is_, map(_HANDLE, tensors), arrays))
@@ -93,9 +100,10 @@ def dense_layers(model):
 
 def _plan(model, batch):
     """The model's plan for this batch size (plans of all sizes share the owned weights)."""
-    plans = model.__dict__.setdefault("_wasm_plans", {})
-    plan = plans.get(batch)
+    plans = model.__dict__.get("_wasm_plans")
+    plan = plans.get(batch) if plans is not None else None
     if plan is None or not plan.valid(model):
+        plans = model.__dict__.setdefault("_wasm_plans", {})
         layers = dense_layers(model)
         if layers is None:
             return None
@@ -179,7 +187,10 @@ def forward_array(model, x):
     """Inference output of a dense MLP as a new numpy array, or None (not applicable).
 
     The input is copied (cast to float32) into a buffer the plan owns, so the per-call cost is
-    one copy in, one WASM call, one copy out: no address look-ups, no tensors.
+    one copy in, one WASM call, one copy out: no address look-ups, no tensors. This is the
+    per-sample hot path (``model.predict(x[i : i + 1])``): each Python step costs about a
+    microsecond in Pyodide, so it does only the checks that keep it equivalent to the general
+    path (kernels on, a dense MLP whose weights are the plan's, the input's width).
     """
     if not _STATE["enabled"]:
         return None
@@ -192,11 +203,9 @@ def forward_array(model, x):
     plan = _plan(model, xa.shape[0])
     if plan is None or xa.shape[1] != plan.n_in:
         return None
-    if plan.fwd is None or plan.fwd[0] is not k:
-        plan.x = np.empty(xa.shape, F32)
-        call = k.exports.mlp_forward
-        plan.fwd = (k, call, len(plan.layers), addr(plan.desc), addr(plan.x), plan.batch, k._work)
-    np.copyto(plan.x, xa, casting="unsafe")
-    _, call, *args = plan.fwd
-    call(*args)
+    fwd = plan.fwd
+    if fwd is None or fwd[0] is not k:
+        fwd = plan.bind_forward(k)
+    plan.x[...] = xa  # casts like np.copyto(casting="unsafe")
+    fwd[1](*fwd[2])
     return plan.outs[-1].copy()

@@ -1,0 +1,119 @@
+"""Tier 2 (Node; also passes with --runtime chrome): the per-sample inference fast path.
+
+``model.predict`` of a batch that fits in one call on a dense MLP takes one WASM call
+(``wasmdl._wasm.mlp.forward_array``); batches of 1-3 rows run ``mlp.c``'s GEMV (W streamed
+row by row), larger ones sgemm. Both against the general autograd path (kernels off) and a
+float64 numpy forward, on odd sizes (K not a multiple of 8, N not a multiple of 4, N < 4),
+every hidden activation, a layer without bias; plus the plan following replaced weights, the
+switch, and the benchmark adapter's ``predict_into`` (outputs written into a JS Float32Array).
+"""
+
+from pytest_pyodide import run_in_pyodide
+
+
+@run_in_pyodide
+def test_gemv_and_sgemm_forward_match_the_general_path(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl
+    from wasmdl import nn
+    from wasmdl._wasm import mlp
+
+    def reference(model, x, acts):
+        """float64 numpy forward: the independent oracle."""
+        h = x.astype(np.float64)
+        for layer, act in zip(model.layers, acts, strict=True):
+            h = h @ layer.kernel.numpy().astype(np.float64)
+            if layer.use_bias:
+                h = h + layer.bias.numpy()
+            if act == "softmax":
+                e = np.exp(h - h.max(1, keepdims=True))
+                h = e / e.sum(1, keepdims=True)
+            else:
+                h = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh, None: lambda v: v,
+                     "sigmoid": lambda v: 1 / (1 + np.exp(-v))}[act](h)  # fmt: skip
+        return h
+
+    rng = np.random.default_rng(3)
+    nets = [  # sizes, activations (last: output)
+        ((37, 13, 6, 7), ("relu", "tanh", "softmax")),
+        ((29, 70, 3), ("sigmoid", None)),
+        ((8, 33, 1), ("relu", "relu")),
+        ((100, 64, 2, 10), (None, "relu", "softmax")),
+    ]
+    for sizes, acts in nets:
+        first = {"input_shape": (sizes[0],)}
+        layers = [
+            nn.Dense(n, activation=a, use_bias=i != 1, **(first if i == 0 else {}))
+            for i, (n, a) in enumerate(zip(sizes[1:], acts, strict=True))
+        ]
+        model = wasmdl.Sequential(layers)
+        x = rng.standard_normal((6, sizes[0])).astype(np.float32)
+        x[:, ::3] = 0.0  # MNIST-like zeros
+        for batch in (1, 2, 3, 4, 5):
+            got = mlp.forward_array(model, x[:batch])
+            assert got is not None, (sizes, batch)
+            assert got.shape == (batch, sizes[-1]) and got.dtype == np.float32
+            np.testing.assert_allclose(got, reference(model, x[:batch], acts), atol=2e-6, rtol=1e-5)
+            assert np.array_equal(model.predict(x[:batch]), got)  # predict takes this path
+        rows = [model.predict(x[i : i + 1]) for i in range(6)]
+        try:
+            wasmdl.set_cpu_kernels(False)
+            assert mlp.forward_array(model, x[:1]) is None  # the switch is honoured
+            want = model.predict(x)
+        finally:
+            wasmdl.set_cpu_kernels(True)
+        np.testing.assert_allclose(np.concatenate(rows), want, atol=2e-6, rtol=1e-5)
+
+
+@run_in_pyodide
+def test_one_sample_predict_follows_replaced_weights_and_casts(selenium_wasmdl):
+    import numpy as np
+    import pytest
+
+    import wasmdl
+    from wasmdl import nn
+
+    rng = np.random.default_rng(4)
+    model = wasmdl.Sequential(
+        [nn.Dense(12, activation="relu", input_shape=(9,)), nn.Dense(4, activation="softmax")]
+    )
+    x = rng.standard_normal((1, 9)).astype(np.float32)
+    first = model.predict(x)
+    weights = [w * 2 + 0.1 for w in model.get_weights()]
+    model.set_weights(weights)  # the plan's addresses are stale now
+    second = model.predict(x)
+    try:
+        wasmdl.set_cpu_kernels(False)
+        want = model.predict(x)
+    finally:
+        wasmdl.set_cpu_kernels(True)
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(second, want, atol=2e-6)
+    np.testing.assert_allclose(model.predict(x.astype(np.float64)), want, atol=2e-6)
+    np.testing.assert_allclose(model.predict(x.tolist()), want, atol=2e-6)
+    out = model.predict(x)
+    out[:] = -1.0  # a new array each call, never the plan's buffer
+    np.testing.assert_allclose(model.predict(x), want, atol=2e-6)
+    with pytest.raises(ValueError):
+        model.predict(np.ones((1, 8), np.float32))  # wrong width: the general path's error
+
+
+@run_in_pyodide
+def test_bench_adapter_predict_into_writes_a_float32array(selenium_wasmdl):
+    import numpy as np
+    from js import Float32Array
+
+    from wasmdl.bench import adapter, grid, infer_profile
+
+    cid, runner, model = infer_profile.make_case("d1_w128")
+    out = Float32Array.new(runner.n_out)
+    for i in (0, 7):
+        runner.predict_into(model, i, out)
+        want = grid.forward(grid.make_weights(grid.config_by_id(cid)), runner.x_test[i : i + 1])
+        np.testing.assert_allclose(out.to_py(), want[0], atol=1e-6)
+        assert (
+            runner.predict(model, i) == adapter.predict(model, runner.x_test[i : i + 1])[0].tolist()
+        )
+    phases = infer_profile.measure_case((cid, runner, model), rounds=1, budget_s=0.001)
+    assert {"adapter", "predict", "forward_array", "wasm_py", "wasm_js"} <= set(phases)
