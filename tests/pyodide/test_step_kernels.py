@@ -67,6 +67,7 @@ def test_unhandled_inputs_fall_back_to_numpy(selenium_wasmdl):
 
     import wasmdl
     from wasmdl._wasm import cpu_step
+    from wasmdl._wasm.cpu import addr
     from wasmdl.backend import numpy_step as ref
 
     fast = cpu_step.table(wasmdl._wasm.kernels())
@@ -84,6 +85,13 @@ def test_unhandled_inputs_fall_back_to_numpy(selenium_wasmdl):
     for name, args in cases:
         assert fast[name](*args) is None, name
         np.testing.assert_allclose(kernels[name](*args), ref.KERNELS[name](*args), rtol=1e-6)
+    cache = cpu_step.Addresses(limit=2)
+    for _ in range(5):  # new arrays, maybe at a freed array's id: always their own address
+        a = np.ones(7, np.float32)
+        assert cache(a) == addr(a)
+    ro = np.ones(3, np.float32)
+    ro.flags.writeable = False
+    assert cache(ro) is None and cache(np.ones(3)) is None and cache(strided) is None
     p64, g64 = np.ones(5), np.full(5, 0.5)
     assert fast["sgd_update"](p64, g64, None, 0.1) is None
     assert kernels["sgd_update"](p64, g64, None, 0.1) is p64 and p64.tolist() == [0.95] * 5
