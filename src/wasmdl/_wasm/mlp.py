@@ -133,7 +133,7 @@ def _sgd_ok(model):
     g = opt.param_groups[0]
     if g["momentum"] or g["weight_decay"] or opt.clipnorm or opt.clipvalue or opt.global_clipnorm:
         return None
-    if model.losses:
+    if model.losses or g.get("maximize"):  # the fused step descends
         return None
     loss = model.compiled_loss
     sparse = {losses.categorical_crossentropy: 0, losses.sparse_categorical_crossentropy: 1}
