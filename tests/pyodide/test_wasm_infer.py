@@ -108,8 +108,9 @@ def test_bench_adapter_predict_into_writes_a_float32array(selenium_wasmdl):
 
     cid, runner, model = infer_profile.make_case("d1_w128")
     out = Float32Array.new(runner.n_out)
+    runner.set_output(out)
     for i in (0, 7):
-        runner.predict_into(model, i, out)
+        runner.predict_into(model, i)
         want = grid.forward(grid.make_weights(grid.config_by_id(cid)), runner.x_test[i : i + 1])
         np.testing.assert_allclose(out.to_py(), want[0], atol=1e-6)
         assert (

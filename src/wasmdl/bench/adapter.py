@@ -152,10 +152,16 @@ class BrowserRunner:
     def predict(self, model, i: int):
         return predict(model, self.x_test[i : i + 1])[0].tolist()
 
-    def predict_into(self, model, i: int, out) -> None:
-        """``predict`` of test digit ``i`` written into ``out``, a JS ``Float32Array`` of the
-        outputs: nothing is converted back to JS (a list's ``toJs()`` cost ~10 µs a sample)."""
-        out.assign(predict(model, self.x_test[i : i + 1])[0])
+    def set_output(self, out) -> None:
+        """Where ``predict_into`` writes: a JS ``Float32Array`` of ``n_out`` floats (passing it
+        once saves making a JsProxy of it on every call)."""
+        self.out = out
+
+    def predict_into(self, model, i: int) -> None:
+        """``predict`` of test digit ``i`` written into the ``set_output`` array: nothing is
+        converted back to JS (a Python list's ``toJs()`` costs several µs a sample)."""
+        y = model.predict(self.x_test[i : i + 1])
+        self.out.assign(y if y.dtype == np.float32 else np.asarray(y, np.float32))
 
     def train_step(self, model, b: int, n: int) -> float:
         s = (b * n) % len(self.x_train)

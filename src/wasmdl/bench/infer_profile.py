@@ -3,12 +3,12 @@
 What the benchmark page's wasmdl runner pays per sample, peeled layer by layer (best of
 rounds, microseconds per call, all in the same runtime and run):
 
-  js_runner      JS: ``predict_into(model, i, out)`` (a bound PyProxy method), ``out.slice()``:
+  js_runner      JS: ``predict_into(model, i)`` (a bound PyProxy method), ``out.slice()``:
                  what ``web/bench/runners/wasmdl.js`` does (awaited, as the harness does)
   js_runner_list JS: the runner's earlier way, ``r.predict(model, i)`` returning a Python list,
                  ``toJs()``, ``destroy()`` (for comparison; not in the split below)
-  adapter        Python: ``BrowserRunner.predict_into(model, i, out)`` (slice, predict, write
-                 the outputs into a JS Float32Array)
+  adapter        Python: ``BrowserRunner.predict_into(model, i)`` (slice, predict, write the
+                 outputs into the JS Float32Array given once to ``set_output``)
   predict        Python: ``model.predict(x)`` on a (1, 784) float32 array (the public API)
   forward_array  Python: ``wasmdl._wasm.mlp.forward_array(model, x)`` (the fused fast path)
   wasm_py        Python: the bound WASM export called with the plan's arguments (FFI + kernel)
@@ -120,9 +120,11 @@ class Profiler:
         from .._wasm import mlp
 
         _, runner, model = case
-        x, sink = runner.x_test[3:4], _out_array()
+        x = runner.x_test[3:4]
+        if getattr(runner, "out", None) is None:
+            runner.set_output(_out_array())
         self.fns = {
-            "adapter": lambda: runner.predict_into(model, 3, sink),
+            "adapter": lambda: runner.predict_into(model, 3),
             "predict": lambda: model.predict(x),
         }
         self.timer = None
@@ -165,8 +167,9 @@ async function inferProfile(py, ids, rounds, budgetMs) {
   for (const id of ids) {
     const c = prof.make_case(id), r = c.get(1), model = c.get(2);
     const into = r.predict_into, list = r.predict, out = new Float32Array(r.n_out);
+    r.set_output(out);
     const calls = {  // the runner's way (wasmdl.js), and the earlier list + toJs() way
-      js_runner: async (i) => { into(model, i, out); return out.slice(); },
+      js_runner: async (i) => { into(model, i); return out.slice(); },
       js_runner_list: async (i) => { const o = list(model, i); const a = o.toJs(); o.destroy();
                                      return a; },
     };

@@ -26,6 +26,7 @@ await _r.setup()
 _r`);
     const r = this.runner;
     this.out = new Float32Array(r.n_out); // predict's outputs, written by Python
+    r.set_output(this.out);
     // Bound methods looked up once (each r[name] makes a new PyProxy).
     const bound = {};
     const method = (name) => (bound[name] ??= r[name]);
@@ -42,7 +43,7 @@ _r`);
   async predict(model, x, i) {
     // Python writes the outputs into this Float32Array (JsProxy.assign): no PyProxy to convert
     // and destroy per sample. The harness gets its own copy.
-    await this.call('predict_into', model, i, this.out);
+    await this.call('predict_into', model, i);
     return this.out.slice();
   },
   async trainStep(model, b) { return this.call('train_step', model, b.index, b.n); },
