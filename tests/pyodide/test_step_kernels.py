@@ -14,8 +14,8 @@ def test_step_kernels_are_installed_and_match_numpy(selenium_wasmdl):
     from wasmdl.backend import numpy_step as ref
 
     kernels = wasmdl.get_backend("numpy").kernels
-    names = ["relu_grad", "softmax_cross_entropy", "softmax_cross_entropy_grad", "sgd_update",
-             "adam_update"]  # fmt: skip
+    names = ["relu", "relu_grad", "softmax_cross_entropy", "softmax_cross_entropy_grad",
+             "sgd_update", "adam_update"]  # fmt: skip
     assert all("WASM SIMD" in kernels[n].__doc__ for n in names), names
     rng = np.random.default_rng(0)
 
@@ -25,6 +25,10 @@ def test_step_kernels_are_installed_and_match_numpy(selenium_wasmdl):
     for shape in ((1, 1), (7, 5), (64, 10), (2, 3, 13), (300,)):
         x = (rng.standard_normal(shape) * 3).astype(np.float32)
         g = rng.standard_normal(shape).astype(np.float32)
+        x.reshape(-1)[0] = np.nan  # relu keeps NaN (as np.maximum and torch)
+        y = kernels["relu"](x)
+        close(y, ref.relu(x), f"relu {shape}")
+        x.reshape(-1)[0] = 1.0
         y = ref.relu(x)
         close(kernels["relu_grad"](g, y), ref.relu_grad(g, y), f"relu_grad {shape}")
         labels = rng.integers(0, shape[-1], shape[:-1]).astype(np.int32)

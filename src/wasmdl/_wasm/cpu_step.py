@@ -1,5 +1,6 @@
 """The per-step WASM kernels (``kernels/wasm/step.c``) with the numpy backend's signatures:
-the fused ops' kernels (``relu_grad``, ``softmax_cross_entropy`` and its gradient) and the
+the fused ops' kernels (``relu`` and ``relu_grad``, ``softmax_cross_entropy`` and its
+gradient) and the
 in-place optimizer updates (``sgd_update``, ``adam_update``) that ``wasmdl/_wasm.install``
 puts over ``wasmdl/backend/numpy_step.py``'s.
 
@@ -67,6 +68,11 @@ def _grad(g, p):
 def table(k) -> dict:
     """Kernel name -> WASM implementation for the kernels object ``k`` (``CpuKernels``)."""
 
+    def relu(x):  # copy, then max(y, 0) in place: ~9x np.maximum on large arrays in Pyodide
+        if x.dtype != F32 or not x.flags.c_contiguous or x.ndim == 0 or x.size == 0:
+            return None
+        return k.bias_act(x.copy(), None, "relu")
+
     def relu_grad(g, y):
         return k.act_grad(g, y, "relu") if g.shape == y.shape else None
 
@@ -114,6 +120,6 @@ def table(k) -> dict:
 
     return {
         f.__name__: f
-        for f in (relu_grad, softmax_cross_entropy, softmax_cross_entropy_grad, sgd_update,
-                  adam_update)
+        for f in (relu, relu_grad, softmax_cross_entropy, softmax_cross_entropy_grad,
+                  sgd_update, adam_update)
     }  # fmt: skip
