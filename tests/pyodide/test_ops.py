@@ -1,37 +1,63 @@
 """Tier 2: the same op case table (wasmdl.testing) inside Pyodide in Node: forward against the
 numpy references and gradients against finite differences, on contiguous and strided inputs.
-One Pyodide call per check runs every case and reports all failures at once."""
+One Pyodide call per check runs every case and reports all failures at once, once with the
+WASM SIMD CPU kernels on (the default in Pyodide) and once off (wasmdl.testing.cpu_modes)."""
 
+import pytest
 from pytest_pyodide import run_in_pyodide
 
 
+@pytest.mark.parametrize("kernels", ["on", "off"])
 @run_in_pyodide
-def test_forward_table_in_pyodide(selenium_wasmdl):
-    from wasmdl.testing import CASES, check
+def test_forward_table_in_pyodide(selenium_wasmdl, kernels):
+    """Forward of every case with the WASM CPU kernels on (every installed kernel reached,
+    WASM calls counted) and off (no WASM call at all)."""
+    from wasmdl.testing import CASES, cpu_modes
 
-    failures = []
-    for case in CASES:
-        for noncontig in (False, True):
-            try:
-                check.check_forward(case, noncontig=noncontig)
-            except Exception as e:  # noqa: BLE001 (collect every failing row)
-                failures.append(f"{case.name} noncontig={noncontig}: {type(e).__name__}: {e}")
+    report = cpu_modes.op_table("check_forward", on=kernels == "on")
+    print(f"forward, kernels {kernels}: {report['checks']} checks, {report['table_calls']}, "
+          f"{report['wasm_calls']} WASM calls")  # fmt: skip
     assert len(CASES) > 200
-    assert not failures, "\n".join(failures)
+    cpu_modes.assert_table_passed(report, on=kernels == "on")
+
+
+@pytest.mark.parametrize("kernels", ["on", "off"])
+@run_in_pyodide
+def test_grad_table_in_pyodide(selenium_wasmdl, kernels):
+    from wasmdl.testing import cpu_modes
+
+    report = cpu_modes.op_table("check_grad", on=kernels == "on")
+    print(f"gradients, kernels {kernels}: {report['checks']} checks, {report['table_calls']}, "
+          f"{report['wasm_calls']} WASM calls")  # fmt: skip
+    cpu_modes.assert_table_passed(report, on=kernels == "on", every_kernel=True)
 
 
 @run_in_pyodide
-def test_grad_table_in_pyodide(selenium_wasmdl):
-    from wasmdl.testing import CASES, check
+def test_kernel_switch_helper_counts_and_restores(selenium_wasmdl):
+    """wasmdl.testing.cpu_modes.switched, which the tables above and the training tests rely
+    on: counts calls through the table and into WASM, and leaves everything as it found it."""
+    import wasmdl
+    from wasmdl import _wasm
+    from wasmdl.testing import cpu_modes
 
-    failures = []
-    for case in CASES:
-        for noncontig in (False, True):
-            try:
-                check.check_grad(case, noncontig=noncontig)
-            except Exception as e:  # noqa: BLE001
-                failures.append(f"{case.name} noncontig={noncontig}: {type(e).__name__}: {e}")
-    assert not failures, "\n".join(failures)
+    k, table = _wasm.kernels(), wasmdl.get_backend("numpy").kernels
+    exports, matmul = k.exports, table["matmul"]
+    a = wasmdl.ones((8, 8))
+    with cpu_modes.switched(True) as on:
+        (a @ a).numpy()
+    with cpu_modes.switched(False) as off:
+        (a @ a).numpy()
+    assert on.table == {"matmul": 1} and on.total >= 1, on.summary()
+    assert off.table == {} and off.total == 0, off.summary()
+    assert k.exports is exports and "WASM" in table["matmul"].__doc__
+    assert table["matmul"] is not matmul  # reinstalled afresh, with the real exports
+    try:
+        wasmdl.set_cpu_kernels(False)
+        with cpu_modes.switched(True) as on:
+            (a @ a).numpy()
+        assert on.total >= 1 and wasmdl.cpu_kernels()["active"] == []
+    finally:
+        wasmdl.set_cpu_kernels(True)
 
 
 @run_in_pyodide

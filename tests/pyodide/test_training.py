@@ -1,6 +1,13 @@
 """Tier 2 (Pyodide in Node): the issue's training recipes on the 2,000 held-out MNIST digits,
 an LSTM sequence task, fit_async, and save/load through Pyodide's file system and raw bytes.
 
+The MLP and LSTM recipes run with the WASM CPU kernels on and off (wasmdl.testing.cpu_modes
+counts the calls that reached WASM: some when on, none when off); the CNN recipe runs with
+them on (off, its numpy convolutions would take ~7 minutes here), and the first 30 batches of
+the CNN and 40 of the MLP recipe are trained both ways from the same weights, whose losses
+must agree and fall (recipes.kernels_on_off). tests/chrome/test_numpy_backend.py runs the same
+in Chromium.
+
 The same recipes run natively, with PyTorch from the same initial weights, in
 scripts/mnist_recipes.py (tests/native/test_training_mnist.py runs its MLP and LSTM).
 Each test prints its accuracy and time (see the pytest output with -s, or the JUnit XML).
@@ -10,29 +17,51 @@ import pytest
 from pytest_pyodide import run_in_pyodide
 
 
+@pytest.mark.parametrize("kernels", ["on", "off"])
 @pytest.mark.driver_timeout(300)
 @run_in_pyodide
-def test_mlp_784_128_10_reaches_92_percent(selenium_wasmdl):
-    """The MLP recipe of wasmdl.testing.recipes (the code scripts/mnist_recipes.py runs)."""
-    from wasmdl.testing import recipes
+def test_mlp_784_128_10_reaches_92_percent(selenium_wasmdl, kernels):
+    """The MLP recipe of wasmdl.testing.recipes (the code scripts/mnist_recipes.py runs), with
+    the WASM CPU kernels on and off."""
+    from wasmdl.testing import cpu_modes, recipes
 
-    loss, acc, secs = recipes.train_mnist(
-        recipes.mlp_model(), recipes.mnist_data("mlp"), epochs=10, batch_size=64
-    )
-    print(f"pyodide MLP: test accuracy {acc:.4f}, loss {loss:.4f}, {secs:.1f} s")
+    with cpu_modes.switched(kernels == "on") as calls:
+        loss, acc, secs = recipes.train_mnist(
+            recipes.mlp_model(), recipes.mnist_data("mlp"), epochs=10, batch_size=64
+        )
+    print(f"pyodide MLP, kernels {kernels}: test accuracy {acc:.4f}, loss {loss:.4f}, "
+          f"{secs:.1f} s, {calls.summary()}")  # fmt: skip
     assert acc >= 0.92, acc
+    assert (calls.total > 0) == (kernels == "on"), calls.summary()
 
 
+@pytest.mark.parametrize("kernels", ["on", "off"])
 @pytest.mark.driver_timeout(300)
 @run_in_pyodide
-def test_lstm_learns_the_adding_problem(selenium_wasmdl):
+def test_lstm_learns_the_adding_problem(selenium_wasmdl, kernels):
     """Sequences of 10 (value, marker) pairs; the target is the sum of the two marked values.
-    Predicting the mean scores MSE 1/6 ~ 0.167; the LSTM must get below 0.01."""
+    Predicting the mean scores MSE 1/6 ~ 0.167; the LSTM must get below 0.01 (kernels on and
+    off)."""
+    from wasmdl.testing import cpu_modes, recipes
+
+    with cpu_modes.switched(kernels == "on") as calls:
+        mse, secs = recipes.lstm_adding()
+    print(f"pyodide LSTM adding problem, kernels {kernels}: test MSE {mse:.5f}, {secs:.1f} s, "
+          f"{calls.summary()}")  # fmt: skip
+    assert mse < 0.01, mse
+    assert (calls.total > 0) == (kernels == "on"), calls.summary()
+
+
+@pytest.mark.parametrize("recipe, steps, batch_size", [("mlp", 40, 64), ("cnn", 30, 32)])
+@pytest.mark.driver_timeout(300)
+@run_in_pyodide
+def test_recipe_losses_agree_with_kernels_on_and_off(selenium_wasmdl, recipe, steps, batch_size):
+    """The first batches of the MLP and CNN recipes from the same initial weights: the loss
+    curves with the kernels on and off agree to float32 rounding and fall (the full CNN recipe
+    with kernels off, numpy convolutions, would take minutes)."""
     from wasmdl.testing import recipes
 
-    mse, secs = recipes.lstm_adding()
-    print(f"pyodide LSTM adding problem: test MSE {mse:.5f}, {secs:.1f} s")
-    assert mse < 0.01, mse
+    print(recipes.kernels_on_off(recipe, steps, batch_size))
 
 
 @run_in_pyodide
