@@ -55,3 +55,32 @@ def test_fused_mlp_step_in_chromium(selenium_wasmdl):
     np.testing.assert_allclose(got, want, rtol=1e-5)
     for a, b in zip(fast.get_weights(), ref.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=2e-6)
+
+
+@run_in_pyodide
+def test_one_sample_predict_gemv_in_chromium(selenium_wasmdl):
+    """Batch-1 ``predict`` of a dense MLP (mlp.c's GEMV, relaxed-SIMD module in Chromium) against
+    the general path with the kernels off; odd widths (K % 8, N % 4 != 0)."""
+    import numpy as np
+
+    import wasmdl
+    from wasmdl import nn
+    from wasmdl._wasm import mlp
+
+    rng = np.random.default_rng(2)
+    model = wasmdl.Sequential(
+        [
+            nn.Dense(67, activation="relu", input_shape=(45,)),
+            nn.Dense(33, activation="tanh"),
+            nn.Dense(7, activation="softmax"),
+        ]
+    )
+    x = rng.standard_normal((5, 45)).astype(np.float32)
+    rows = [model.predict(x[i : i + 1]) for i in range(5)]
+    assert model._wasm_plans[1].fwd is not None and mlp.forward_array(model, x[:2]) is not None
+    try:
+        wasmdl.set_cpu_kernels(False)
+        want = model.predict(x)
+    finally:
+        wasmdl.set_cpu_kernels(True)
+    np.testing.assert_allclose(np.concatenate(rows), want, atol=2e-6, rtol=1e-5)
