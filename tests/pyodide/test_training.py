@@ -132,11 +132,14 @@ def test_mnist_file_verifies_in_pyodide(selenium_wasmdl):
 @run_in_pyodide
 def test_small_cnn_reaches_96_5_percent(selenium_wasmdl):
     """Two blocks of 3x3 conv (16, 32 filters, same padding) + 2x2 max pool, a linear
-    classifier; Adam 1e-3, batch 32, 8 epochs (wasmdl.testing.recipes)."""
-    from wasmdl.testing import recipes
+    classifier; Adam 1e-3, batch 32, 8 epochs (wasmdl.testing.recipes); kernels on."""
+    from wasmdl.testing import cpu_modes, recipes
 
-    loss, acc, secs = recipes.train_mnist(
-        recipes.cnn_model(), recipes.mnist_data("cnn"), epochs=8, batch_size=32
-    )
-    print(f"pyodide CNN: test accuracy {acc:.4f}, loss {loss:.4f}, {secs:.1f} s")
+    with cpu_modes.switched(True) as calls:
+        loss, acc, secs = recipes.train_mnist(
+            recipes.cnn_model(), recipes.mnist_data("cnn"), epochs=8, batch_size=32
+        )
+    print(f"pyodide CNN: test accuracy {acc:.4f}, loss {loss:.4f}, {secs:.1f} s, "
+          f"{calls.summary()}")  # fmt: skip
     assert acc >= 0.965, acc
+    assert calls.table.get("conv2d_grad_weight") and calls.total > 0, calls.summary()
