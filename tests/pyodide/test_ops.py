@@ -33,6 +33,18 @@ def test_grad_table_in_pyodide(selenium_wasmdl, kernels):
 
 
 @run_in_pyodide
+def test_op_table_with_the_simd128_build(selenium_wasmdl):
+    """Node and Chromium load cpu_relaxed.wasm; engines without relaxed SIMD load cpu.wasm.
+    The table (forward and gradients) runs on that build too."""
+    from wasmdl.testing import cpu_modes
+
+    for checker in ("check_forward", "check_grad"):
+        report = cpu_modes.op_table(checker, on=True, module="cpu.wasm")
+        print(f"{checker}, cpu.wasm: {report['table_calls']}, {report['wasm_calls']} WASM calls")
+        cpu_modes.assert_table_passed(report, on=True, every_kernel=checker == "check_grad")
+
+
+@run_in_pyodide
 def test_kernel_switch_helper_counts_and_restores(selenium_wasmdl):
     """wasmdl.testing.cpu_modes.switched, which the tables above and the training tests rely
     on: counts calls through the table and into WASM, and leaves everything as it found it."""
@@ -51,6 +63,11 @@ def test_kernel_switch_helper_counts_and_restores(selenium_wasmdl):
     assert off.table == {} and off.total == 0, off.summary()
     assert k.exports is exports and "WASM" in table["matmul"].__doc__
     assert table["matmul"] is not matmul  # reinstalled afresh, with the real exports
+    with cpu_modes.switched(True, module="cpu.wasm") as other:
+        assert wasmdl.cpu_kernels()["module"] == "cpu.wasm" and _wasm.kernels() is not k
+        (a @ a).numpy()
+    assert other.total >= 1 and _wasm.kernels() is k, other.summary()
+    assert wasmdl.cpu_kernels()["module"] == "cpu_relaxed.wasm"
     try:
         wasmdl.set_cpu_kernels(False)
         with cpu_modes.switched(True) as on:

@@ -103,9 +103,23 @@ def _expect_mode(st: dict, on: bool) -> None:
         )
 
 
+def _use_build(module):
+    """Put a fresh instance of the kernel build ``module`` (e.g. "cpu.wasm") in place of the
+    loaded one; returns what to restore."""
+    from .. import _wasm
+    from .._wasm import loader
+    from .._wasm.cpu import CpuKernels
+
+    saved = {n: _wasm._STATE[n] for n in ("kernels", "module")}
+    _wasm._STATE.update(kernels=CpuKernels(loader.instantiate(name=module).exports), module=module)
+    return saved
+
+
 @contextmanager
-def switched(on: bool):
+def switched(on: bool, module: str | None = None):
     """Kernels on (``True``) or off for the block; yields the ``Calls`` made inside it.
+    ``module`` names a kernel build to use instead of the engine's choice (``"cpu.wasm"``, the
+    SIMD128 build that engines without relaxed SIMD load).
 
     The kernels are reinstalled after the module's exports are wrapped (the installed kernels
     may bind exports once), and again, unwrapped, after the block.
@@ -118,13 +132,16 @@ def switched(on: bool):
     from .. import _wasm
 
     before = wasmdl.cpu_kernels()["enabled"]
-    calls, table, saved_table, saved_k = Calls(), None, {}, {}
-    k = _wasm.kernels()  # None natively
+    calls, table, saved_table, saved_k, saved_build = Calls(), None, {}, {}, {}
     try:
+        if module is not None:
+            saved_build = _use_build(module)
+        k = _wasm.kernels()  # None natively
         saved_k = _count_wasm(k, calls.wasm)
         wasmdl.set_cpu_kernels(False)
         st = wasmdl.set_cpu_kernels(on)
         _expect_mode(st, on)
+        assert module is None or st["module"] == module, (module, st)
         table = wasmdl.get_backend("numpy").kernels
         saved_table = {n: table[n] for n in st["active"]}
         for name, fn in saved_table.items():
@@ -135,12 +152,14 @@ def switched(on: bool):
             table.update(saved_table)
         for name, v in saved_k.items():
             setattr(k, name, v)
+        _wasm._STATE.update(saved_build)
         wasmdl.set_cpu_kernels(False)
         wasmdl.set_cpu_kernels(before)
 
 
-def op_table(checker: str, on: bool, names=None, noncontig=(False, True)) -> dict:
-    """``check.<checker>`` over the case table (or the cases named) with the kernels ``on``.
+def op_table(checker: str, on: bool, names=None, noncontig=(False, True), module=None) -> dict:
+    """``check.<checker>`` over the case table (or the cases named) with the kernels ``on``
+    (the build ``module`` if given, as in ``switched``).
 
     Returns ``{"checks", "failures", "table_calls", "wasm_calls", "active"}``; every failing
     row is collected (one line each), none stops the run.
@@ -148,7 +167,7 @@ def op_table(checker: str, on: bool, names=None, noncontig=(False, True)) -> dic
     fn = getattr(check, checker)
     cases = [c for c in CASES if names is None or c.name in names]
     failures, n = [], 0
-    with switched(on) as calls:
+    with switched(on, module) as calls:
         active = wasmdl.cpu_kernels()["active"]
         for case in cases:
             for nc in noncontig:
