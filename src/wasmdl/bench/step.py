@@ -33,7 +33,7 @@ import numpy as np
 
 import wasmdl as wl
 from wasmdl.backend import numpy_step, register_kernels
-from wasmdl.bench.micro import IN_PYODIDE, per_call_us
+from wasmdl.bench.micro import CPU_CLOCK, IN_PYODIDE, per_call_us
 from wasmdl.ops.fused import FUSED
 
 STEP = (*FUSED, "sgd_update", "adam_update")
@@ -55,18 +55,30 @@ def restore(saved):
     wl.set_cpu_kernels(True)
 
 
-def _model(kind):
+def _model(kind, batches=8):
+    """(model, train_step): a recipe model with Adam at lr=0 and a cycle of random batches of
+    64. lr=0 runs the same arithmetic but keeps the weights still: a model that fits its
+    batches drifts into denormal-heavy softmax gradients that slow every path, and a faster
+    mode, running more steps in the same time, would drift further and look slower."""
     from wasmdl.testing import recipes
 
     model = recipes.mlp_model() if kind == "mlp" else recipes.cnn_model()
     loss = wl.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model.compile(wl.optim.Adam(lr=1e-3), loss=loss)
+    model.compile(wl.optim.Adam(lr=0.0), loss=loss)
     model._ensure_optimizer()
     rng = np.random.default_rng(0)
     shape = (64, 784) if kind == "mlp" else (64, 28, 28, 1)
-    x = wl.tensor(rng.random(shape, dtype=np.float32))
-    y = wl.tensor(rng.integers(0, 10, 64).astype(np.int32))
-    return model, x, y
+    data = [
+        (wl.tensor(rng.random(shape, dtype=np.float32)), wl.tensor(rng.integers(0, 10, 64)))
+        for _ in range(batches)
+    ]
+    state = {"i": 0}
+
+    def step():
+        state["i"] += 1
+        return model.train_step(*data[state["i"] % batches])
+
+    return model, step
 
 
 def warm(fn, mode, seconds):
@@ -81,26 +93,28 @@ def warm(fn, mode, seconds):
         restore(saved)
 
 
-def step_ms(kinds=("mlp", "cnn"), modes=MODES, rounds=5, steps=10, warmup=1.0):
+def step_ms(kinds=("mlp", "cnn"), modes=MODES, rounds=7, steps=10, warmup=1.0):
     """Rows {model, mode, ms}: best over ``rounds`` of the mean of ``steps`` train_steps
-    (Adam, batch 64, sparse cross-entropy from logits), modes interleaved in each round."""
+    (Adam at lr=0, batch 64, sparse cross-entropy from logits), modes interleaved per round.
+    Natively the clock is this process's CPU time (a busy machine does not inflate it), as in
+    ``bench.micro``; Pyodide has wall clocks only."""
     rows = []
     for kind in kinds:
-        setups = {m: _model(kind) for m in modes}
-        for mode, (model, x, y) in setups.items():
-            warm(lambda m=model, x=x, y=y: float(m.train_step(x, y)), mode, warmup)
+        steppers = {m: _model(kind)[1] for m in modes}
+        for mode, train_step in steppers.items():
+            warm(lambda f=train_step: float(f()), mode, warmup)
         best = dict.fromkeys(modes, float("inf"))
         for _ in range(rounds):
             for mode in modes:
-                model, x, y = setups[mode]
+                train_step = steppers[mode]
                 saved = set_mode(mode)
                 try:
-                    float(model.train_step(x, y))  # warm (state, plans) outside the timing
-                    t0 = time.perf_counter()
+                    float(train_step())  # a step outside the timing (first-use copies, plans)
+                    t0 = CPU_CLOCK()
                     for _ in range(steps):
-                        loss = model.train_step(x, y)
+                        loss = train_step()
                     float(loss)
-                    best[mode] = min(best[mode], (time.perf_counter() - t0) / steps * 1e3)
+                    best[mode] = min(best[mode], (CPU_CLOCK() - t0) / steps * 1e3)
                 finally:
                     restore(saved)
         rows += [{"model": kind, "mode": m, "ms": best[m]} for m in modes]
@@ -147,7 +161,7 @@ def op_costs(quick=False, modes=MODES):
             warm(fn, mode, 0.05 if quick else 0.3)
             saved = set_mode(mode)
             try:
-                rows.append({"op": name, "mode": mode, "us": per_call_us(fn, quick)})
+                rows.append({"op": name, "mode": mode, "us": per_call_us(fn, quick, CPU_CLOCK)})
             finally:
                 restore(saved)
     return rows
@@ -170,7 +184,8 @@ def kernel_costs(quick=False):
         }
         for kernel, fn in calls.items():
             warm(fn, "wasm-step" if IN_PYODIDE else "numpy-step", 0.05 if quick else 0.3)
-            rows.append({"kernel": f"{kernel} 784x128", "impl": impl, "us": per_call_us(fn, quick)})
+            us = per_call_us(fn, quick, CPU_CLOCK)
+            rows.append({"kernel": f"{kernel} 784x128", "impl": impl, "us": us})
     return rows
 
 
@@ -183,7 +198,7 @@ def run(quick=False):
         "cpu_kernels": wl.cpu_kernels(),
         "modes": list(MODES),
         "step_ms": step_ms(
-            rounds=2 if quick else 5, steps=3 if quick else 10, warmup=0.2 if quick else 1.0
+            rounds=2 if quick else 7, steps=3 if quick else 10, warmup=0.2 if quick else 1.0
         ),
         "ops": op_costs(quick),
         "kernels": kernel_costs(quick),
