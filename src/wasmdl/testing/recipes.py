@@ -139,8 +139,8 @@ def kernels_on_off(recipe: str, steps: int, batch_size: int) -> dict:
     Agreement: the first ``EARLY`` losses within rtol ``RTOL_EARLY`` (float32 sums taken in
     another order: ~1e-6 is typical), every loss within ``RTOL`` (those rounding differences
     compound through the Adam updates: up to ~3e-4 seen by the CNN's 40th step).
-
-    >>> kernels_on_off("mlp", 2, 8)  # doctest: +SKIP  (needs Pyodide: natively nothing loads)
+    Runs only inside Pyodide (natively no kernels load): tests/pyodide/test_training.py and
+    tests/chrome/test_numpy_backend.py call it, e.g. ``kernels_on_off("mlp", 60, 64)``.
     """
     on, calls_on, secs_on = first_losses(recipe, steps, batch_size, True)
     off, calls_off, secs_off = first_losses(recipe, steps, batch_size, False)
