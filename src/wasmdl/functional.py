@@ -32,6 +32,7 @@ from .ops import (
 from .ops.conv import avg_pool1d, conv1d, max_pool1d  # noqa: F401  (re-exported)
 from .ops.fused import cross_entropy  # noqa: F401  (re-exported; fused where a backend can)
 from .ops.fused import relu as _fused_relu
+from .ops.fused import softmax as _fused_softmax
 
 
 # ----------------------------------------------------------------------------- activations
@@ -210,8 +211,7 @@ def softmax(x, axis=-1):
     >>> [round(v, 4) for v in F.softmax(x).tolist()]
     [0.042, 0.1142, 0.8438]
     """
-    e = exp(x - max(x, axis=axis, keepdims=True).detach())
-    return e / sum(e, axis=axis, keepdims=True)
+    return _fused_softmax(x, axis)  # one fused op over the last axis where the backend can
 
 
 def log_softmax(x, axis=-1):

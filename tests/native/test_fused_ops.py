@@ -1,4 +1,4 @@
-"""The fused ops (``wasmdl.ops.fused``: relu, softmax cross-entropy) natively: the numpy
+"""The fused ops (``wasmdl.ops.fused``: relu, softmax, softmax cross-entropy) natively: the numpy
 kernels against their composites (the kernels removed from the table), second-order gradients
 (``create_graph``) against PyTorch, argument errors, and a training run with and without them.
 The case table (``wasmdl.testing``) checks the kernels against references and PyTorch."""
@@ -13,7 +13,7 @@ from wasmdl.backend import register_kernels
 from wasmdl.ops.fused import FUSED
 from wasmdl.testing import CASES, check
 
-ROWS = [c for c in CASES if c.name.startswith(("cross_entropy", "relu"))]
+ROWS = [c for c in CASES if c.name.startswith(("cross_entropy", "relu", "softmax"))]
 
 
 class _Composite:
@@ -50,13 +50,14 @@ def test_second_order_gradients_match_torch(target):
     t0 = rng.integers(0, 5, 4) if target == "labels" else rng.random((4, 5)).astype(np.float32)
     v0 = rng.standard_normal((4, 5)).astype(np.float32)
     x = wl.tensor(x0, requires_grad=True)
-    (gx,) = _grad(F.cross_entropy(F.relu(x) * x, wl.tensor(t0)), x)
+    sm = F.softmax(x * 2.0)
+    (gx,) = _grad(F.cross_entropy(F.relu(x) * x, wl.tensor(t0)) + (sm * sm).sum(), x)
     (gx * wl.tensor(v0)).sum().backward()
     tx = torch.tensor(x0, requires_grad=True)
     tt = torch.tensor(t0).long() if target == "labels" else torch.tensor(t0)
-    (tgx,) = torch.autograd.grad(
-        torch.nn.functional.cross_entropy(torch.relu(tx) * tx, tt), tx, create_graph=True
-    )
+    tsm = torch.softmax(tx * 2.0, -1)
+    tloss = torch.nn.functional.cross_entropy(torch.relu(tx) * tx, tt) + (tsm * tsm).sum()
+    (tgx,) = torch.autograd.grad(tloss, tx, create_graph=True)
     (tgx * torch.tensor(v0)).sum().backward()
     np.testing.assert_allclose(gx.numpy(), tgx.detach().numpy(), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-6)

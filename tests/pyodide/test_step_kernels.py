@@ -14,8 +14,8 @@ def test_step_kernels_are_installed_and_match_numpy(selenium_wasmdl):
     from wasmdl.backend import numpy_step as ref
 
     kernels = wasmdl.get_backend("numpy").kernels
-    names = ["relu", "relu_grad", "softmax_cross_entropy", "softmax_cross_entropy_grad",
-             "sgd_update", "adam_update"]  # fmt: skip
+    names = ["relu", "relu_grad", "softmax", "softmax_cross_entropy",
+             "softmax_cross_entropy_grad", "sgd_update", "adam_update"]  # fmt: skip
     assert all("WASM SIMD" in kernels[n].__doc__ for n in names), names
     rng = np.random.default_rng(0)
 
@@ -29,6 +29,7 @@ def test_step_kernels_are_installed_and_match_numpy(selenium_wasmdl):
         y = kernels["relu"](x)
         close(y, ref.relu(x), f"relu {shape}")
         x.reshape(-1)[0] = 1.0
+        close(kernels["softmax"](x), ref.softmax(x), f"softmax {shape}")
         y = ref.relu(x)
         close(kernels["relu_grad"](g, y), ref.relu_grad(g, y), f"relu_grad {shape}")
         labels = rng.integers(0, shape[-1], shape[:-1]).astype(np.int32)

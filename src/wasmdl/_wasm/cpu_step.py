@@ -1,6 +1,6 @@
 """The per-step WASM kernels (``kernels/wasm/step.c``) with the numpy backend's signatures:
-the fused ops' kernels (``relu`` and ``relu_grad``, ``softmax_cross_entropy`` and its
-gradient) and the
+the fused ops' kernels (``relu`` and ``relu_grad``, ``softmax``, ``softmax_cross_entropy``
+and its gradient) and the
 in-place optimizer updates (``sgd_update``, ``adam_update``) that ``wasmdl/_wasm.install``
 puts over ``wasmdl/backend/numpy_step.py``'s.
 
@@ -73,6 +73,9 @@ def table(k) -> dict:
             return None
         return k.bias_act(x.copy(), None, "relu")
 
+    def softmax(x):
+        return k.softmax(x) if x.size else None
+
     def relu_grad(g, y):
         return k.act_grad(g, y, "relu") if g.shape == y.shape else None
 
@@ -120,6 +123,6 @@ def table(k) -> dict:
 
     return {
         f.__name__: f
-        for f in (relu, relu_grad, softmax_cross_entropy, softmax_cross_entropy_grad,
+        for f in (relu, relu_grad, softmax, softmax_cross_entropy, softmax_cross_entropy_grad,
                   sgd_update, adam_update)
     }  # fmt: skip

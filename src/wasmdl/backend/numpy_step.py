@@ -1,5 +1,5 @@
-"""The numpy backend's training-step kernels: the fused ops of ``wasmdl.ops.fused`` (ReLU and
-its gradient, softmax cross-entropy and its gradient) and the in-place optimizer updates
+"""The numpy backend's training-step kernels: the fused ops of ``wasmdl.ops.fused`` (ReLU,
+softmax, softmax cross-entropy, and their gradients) and the in-place optimizer updates
 ``sgd_update`` / ``adam_update`` that ``Optimizer.step`` calls when a backend has them.
 
 These are the specification the WebAssembly versions (``wasmdl/_wasm/cpu_step.py``) are tested
@@ -26,6 +26,23 @@ def relu(x):
 def relu_grad(g, y):
     """``g`` where the ReLU's output ``y`` is positive, else 0 (torch's gradient at 0 is 0)."""
     return np.multiply(g, y > 0.0)
+
+
+# ----------------------------------------------------------------------------- softmax
+def softmax(x):
+    """exp(x - max(x)) / sum(...) over the last axis."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+def softmax_grad(g, y):
+    """``y * (g - sum(g * y))`` over the last axis, from the softmax's output ``y``."""
+    t = np.multiply(g, y)
+    s = t.sum(axis=-1, keepdims=True)
+    np.subtract(g, s, out=t)
+    t *= y
+    return t
 
 
 # ----------------------------------------------------------------------------- cross-entropy
@@ -140,6 +157,8 @@ def adam_update(
 KERNELS = {
     "relu": relu,
     "relu_grad": relu_grad,
+    "softmax": softmax,
+    "softmax_grad": softmax_grad,
     "softmax_cross_entropy": softmax_cross_entropy,
     "softmax_cross_entropy_grad": softmax_cross_entropy_grad,
     "sgd_update": sgd_update,

@@ -11,6 +11,8 @@ primitives, so higher-order gradients stay exact without second-order kernels.
 fused op (inputs)                 composite it replaces         gradient kernel
 ================================  ===========================  ==============================
 relu (x)                          ``maximum(x, 0.0)``           relu_grad (g, out)
+softmax (x), last axis            ``e / sum(e)``, e = exp(x -    softmax_grad (g, out)
+                                  max(x))
 softmax_cross_entropy (x, t)      ``mean(-sum(t * log_softmax    softmax_cross_entropy_grad
                                   (x), -1))``, int ``t``: one-hot  (x, t, g)
 ================================  ===========================  ==============================
@@ -87,6 +89,38 @@ def relu(x):
     return _relu_composite(x)
 
 
+# ----------------------------------------------------------------------------- softmax
+def _softmax_composite(x, axis):
+    e = exp(x - max(x, axis=axis, keepdims=True).detach())
+    return e / sum(e, axis=axis, keepdims=True)
+
+
+def _softmax_vjp(g, out, xs, p):
+    if GRAD.enabled:  # create_graph: the same formula with ops (out is differentiable)
+        return (out * (g - sum(g * out, axis=-1, keepdims=True)),)
+    return (apply_fused(SOFTMAX_GRAD, g, out),)
+
+
+SOFTMAX = _def("softmax", lambda xs, p: (xs[0].shape, xs[0].dtype), _softmax_vjp)
+SOFTMAX_GRAD = _def("softmax_grad", lambda xs, p: (xs[1].shape, xs[1].dtype))
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``; fused over the last axis where the backend has
+    ``softmax`` (its gradient: ``out * (g - sum(g * out))``).
+
+    >>> import wasmdl as wl
+    >>> from wasmdl.ops.fused import softmax
+    >>> [round(v, 4) for v in softmax(wl.tensor([-1.0, 0.0, 2.0])).tolist()]
+    [0.042, 0.1142, 0.8438]
+    """
+    check_tensor("softmax", "x", x)
+    last = x.ndim and axis in (-1, x.ndim - 1)
+    if last and x.dtype in FLOATS and "softmax" in x.backend.kernels:
+        return apply_fused(SOFTMAX, x)
+    return _softmax_composite(x, axis)
+
+
 # ----------------------------------------------------------------------------- cross-entropy
 def _log_softmax(x):
     z = x - max(x, axis=-1, keepdims=True).detach()
@@ -156,4 +190,4 @@ def cross_entropy(input, target):
     return _xent_composite(input, t)
 
 
-__all__ = ["FUSED", "apply_fused", "cross_entropy", "relu"]
+__all__ = ["FUSED", "apply_fused", "cross_entropy", "relu", "softmax"]
