@@ -30,7 +30,7 @@ from .ops import (
     where,
 )
 from .ops.conv import avg_pool1d, conv1d, max_pool1d  # noqa: F401  (re-exported)
-from .ops.fused import cross_entropy  # noqa: F401  (re-exported; fused where a backend can)
+from .ops.fused import cross_entropy, prob_cross_entropy  # noqa: F401  (fused where possible)
 from .ops.fused import relu as _fused_relu
 from .ops.fused import softmax as _fused_softmax
 

@@ -56,20 +56,13 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
     return _mean_last(-(y * O.log(p) + (1.0 - y) * O.log(1.0 - p)))
 
 
-def _log_probs(y_pred, from_logits):
-    if from_logits:
-        return F.log_softmax(y_pred, axis=-1)
-    p = y_pred / O.sum(y_pred, axis=-1, keepdims=True)
-    return O.log(F.clip(p, EPSILON, 1 - EPSILON))
-
-
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     y = _t(y_true, y_pred)
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[-1]
     if from_logits:  # one fused op where the backend has it (wasmdl.ops.fused)
         return F.cross_entropy(y_pred, y)
-    return O.mean(-O.sum(y * _log_probs(y_pred, from_logits), axis=-1))
+    return F.prob_cross_entropy(y_pred, y, EPSILON)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
@@ -77,8 +70,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     labels = O.cast(O.reshape(labels, y_pred.shape[:-1]), "int32")
     if from_logits:  # one fused op where the backend has it (wasmdl.ops.fused)
         return F.cross_entropy(y_pred, labels)
-    onehot = O.one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype)
-    return O.mean(-O.sum(onehot * _log_probs(y_pred, from_logits), axis=-1))
+    return F.prob_cross_entropy(y_pred, labels, EPSILON)
 
 
 def kl_divergence(y_true, y_pred):

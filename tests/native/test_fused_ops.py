@@ -13,7 +13,7 @@ from wasmdl.backend import register_kernels
 from wasmdl.ops.fused import FUSED
 from wasmdl.testing import CASES, check
 
-ROWS = [c for c in CASES if c.name.startswith(("cross_entropy", "relu", "softmax"))]
+ROWS = [c for c in CASES if c.name.startswith(("cross_entropy", "prob_cross", "relu", "softmax"))]
 
 
 class _Composite:
@@ -51,12 +51,15 @@ def test_second_order_gradients_match_torch(target):
     v0 = rng.standard_normal((4, 5)).astype(np.float32)
     x = wl.tensor(x0, requires_grad=True)
     sm = F.softmax(x * 2.0)
-    (gx,) = _grad(F.cross_entropy(F.relu(x) * x, wl.tensor(t0)) + (sm * sm).sum(), x)
+    t = wl.tensor(t0)
+    loss = F.cross_entropy(F.relu(x) * x, t) + (sm * sm).sum() + F.prob_cross_entropy(sm, t)
+    (gx,) = _grad(loss, x)
     (gx * wl.tensor(v0)).sum().backward()
     tx = torch.tensor(x0, requires_grad=True)
     tt = torch.tensor(t0).long() if target == "labels" else torch.tensor(t0)
     tsm = torch.softmax(tx * 2.0, -1)
     tloss = torch.nn.functional.cross_entropy(torch.relu(tx) * tx, tt) + (tsm * tsm).sum()
+    tloss = tloss + torch.nn.functional.cross_entropy(torch.log(tsm), tt)  # no clip reached
     (tgx,) = torch.autograd.grad(tloss, tx, create_graph=True)
     (tgx * torch.tensor(v0)).sum().backward()
     np.testing.assert_allclose(gx.numpy(), tgx.detach().numpy(), rtol=1e-4, atol=1e-6)

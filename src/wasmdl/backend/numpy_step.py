@@ -86,6 +86,35 @@ def softmax_cross_entropy_grad(x, t, g):
     return p.reshape(x.shape)
 
 
+def _clipped(p, eps):
+    rows = p.reshape(-1, p.shape[-1])
+    s = rows.sum(axis=-1, keepdims=True)
+    q = rows / s
+    return s, q, np.minimum(np.maximum(q, eps), 1.0 - eps)
+
+
+def prob_cross_entropy(p, t, eps):
+    """Mean over rows of ``-sum(t * log(clip(p / sum(p), eps, 1 - eps)), -1)`` (Keras)."""
+    _, q, c = _clipped(p, eps)
+    if q.shape[0] == 0:
+        return np.array(np.nan, p.dtype)
+    tt = _target(t, q)
+    return np.asarray(-np.multiply(tt, np.log(c)).sum(axis=-1).mean(), p.dtype)
+
+
+def prob_cross_entropy_grad(p, t, g, eps):
+    """Its gradient to ``p`` times ``g``: through the clip (which passes where eps < q < 1 -
+    eps) and q = p / s: ``(dq - sum(dq * q)) / s`` with ``dq = -t / c``."""
+    s, q, c = _clipped(p, eps)
+    dq = np.divide(_target(t, q), c)
+    dq *= (q > eps) & (q < 1.0 - eps)
+    np.negative(dq, out=dq)
+    dq -= np.multiply(dq, q).sum(axis=-1, keepdims=True)
+    dq *= np.asarray(g, p.dtype) / max(q.shape[0], 1)
+    dq /= s
+    return dq.reshape(p.shape)
+
+
 # ----------------------------------------------------------------------------- optimizers
 def sgd_update(
     p,
@@ -161,6 +190,8 @@ KERNELS = {
     "softmax_grad": softmax_grad,
     "softmax_cross_entropy": softmax_cross_entropy,
     "softmax_cross_entropy_grad": softmax_cross_entropy_grad,
+    "prob_cross_entropy": prob_cross_entropy,
+    "prob_cross_entropy_grad": prob_cross_entropy_grad,
     "sgd_update": sgd_update,
     "adam_update": adam_update,
 }

@@ -15,6 +15,8 @@ softmax (x), last axis            ``e / sum(e)``, e = exp(x -    softmax_grad (g
                                   max(x))
 softmax_cross_entropy (x, t)      ``mean(-sum(t * log_softmax    softmax_cross_entropy_grad
                                   (x), -1))``, int ``t``: one-hot  (x, t, g)
+prob_cross_entropy (p, t), eps    the same of clipped p / sum(p)  prob_cross_entropy_grad
+                                  (Keras, from_logits=False)      (p, t, g)
 ================================  ===========================  ==============================
 
 >>> import wasmdl as wl
@@ -31,7 +33,7 @@ from ..autograd import GRAD
 from ..dtypes import FLOATS, int32
 from ..tensor import Tensor
 from .core import OpDef, check_tensor, fail
-from .elementwise import as_tensor_like, cast, exp, log, maximum
+from .elementwise import as_tensor_like, cast, exp, log, maximum, minimum
 from .index import one_hot
 from .reduce import max, mean, sum
 
@@ -135,16 +137,16 @@ def _xent_composite(x, t):
     return mean(-sum(_target_rows(x, t) * _log_softmax(x), axis=-1))
 
 
-def _xent_rule(xs, p):
+def _xent_rule(xs, p, name="cross_entropy"):
     x, t = xs
     if x.dtype not in FLOATS or x.ndim < 1 or x.shape[-1] == 0:
-        fail("cross_entropy", "input", "float logits with classes on the last axis",
+        fail(name, "input", "floats with classes on the last axis",
              f"dtype {x.dtype}, shape {x.shape}")  # fmt: skip
     if t.dtype is int32:
         if t.shape != x.shape[:-1]:
-            fail("cross_entropy", "target", f"int32 labels of shape {x.shape[:-1]}", t.shape)
+            fail(name, "target", f"int32 labels of shape {x.shape[:-1]}", t.shape)
     elif t.dtype is not x.dtype or t.shape != x.shape:
-        fail("cross_entropy", "target", f"{x.dtype} {x.shape} or int32 labels", t.shape)
+        fail(name, "target", f"{x.dtype} {x.shape} or int32 labels", t.shape)
     return (), x.dtype
 
 
@@ -166,6 +168,15 @@ XENT = _def("softmax_cross_entropy", _xent_rule, _xent_vjp)
 XENT_GRAD = _def("softmax_cross_entropy_grad", lambda xs, p: (xs[0].shape, xs[0].dtype))
 
 
+def _as_target(name, target, like):
+    t = target if isinstance(target, Tensor) else as_tensor_like(name, "target", target, like)
+    if t.dtype.kind in "iu" and t.dtype is not int32:
+        t = cast(t, int32)
+    if t.dtype.kind == "f" and t.dtype is not like.dtype:
+        t = cast(t, like.dtype)
+    return t
+
+
 def cross_entropy(input, target):
     """Mean softmax cross-entropy of logits ``input`` (classes on the LAST axis) against int
     class labels (shape ``input.shape[:-1]``) or target probabilities (``input``'s shape), as
@@ -178,16 +189,59 @@ def cross_entropy(input, target):
     0.6931
     """
     check_tensor("cross_entropy", "input", input)
-    t = target if isinstance(target, Tensor) else as_tensor_like("cross_entropy", "target",
-                                                                   target, input)  # fmt: skip
-    if t.dtype.kind in "iu" and t.dtype is not int32:
-        t = cast(t, int32)
-    if t.dtype.kind == "f" and t.dtype is not input.dtype:
-        t = cast(t, input.dtype)
+    t = _as_target("cross_entropy", target, input)
     if "softmax_cross_entropy" in input.backend.kernels:
         return apply_fused(XENT, input, t)
     _xent_rule((input, t), {})  # the same argument errors on every backend
     return _xent_composite(input, t)
 
 
-__all__ = ["FUSED", "apply_fused", "cross_entropy", "relu", "softmax"]
+# ----------------------------------------------------------------------------- probabilities
+def _clipped(p, eps):
+    """(q = p / sum(p), clip(q, eps, 1 - eps)) over the last axis."""
+    q = p / sum(p, axis=-1, keepdims=True)
+    return q, minimum(maximum(q, eps), 1.0 - eps)
+
+
+def _prob_xent_vjp(g, out, xs, params):
+    p, t = xs
+    eps, rows = params["eps"], builtins.max(1, p.size // p.shape[-1])
+    scale = g / float(rows)
+    q, c = _clipped(p, eps)
+    gt = -log(c) * scale if t.requires_grad else None
+    if not p.requires_grad:
+        return None, gt
+    if GRAD.enabled:  # create_graph: d/dp through q = p / s and the clip, with ops
+        inside = cast(q > eps, q.dtype) * cast(q < 1.0 - eps, q.dtype)  # clip passes
+        dq = -(_target_rows(p, t) / c) * inside
+        dp = (dq - sum(dq * q, axis=-1, keepdims=True)) / sum(p, axis=-1, keepdims=True)
+        return dp * scale, gt
+    return apply_fused(PROB_XENT_GRAD, p, t, g, **params), gt
+
+
+PROB_XENT = _def(
+    "prob_cross_entropy", lambda xs, p: _xent_rule(xs, p, "prob_cross_entropy"), _prob_xent_vjp
+)
+PROB_XENT_GRAD = _def("prob_cross_entropy_grad", lambda xs, p: (xs[0].shape, xs[0].dtype))
+
+
+def prob_cross_entropy(probs, target, eps=1e-7):
+    """Keras' cross-entropy of predicted probabilities: ``mean(-sum(t * log(clip(p / sum(p),
+    eps, 1 - eps)), -1))``, ``target`` int labels or target rows (as ``cross_entropy``);
+    fused where the backend has ``prob_cross_entropy``, the composite formula elsewhere.
+
+    >>> import wasmdl as wl
+    >>> from wasmdl.ops.fused import prob_cross_entropy
+    >>> round(prob_cross_entropy(wl.tensor([[0.5, 0.25, 0.25]]), wl.tensor([1])).item(), 4)
+    1.3863
+    """
+    check_tensor("prob_cross_entropy", "probs", probs)
+    t = _as_target("prob_cross_entropy", target, probs)
+    if "prob_cross_entropy" in probs.backend.kernels:
+        return apply_fused(PROB_XENT, probs, t, eps=float(eps))
+    _xent_rule((probs, t), {}, "prob_cross_entropy")
+    _, c = _clipped(probs, eps)
+    return mean(-sum(_target_rows(probs, t) * log(c), axis=-1))
+
+
+__all__ = ["FUSED", "apply_fused", "cross_entropy", "prob_cross_entropy", "relu", "softmax"]
