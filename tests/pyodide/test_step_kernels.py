@@ -1,7 +1,8 @@
 """Tier 2 (Node): the per-step WASM kernels inside Pyodide (``wasmdl/_wasm/cpu_step.py``):
 each against the numpy backend's kernel (``wasmdl/backend/numpy_step.py``, itself checked
 against PyTorch natively), their fallbacks, and whole training runs (SGD with momentum, Adam,
-AdamW; a small MLP and a small CNN) giving the same losses with the kernels on and off."""
+AdamW; a small MLP on logits and with a softmax output, a small CNN) giving the same losses
+with the kernels on and off."""
 
 from pytest_pyodide import run_in_pyodide
 
@@ -111,8 +112,9 @@ def test_training_losses_match_with_kernels_on_and_off(selenium_wasmdl):
 
     def model(kind):
         wasmdl.manual_seed(0)
-        if kind == "mlp":
-            layers = [nn.Dense(32, activation="relu", input_shape=(20,)), nn.Dense(5)]
+        if kind.startswith("mlp"):  # mlp: logits; mlp-softmax: probabilities (Keras default)
+            out = "softmax" if kind == "mlp-softmax" else None
+            layers = [nn.Dense(32, activation="relu", input_shape=(20,)), nn.Dense(5, out)]
         else:
             layers = [
                 nn.Conv2D(4, 3, padding="same", activation="relu", input_shape=(8, 8, 2)),
@@ -124,11 +126,12 @@ def test_training_losses_match_with_kernels_on_and_off(selenium_wasmdl):
 
     def losses(kind, make_opt, steps=8):
         rng = np.random.default_rng(3)
-        shape = (16, 20) if kind == "mlp" else (16, 8, 8, 2)
+        shape = (16, 8, 8, 2) if kind == "cnn" else (16, 20)
         x = rng.standard_normal(shape).astype(np.float32)
         y = rng.integers(0, 5, 16).astype(np.int32)
         m = model(kind)
-        m.compile(make_opt(), loss=wasmdl.losses.SparseCategoricalCrossentropy(from_logits=True))
+        logits = kind != "mlp-softmax"
+        m.compile(make_opt(), loss=wasmdl.losses.SparseCategoricalCrossentropy(from_logits=logits))
         return [m.train_on_batch(x, y) for _ in range(steps)], m
 
     optimizers = {
@@ -137,7 +140,7 @@ def test_training_losses_match_with_kernels_on_and_off(selenium_wasmdl):
         "adamw": lambda: optim.AdamW(lr=0.01, weight_decay=0.05),
     }
     kernels = wasmdl.get_backend("numpy").kernels
-    for kind in ("mlp", "cnn"):
+    for kind in ("mlp", "mlp-softmax", "cnn"):
         for name, make_opt in optimizers.items():
             assert wasmdl.set_cpu_kernels(True)["enabled"]
             assert "WASM" in kernels["adam_update"].__doc__
