@@ -62,12 +62,15 @@ def _model(kind, batches=8):
     mode, running more steps in the same time, would drift further and look slower."""
     from wasmdl.testing import recipes
 
-    model = recipes.mlp_model() if kind == "mlp" else recipes.cnn_model()
-    loss = wl.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = recipes.cnn_model() if kind == "cnn" else recipes.mlp_model()
+    if kind == "mlp-softmax":  # the README's form: probabilities out, from_logits=False
+        last = model.layers[-1]
+        last.activation, last._act = "softmax", wl.activations.get("softmax")
+    loss = wl.losses.SparseCategoricalCrossentropy(from_logits=kind != "mlp-softmax")
     model.compile(wl.optim.Adam(lr=0.0), loss=loss)
     model._ensure_optimizer()
     rng = np.random.default_rng(0)
-    shape = (64, 784) if kind == "mlp" else (64, 28, 28, 1)
+    shape = (64, 28, 28, 1) if kind == "cnn" else (64, 784)
     data = [
         (wl.tensor(rng.random(shape, dtype=np.float32)), wl.tensor(rng.integers(0, 10, 64)))
         for _ in range(batches)
@@ -93,7 +96,7 @@ def warm(fn, mode, seconds):
         restore(saved)
 
 
-def step_ms(kinds=("mlp", "cnn"), modes=MODES, rounds=7, steps=10, warmup=1.0):
+def step_ms(kinds=("mlp", "mlp-softmax", "cnn"), modes=MODES, rounds=7, steps=10, warmup=1.0):
     """Rows {model, mode, ms}: best over ``rounds`` of the mean of ``steps`` train_steps
     (Adam at lr=0, batch 64, sparse cross-entropy from logits), modes interleaved per round.
     Natively the clock is this process's CPU time (a busy machine does not inflate it), as in
@@ -144,12 +147,17 @@ def _op_table():
         h.grad = None
         wl.functional.relu(h).backward(gh)
 
+    def softmax_xent():
+        logits.grad = None
+        wl.losses.sparse_categorical_crossentropy(labels, wl.functional.softmax(logits)).backward()
+
     return [
         ("adam step 784x128", adam_w.step),
         ("adam step 128", adam_b.step),
         ("sgd momentum step 784x128", sgd.step),
         ("cross_entropy fwd+bwd 64x10", xent),
         ("relu fwd+bwd 64x128", relu),
+        ("softmax + prob xent fwd+bwd 64x10", softmax_xent),
     ]
 
 
