@@ -19,7 +19,7 @@ Natively only ``before`` and ``numpy-step`` exist (numpy's BLAS does the GEMMs).
 
 >>> rows = op_costs(quick=True, modes=("before", "numpy-step"))
 >>> len(rows), rows[0]["op"], sorted({r["mode"] for r in rows})
-(10, 'adam step 784x128', ['before', 'numpy-step'])
+(12, 'adam step 784x128', ['before', 'numpy-step'])
 """
 
 from __future__ import annotations
