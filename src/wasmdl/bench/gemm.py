@@ -14,7 +14,12 @@ is not cross-origin isolated) on the same shapes, the JS peer to compare with.
 Usage (from a checkout; needs .cache/pyodide/dist from scripts/setup_pyodide.py)::
 
     python -m wasmdl.bench.gemm                 # Node and Chromium, writes artifacts/gemm.json
-    python -m wasmdl.bench.gemm --runtimes node
+    python -m wasmdl.bench.gemm --runtimes chromium --runs 3
+
+Each run is a fresh page (or process); ``--runs N`` keeps every run in the JSON and reports the
+best per cell over the runs. On a shared or frequency-scaling machine one run's figures move by
+up to 1.6x with the clock (here: 20 to 34 GFLOP/s for the same kernel within minutes); every
+contender of a runtime is timed in the same run, so compare within a run.
 
 ``measure()`` is the part that runs inside each runtime:
 
@@ -221,6 +226,21 @@ def run_chromium(dist, wheel) -> dict:
             return result
 
 
+def best_of(runs: list[dict]) -> dict:
+    """The first run with each GFLOP/s cell replaced by its maximum over ``runs``.
+
+    >>> a = {"shapes": {"forward": {"x": 1.0, "y": 5.0}}}
+    >>> best_of([a, {"shapes": {"forward": {"x": 3.0, "y": 2.0}}}])["shapes"]
+    {'forward': {'x': 3.0, 'y': 5.0}}
+    """
+    out = json.loads(json.dumps(runs[0]))
+    for r in runs[1:]:
+        for shape, row in r["shapes"].items():
+            for label, v in row.items():
+                out["shapes"][shape][label] = max(out["shapes"][shape].get(label, 0.0), v)
+    return out
+
+
 def _table(results: dict) -> str:
     lines = []
     for runtime, r in results.items():
@@ -244,16 +264,20 @@ def main(argv=None) -> int:
     p.add_argument("--runtimes", default="native,node,chromium")
     p.add_argument("--dist", default=os.path.join(repo_root(), ".cache", "pyodide", "dist"))
     p.add_argument("--out", default=os.path.join(repo_root(), "artifacts", "gemm.json"))
+    p.add_argument("--runs", type=int, default=1, help="fresh runs per runtime; best per cell")
     args = p.parse_args(argv)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         wheel = _wheel(tmp)
         for runtime in args.runtimes.split(","):
-            if runtime == "native":
-                results[runtime] = measure()
-            else:
-                run = {"node": run_node, "chromium": run_chromium}[runtime]
-                results[runtime] = run(args.dist, wheel)
+            runs = []
+            for _ in range(max(1, args.runs)):
+                if runtime == "native":
+                    runs.append(measure())
+                else:
+                    run = {"node": run_node, "chromium": run_chromium}[runtime]
+                    runs.append(run(args.dist, wheel))
+            results[runtime] = {**best_of(runs), "runs": runs}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(_table(results))
