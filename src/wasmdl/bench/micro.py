@@ -1,5 +1,5 @@
 """Micro-benchmark (not a test): per-op Python overhead of wasmdl over raw numpy, and matmul
-GFLOP/s, natively or inside Pyodide (``node scripts/bench_micro_pyodide.mjs``).
+GFLOP/s, natively or inside Pyodide (``node scripts/bench_pyodide.mjs micro``).
 
     python -m wasmdl.bench.micro [--quick] [--json artifacts/bench_micro_native.json]
 

@@ -1,6 +1,6 @@
 """Training-step benchmark (not a test): ms per training step and the per-op cost of the fused
 step kernels (``wasmdl.ops.fused``, ``Optimizer`` fused updates), natively or inside Pyodide
-(``node scripts/bench_step_pyodide.mjs``).
+(``node scripts/bench_pyodide.mjs step``).
 
     python -m wasmdl.bench.step [--quick] [--json artifacts/bench_step_native.json]
 

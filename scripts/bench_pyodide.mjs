@@ -1,14 +1,24 @@
-// Runs wasmdl's micro-benchmark (python -m wasmdl.bench.micro) inside Pyodide in Node and writes
-// artifacts/bench_micro_pyodide.json. Usage (after scripts/setup and a wheel build):
-//   node scripts/bench_micro_pyodide.mjs [path/to/wasmdl-*.whl] [--quick]
-// The wheel defaults to the newest site/simple/wasmdl/*.whl (built by scripts/build_site.py).
+// Runs one of wasmdl's Pyodide benchmarks inside Pyodide in Node and writes
+// artifacts/bench_<name>_pyodide.json:
+//   micro  python -m wasmdl.bench.micro  (per-op overhead, matmul GFLOP/s)
+//   step   python -m wasmdl.bench.step   (ms per training step, per-step kernels vs op by op)
+// Usage (after scripts/setup, which builds the wheel into site/):
+//   node scripts/bench_pyodide.mjs micro|step [wasmdl-*.whl] [--quick]
+// Relaxed SIMD is switched on as Chromium and Node 22 have it, so the kernel module browsers
+// load (cpu_relaxed.wasm) is the one measured; pass --simd128 for the plain SIMD128 module.
 import fs from "node:fs";
 import path from "node:path";
+import v8 from "node:v8";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
+const bench = args[0];
+if (!["micro", "step"].includes(bench)) {
+  throw new Error(`bench_pyodide.mjs: expected 'micro' or 'step' as the first argument, got ${bench}`);
+}
+if (!args.includes("--simd128")) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 const quick = args.includes("--quick");
 let wheel = args.find((a) => a.endsWith(".whl"));
 if (!wheel) {
@@ -28,12 +38,14 @@ py.FS.writeFile(`/tmp/${name}`, fs.readFileSync(wheel));
 await py.runPythonAsync(`import micropip\nawait micropip.install("emfs:/tmp/${name}")`);
 const out = await py.runPythonAsync(`
 import json
-from wasmdl.bench import micro
-res = micro.run(quick=${quick ? "True" : "False"})
-print(micro.report(res))
+import wasmdl
+from wasmdl.bench import ${bench} as bench
+res = bench.run(quick=${quick ? "True" : "False"})
+print(bench.report(res))
+print("CPU kernels:", wasmdl.cpu_kernels()["reason"])
 json.dumps(res)
 `);
 fs.mkdirSync(path.join(root, "artifacts"), { recursive: true });
-const file = path.join(root, "artifacts/bench_micro_pyodide.json");
+const file = path.join(root, `artifacts/bench_${bench}_pyodide.json`);
 fs.writeFileSync(file, out);
 console.log(`wrote ${file}`);
