@@ -36,30 +36,18 @@ def test_op_table_with_kernels(selenium_wasmdl, kernels):
 @pytest.mark.driver_timeout(300)
 @run_in_pyodide
 def test_mlp_recipe_reaches_92_percent(selenium_wasmdl, kernels):
-    from wasmdl.testing import cpu_modes, recipes
+    from wasmdl.testing import recipes
 
-    with cpu_modes.switched(kernels == "on") as calls:
-        loss, acc, secs = recipes.train_mnist(
-            recipes.mlp_model(), recipes.mnist_data("mlp"), epochs=10, batch_size=64
-        )
-    print(f"chrome MLP, kernels {kernels}: test accuracy {acc:.4f}, loss {loss:.4f}, "
-          f"{secs:.1f} s, {calls.summary()}")  # fmt: skip
-    assert acc >= 0.92, acc
-    assert (calls.total > 0) == (kernels == "on"), calls.summary()
+    recipes.check_mlp_recipe(kernels == "on", "chrome")
 
 
 @pytest.mark.parametrize("kernels", ["on", "off"])
 @pytest.mark.driver_timeout(300)
 @run_in_pyodide
 def test_lstm_recipe_learns_the_adding_problem(selenium_wasmdl, kernels):
-    from wasmdl.testing import cpu_modes, recipes
+    from wasmdl.testing import recipes
 
-    with cpu_modes.switched(kernels == "on") as calls:
-        mse, secs = recipes.lstm_adding()
-    print(f"chrome LSTM, kernels {kernels}: test MSE {mse:.5f}, {secs:.1f} s, "
-          f"{calls.summary()}")  # fmt: skip
-    assert mse < 0.01, mse
-    assert (calls.total > 0) == (kernels == "on"), calls.summary()
+    recipes.check_lstm_recipe(kernels == "on", "chrome")
 
 
 @pytest.mark.parametrize("recipe, steps, batch_size", [("mlp", 40, 64), ("cnn", 30, 32)])

@@ -23,16 +23,9 @@ from pytest_pyodide import run_in_pyodide
 def test_mlp_784_128_10_reaches_92_percent(selenium_wasmdl, kernels):
     """The MLP recipe of wasmdl.testing.recipes (the code scripts/mnist_recipes.py runs), with
     the WASM CPU kernels on and off."""
-    from wasmdl.testing import cpu_modes, recipes
+    from wasmdl.testing import recipes
 
-    with cpu_modes.switched(kernels == "on") as calls:
-        loss, acc, secs = recipes.train_mnist(
-            recipes.mlp_model(), recipes.mnist_data("mlp"), epochs=10, batch_size=64
-        )
-    print(f"pyodide MLP, kernels {kernels}: test accuracy {acc:.4f}, loss {loss:.4f}, "
-          f"{secs:.1f} s, {calls.summary()}")  # fmt: skip
-    assert acc >= 0.92, acc
-    assert (calls.total > 0) == (kernels == "on"), calls.summary()
+    recipes.check_mlp_recipe(kernels == "on", "pyodide")
 
 
 @pytest.mark.parametrize("kernels", ["on", "off"])
@@ -42,14 +35,9 @@ def test_lstm_learns_the_adding_problem(selenium_wasmdl, kernels):
     """Sequences of 10 (value, marker) pairs; the target is the sum of the two marked values.
     Predicting the mean scores MSE 1/6 ~ 0.167; the LSTM must get below 0.01 (kernels on and
     off)."""
-    from wasmdl.testing import cpu_modes, recipes
+    from wasmdl.testing import recipes
 
-    with cpu_modes.switched(kernels == "on") as calls:
-        mse, secs = recipes.lstm_adding()
-    print(f"pyodide LSTM adding problem, kernels {kernels}: test MSE {mse:.5f}, {secs:.1f} s, "
-          f"{calls.summary()}")  # fmt: skip
-    assert mse < 0.01, mse
-    assert (calls.total > 0) == (kernels == "on"), calls.summary()
+    recipes.check_lstm_recipe(kernels == "on", "pyodide")
 
 
 @pytest.mark.parametrize("recipe, steps, batch_size", [("mlp", 40, 64), ("cnn", 30, 32)])

@@ -180,15 +180,14 @@ def report(res):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def cli(run, report, native_json: str, argv=None):
+    """The command line of a bench module: ``[--quick] [--json PATH]``; prints ``report`` of
+    ``run`` and writes its JSON (natively to ``native_json`` unless told; inside Pyodide only
+    with ``--json``, the Node runner scripts/bench_pyodide.mjs writes it)."""
     args = sys.argv[1:] if argv is None else argv
-    quick = "--quick" in args
-    path = (
-        args[args.index("--json") + 1]
-        if "--json" in args
-        else ("artifacts/bench_micro_native.json" if not IN_PYODIDE else None)
-    )
-    res = run(quick)
+    default = None if IN_PYODIDE else native_json
+    path = args[args.index("--json") + 1] if "--json" in args else default
+    res = run("--quick" in args)
     print(report(res))
     if path:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -196,6 +195,10 @@ def main(argv=None):
             json.dump(res, f, indent=1)
         print(f"wrote {path}")
     return res
+
+
+def main(argv=None):
+    return cli(run, report, "artifacts/bench_micro_native.json", argv)
 
 
 if __name__ == "__main__":

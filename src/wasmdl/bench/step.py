@@ -24,9 +24,6 @@ Natively only ``before`` and ``numpy-step`` exist (numpy's BLAS does the GEMMs).
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 import time
 
 import numpy as np
@@ -232,17 +229,9 @@ def report(res):
 
 
 def main(argv=None):
-    args = sys.argv[1:] if argv is None else argv
-    default = None if IN_PYODIDE else "artifacts/bench_step_native.json"
-    path = args[args.index("--json") + 1] if "--json" in args else default
-    res = run("--quick" in args)
-    print(report(res))
-    if path:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(res, f, indent=1)
-        print(f"wrote {path}")
-    return res
+    from .micro import cli
+
+    return cli(run, report, "artifacts/bench_step_native.json", argv)
 
 
 if __name__ == "__main__":

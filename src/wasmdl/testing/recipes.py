@@ -114,6 +114,33 @@ def lstm_adding():
     return model.evaluate(xt, yt), time.perf_counter() - t0
 
 
+def check_mlp_recipe(on: bool, tier: str) -> float:
+    """The full MLP recipe with the WASM CPU kernels ``on`` or off: asserts >= 92% test
+    accuracy and that WASM was reached exactly when on; prints a line for ``tier``'s log.
+    Returns the accuracy (the Node and Chrome tiers both call this)."""
+    with cpu_modes.switched(on) as calls:
+        loss, acc, secs = train_mnist(mlp_model(), mnist_data("mlp"), epochs=10, batch_size=64)
+    state = "on" if on else "off"
+    print(f"{tier} MLP, kernels {state}: test accuracy {acc:.4f}, loss {loss:.4f}, "
+          f"{secs:.1f} s, {calls.summary()}")  # fmt: skip
+    assert acc >= 0.92, acc
+    assert (calls.total > 0) == on, calls.summary()
+    return acc
+
+
+def check_lstm_recipe(on: bool, tier: str) -> float:
+    """The LSTM adding-problem recipe with the kernels ``on`` or off: asserts test MSE < 0.01
+    (predicting the mean scores 1/6) and that WASM was reached exactly when on."""
+    with cpu_modes.switched(on) as calls:
+        mse, secs = lstm_adding()
+    state = "on" if on else "off"
+    print(f"{tier} LSTM adding problem, kernels {state}: test MSE {mse:.5f}, {secs:.1f} s, "
+          f"{calls.summary()}")  # fmt: skip
+    assert mse < 0.01, mse
+    assert (calls.total > 0) == on, calls.summary()
+    return mse
+
+
 def first_losses(recipe: str, steps: int, batch_size: int, on: bool):
     """The losses of the first ``steps`` batches (in data order) of the ``recipe`` ("mlp",
     "cnn") from its seeded initial weights, compiled as ``train_mnist`` compiles it, with the
