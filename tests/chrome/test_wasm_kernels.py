@@ -18,7 +18,7 @@ def test_kernels_active_and_exact_in_chromium(selenium_wasmdl):
     assert "matmul" in st["active"] and st["memory"] in ("host", "side-module"), st
     assert st["module"] == "cpu_relaxed.wasm", st  # Chromium has relaxed SIMD (FMA) on
     k = kernels()
-    names = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim")
+    names = checks.CHECKS
     assert all(getattr(checks, n)(k) < 2e-6 for n in names)
     before = _module.HEAPU8.buffer.byteLength
     big = np.ones(before // 4 + (64 << 20), np.float32)  # grow Pyodide's heap

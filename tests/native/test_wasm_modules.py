@@ -29,6 +29,7 @@ EXPORTS = {  # what wasmdl/_wasm/cpu.py, cpu_conv.py and mlp.py call
     "sgemm", "sgemm_work_floats", "dense", "bias_act", "act_grad", "softmax",
     "softmax_xent_labels", "softmax_xent_probs", "sgd_step", "adam_step",
     "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weight", "mlp_forward", "mlp_sgd_step",
+    "gemv_pack", "gemv_packed_floats",
 }  # fmt: skip
 
 

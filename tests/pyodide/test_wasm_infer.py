@@ -1,11 +1,13 @@
 """Tier 2 (Node; also passes with --runtime chrome): the per-sample inference fast path.
 
 ``model.predict`` of a batch that fits in one call on a dense MLP takes one WASM call
-(``wasmdl._wasm.mlp.forward_array``); batches of 1-3 rows run ``mlp.c``'s GEMV (W streamed
-row by row), larger ones sgemm. Both against the general autograd path (kernels off) and a
-float64 numpy forward, on odd sizes (K not a multiple of 8, N not a multiple of 4, N < 4),
-every hidden activation, a layer without bias; plus the plan following replaced weights, the
-switch, and the benchmark adapter's ``predict_into`` (outputs written into a JS Float32Array).
+(``wasmdl._wasm.mlp.forward_array``); batches of 1-3 rows run ``mlp.c``'s GEMV on a packed copy
+of the kernels (panels of 32 columns), larger ones sgemm. Both against the general autograd path
+(kernels off) and a float64 numpy forward, on odd sizes (K not a multiple of 8, N not a multiple
+of 4, N < 4, N > 32 and not a multiple of 32), every hidden activation, a layer without bias;
+plus the plan following replaced weights and weights changed in place by fused training steps
+(the packed copy is remade), the switch, and the benchmark adapter's ``predict_into`` (outputs
+written into a JS Float32Array).
 """
 
 from pytest_pyodide import run_in_pyodide
@@ -97,6 +99,51 @@ def test_one_sample_predict_follows_replaced_weights_and_casts(selenium_wasmdl):
     np.testing.assert_allclose(model.predict(x), want, atol=2e-6)
     with pytest.raises(ValueError):
         model.predict(np.ones((1, 8), np.float32))  # wrong width: the general path's error
+
+
+@run_in_pyodide
+def test_small_batch_predict_sees_every_fused_training_step(selenium_wasmdl):
+    """Fused SGD steps write the weights in place (same arrays): a one- or two-row ``predict``
+    between them must use the new weights, not a stale packed copy, and a one-row training
+    step's own forward must read the updated weights (kernels off as the reference)."""
+    import numpy as np
+
+    import wasmdl
+    from wasmdl import nn, optim
+
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((8, 45)).astype(np.float32)
+    y = np.eye(5, dtype=np.float32)[rng.integers(0, 5, 8)]
+
+    def make():
+        m = wasmdl.Sequential(
+            [nn.Dense(40, activation="relu", input_shape=(45,)), nn.Dense(5, activation="softmax")]
+        )
+        m.compile(optimizer=optim.SGD(m.parameters(), lr=0.5), loss="categorical_crossentropy")
+        return m
+
+    fast, ref = make(), make()
+    ref.set_weights(fast.get_weights())
+
+    def run(model):
+        out = []
+        for i in range(4):  # batch 1 steps (GEMV forward), batch 8 steps (sgemm), predicts
+            out.append(model.train_on_batch(x[i : i + 1], y[i : i + 1]))
+            out += [model.predict(x[:1]), model.predict(x[2:4])]
+            out.append(model.train_on_batch(x, y))
+            out.append(model.predict(x[5:6]))
+        return out
+
+    got = run(fast)
+    assert fast._wasm_plans[1].packed is not None, "the packed GEMV path was not taken"
+    try:
+        wasmdl.set_cpu_kernels(False)
+        want = run(ref)
+    finally:
+        wasmdl.set_cpu_kernels(True)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-5)
+    assert not np.allclose(got[1], got[-1])  # the weights did change
 
 
 @run_in_pyodide

@@ -33,7 +33,7 @@ def test_every_kernel_matches_float64_references(selenium_wasmdl):
     from wasmdl._wasm import checks
 
     k = _wasm.kernels()
-    for name in ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim"):
+    for name in checks.CHECKS:
         worst = getattr(checks, name)(k)
         assert worst < 2e-6, (name, worst)
 
@@ -49,7 +49,7 @@ def test_both_module_builds_match_float64_references(selenium_wasmdl):
         inst = loader.instantiate(name=name)
         assert inst.module == name
         k = CpuKernels(inst.exports)
-        for check in ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim"):
+        for check in checks.CHECKS:
             worst = getattr(checks, check)(k)
             assert worst < 2e-6, (name, check, worst)
 

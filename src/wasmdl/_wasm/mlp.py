@@ -10,7 +10,10 @@ takes the general autograd path (the specification these paths are tested agains
 
 The parameters' numpy arrays are updated in place: on first use the plan copies each into an
 array it owns (so a user's array passed to ``set_weights`` is never written) and rebuilds itself
-whenever a parameter's handle changes.
+whenever a parameter's handle changes. Inference on fewer than 4 rows reads a second copy of the
+kernels, packed in 32-column panels (``gemv_pack``): one more float32 copy of the weights per
+model, remade on the next inference after the fused step (the only writer of the owned arrays)
+has changed them.
 
 >>> train_step(object(), None, None) is None  # not a Dense MLP (and on CPython: no kernels)
 True
@@ -26,8 +29,17 @@ from . import _STATE, kernels
 from .cpu import ACT, F32, addr
 
 SOFTMAX = 4
-FIELDS = 6  # ints per layer in the descriptor (mlp.c: L_IN L_OUT L_ACT L_W L_B L_H)
+FIELDS = 7  # ints per layer in the descriptor (mlp.c: L_IN L_OUT L_ACT L_W L_B L_H L_P)
+L_W, L_P = 3, 6
+GEMV_ROWS = 4  # batches below sgemm's row tile run mlp.c's GEMV (on the packed kernels)
 _HANDLE = attrgetter("_h")
+
+
+class Owned(dict):
+    """The arrays the plans own, by tensor id, shared by a model's plans of every batch size;
+    ``version`` counts the fused steps that wrote them in place (packed copies compare it)."""
+
+    version = 0
 
 
 class Plan:
@@ -48,24 +60,52 @@ class Plan:
             act = (
                 SOFTMAX if layer is layers[-1] and _name(layer) == "softmax" else ACT[_name(layer)]
             )
-            desc += [n_in, n_out, act, addr(w), 0 if b is None else addr(b), addr(h)]
+            desc += [n_in, n_out, act, addr(w), 0 if b is None else addr(b), addr(h), 0]
             width = max(width, n_in, n_out)
         self.desc = np.array(desc, np.int32)
         self.ga, self.gb = np.empty(batch * width, F32), np.empty(batch * width, F32)
         self._check = tuple(t for t, _ in self.params), tuple(a for _, a in self.params)
-        # inference (forward_array): the input buffer and the bound call, made on first use
+        self.owned = owned
+        # inference (forward_array): the input buffer, the bound call and (batch < GEMV_ROWS)
+        # the packed kernels with the ``owned.version`` they were packed at; made on first use
         self.n_in, self.x, self.fwd = int(desc[0]), None, None
+        self.packed, self.packed_at = None, -1
 
     def bind_forward(self, k):
-        """``(kernels, mlp_forward, its arguments)`` for ``forward_array``; allocates the input."""
+        """``(kernels, mlp_forward, its arguments)`` for ``forward_array``; allocates the input
+        and, for GEMV batches, the packed kernels (one buffer, each layer 64-byte aligned)."""
         self.x = np.empty((self.batch, self.n_in), F32)
+        if self.batch < GEMV_ROWS:
+            shapes = self.desc.reshape(-1, FIELDS)[:, :2].tolist()  # (K, N) per layer
+            sizes = [-(-k.exports.gemv_packed_floats(*kn) // 16) * 16 for kn in shapes]
+            starts = np.cumsum([0, *sizes])
+            self.packed = _aligned(int(starts[-1]), 64)
+            base = addr(self.packed)
+            for i, start in enumerate(starts[:-1]):
+                self.desc[i * FIELDS + L_P] = base + 4 * int(start)
+            self.packed_at = -1
         args = (len(self.layers), addr(self.desc), addr(self.x), self.batch, k._work)
         self.fwd = (k, k.exports.mlp_forward, args)
         return self.fwd
 
+    def pack(self, k):
+        """Repack every layer's kernel into the packed buffer (after a fused step wrote them)."""
+        d, pack = self.desc, k.exports.gemv_pack
+        for i in range(len(self.layers)):
+            row = d[i * FIELDS : (i + 1) * FIELDS]
+            pack(int(row[0]), int(row[1]), int(row[L_W]), int(row[L_P]))
+        self.packed_at = self.owned.version
+
     def valid(self, model) -> bool:
         tensors, arrays = self._check
         return self.layers == model.layers and all(map(is_, map(_HANDLE, tensors), arrays))
+
+
+def _aligned(n: int, align: int) -> np.ndarray:
+    """``n`` float32 zeros starting at an address that is a multiple of ``align`` bytes."""
+    raw = np.zeros(n + align // 4, F32)
+    skip = (-addr(raw) % align) // 4
+    return raw[skip : skip + n]
 
 
 def _own(t, owned):
@@ -107,7 +147,7 @@ def _plan(model, batch):
         layers = dense_layers(model)
         if layers is None:
             return None
-        owned = plans.setdefault("owned", {})
+        owned = plans.setdefault("owned", Owned())
         for size in [k for k, p in plans.items() if k != "owned" and not p.valid(model)]:
             del plans[size]  # weights replaced or layers changed: stale addresses
         plan = plans[batch] = Plan(layers, batch, owned)
@@ -167,6 +207,7 @@ def train_step(model, x, y):
     loss = k.exports.mlp_sgd_step(len(plan.layers), addr(plan.desc), addr(xa), xa.shape[0],
                                   addr(ya), sparse, float(opt.param_groups[0]["lr"]),
                                   addr(plan.ga), addr(plan.gb), k._work)  # fmt: skip
+    plan.owned.version += 1  # the owned arrays changed in place: packed copies are stale
     opt.iterations += 1
     from ..creation import tensor
 
@@ -206,6 +247,8 @@ def forward_array(model, x):
     fwd = plan.fwd
     if fwd is None or fwd[0] is not k:
         fwd = plan.bind_forward(k)
+    if plan.packed_at != plan.owned.version and plan.packed is not None:
+        plan.pack(k)
     plan.x[...] = xa  # casts like np.copyto(casting="unsafe")
     fwd[1](*fwd[2])
     return plan.outs[-1].copy()
