@@ -1,17 +1,25 @@
 /* sgemm: C = alpha * op(A) @ op(B) + beta * C, row-major float32, all four transpose cases.
  *
  * op(A) is M x K, op(B) is K x N, C is M x N with leading dimensions lda, ldb, ldc (elements).
- * Blocking: K is split into blocks of at most KC, M into blocks of at most MC rows, N into panels
- * of NR = 8 columns. Per (K block, M block), the full 4-row tiles of op(A) are packed once into
- * `work`, interleaved (a[k * 4 + r]), so the micro-kernel reads all of A through one pointer with
- * constant offsets; per 8-column panel, op(B) is packed (transposed if needed, zero-padded) into a
- * KC x 8 panel that stays in L1 while every 4-row tile passes over it. The micro-kernel is a 4x8
- * register tile (8 f32x4 accumulators): per k it loads two B vectors, splats four A values and
- * does eight multiply-adds (MADD: fused in the relaxed-SIMD build). V8 keeps 16 xmm registers; a
- * 6x8 tile spilled and was slower. Rows left over after the 4-row tiles (M % 4, and matrix-vector
- * shapes with M < 4) take a 1x8 kernel reading op(A) in place, and for M < 4 an untransposed B is
- * read in place too (packing would not be reused).
- * `work` must hold SGEMM_WORK floats: the packed B panel, a 4x8 edge tile and the packed A block.
+ * Blocking: K is split evenly into blocks of at most KC steps; per K block, M into blocks whose
+ * packed A fits MC x KC floats and N into blocks whose packed B fits KC x NC floats (a short K
+ * block, e.g. K = 64 in a weight gradient, takes more rows and columns, so B is repacked less).
+ * Per (K block, M block), the full 4-row tiles of op(A) are packed once into `work`, interleaved
+ * (a[k * 4 + r]), so the micro-kernel reads all of A through one pointer with constant offsets.
+ * op(B) is packed into kc x 8 panels (zero-padded), each staying in L1 while every 4-row tile
+ * passes over it: an untransposed B one panel ahead, copied by the first tile of the panel before
+ * (micro_4x8_copy: the copy uses load/store slots the multiply-adds leave idle; packing B alone
+ * took ~4% of the time), a transposed B right before its tiles, through 4x4 transposes. The
+ * micro-kernel is a 4x8 register tile (8 f32x4 accumulators): per k it loads two B vectors,
+ * splats four A values and does eight multiply-adds (MADD: fused in the relaxed-SIMD build); it
+ * runs at the CPU's 128-bit FMA peak in L1, and sgemm at ~90% of that. V8 keeps 16 xmm
+ * registers: a 6x8 tile, a 4x8 loop unrolled by 2, and a transposed-B tile of splat B x packed A
+ * columns (9 loads per 8 multiply-adds) were all slower. Rows left over after the 4-row tiles
+ * (M % 4, and matrix-vector shapes with M < 4) take a 1x8 kernel reading op(A) in place, and for
+ * M < 4 an untransposed B is read in place too (packing would not be reused).
+ * `work` must hold SGEMM_WORK floats: the packed B block, a 4x8 edge tile, the packed A block and
+ * 16 floats of slack to align them to 64 bytes (Pyodide's numpy arrays are only 8-byte aligned,
+ * and a packed panel straddling cache lines costs ~3%).
  * beta == 0 never reads C (so NaN or garbage in C does not propagate), as in BLAS.
  */
 #include "common.h"
@@ -24,7 +32,10 @@
 #ifndef MC
 #define MC 64
 #endif
-#define SGEMM_WORK (KC * NR + MR * NR + MC * KC)
+#ifndef NC
+#define NC 64
+#endif
+#define SGEMM_WORK (KC * NC + MR * NR + MC * KC + 16)
 
 EXPORT(sgemm_work_floats) i32 sgemm_work_floats(void) { return SGEMM_WORK; }
 
@@ -45,6 +56,33 @@ INLINE void micro_4x8(i32 kc, const f32 *a, const f32 *b, f32 *c, i32 ldc, f32 a
   v128_t z = wasm_f32x4_splat(0.0f);
   v128_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
   for (i32 k = 0; k < kc; k++, a += MR, b += NR) {
+    v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    v128_t x = wasm_v128_load32_splat(a);
+    c00 = MADD(c00, x, b0), c01 = MADD(c01, x, b1);
+    x = wasm_v128_load32_splat(a + 1);
+    c10 = MADD(c10, x, b0), c11 = MADD(c11, x, b1);
+    x = wasm_v128_load32_splat(a + 2);
+    c20 = MADD(c20, x, b0), c21 = MADD(c21, x, b1);
+    x = wasm_v128_load32_splat(a + 3);
+    c30 = MADD(c30, x, b0), c31 = MADD(c31, x, b1);
+  }
+  v128_t va = wasm_f32x4_splat(alpha);
+  store_vec(c, c00, va, beta), store_vec(c + 4, c01, va, beta), c += ldc;
+  store_vec(c, c10, va, beta), store_vec(c + 4, c11, va, beta), c += ldc;
+  store_vec(c, c20, va, beta), store_vec(c + 4, c21, va, beta), c += ldc;
+  store_vec(c, c30, va, beta), store_vec(c + 4, c31, va, beta);
+}
+
+/* micro_4x8 that also copies a kc x 8 block (rows lds apart) from src to the panel dst: the
+ * next panel's packing rides on the load/store ports while the multiply-adds keep the FMA ports
+ * busy. */
+INLINE void micro_4x8_copy(i32 kc, const f32 *a, const f32 *b, f32 *c, i32 ldc, f32 alpha,
+                           f32 beta, const f32 *src, i32 lds, f32 *dst) {
+  v128_t z = wasm_f32x4_splat(0.0f);
+  v128_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  for (i32 k = 0; k < kc; k++, a += MR, b += NR, src += lds, dst += NR) {
+    wasm_v128_store(dst, wasm_v128_load(src));
+    wasm_v128_store(dst + 4, wasm_v128_load(src + 4));
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     v128_t x = wasm_v128_load32_splat(a);
     c00 = MADD(c00, x, b0), c01 = MADD(c01, x, b1);
@@ -161,45 +199,25 @@ static void scale_c(i32 M, i32 N, f32 beta, f32 *C, i32 ldc) {
     for (i32 j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
 }
 
-/* One M block (rows i0..i0+mc of op(A)) of one K block (k steps p..p+kc) against all of C. */
-static void gemm_block(i32 ta, i32 tb, i32 i0, i32 mc, i32 N, i32 p, i32 kc, f32 alpha,
-                       const f32 *A, i32 lda, const f32 *B, i32 ldb, f32 beta, f32 *C, i32 ldc,
-                       f32 *work) {
-  f32 *tile = work + KC * NR, *apack = tile + MR * NR;
-  i32 ars = ta ? 1 : lda, aks = ta ? lda : 1;
-  i32 mfull = mc / MR * MR;
-  for (i32 i = 0; i < mfull; i += MR) pack_a(apack + i * kc, A + (i0 + i) * ars + p * aks, ars, aks, kc);
-  /* Packing B pays off once a panel is reused by several 4-row tiles; matrix-vector shapes
-   * (M < 4, e.g. inference on one sample) read an untransposed B in place. */
-  i32 direct = !tb && mc < MR;
-  for (i32 j = 0; j < N; j += NR) {
-    i32 nr = imin(NR, N - j);
-    const f32 *bp = work;
-    i32 bks = NR;
-    if (direct && nr == NR) {
-      bp = B + p * ldb + j, bks = ldb;
-    } else {
-      pack_b(work, tb, B, ldb, p, j, kc, nr);
-    }
-    f32 *c = C + i0 * ldc + j;
-    for (i32 i = 0; i < mfull; i += MR, c += MR * ldc) {
-      if (nr == NR) {
-        micro_4x8(kc, apack + i * kc, bp, c, ldc, alpha, beta);
-      } else {
-        micro_4x8(kc, apack + i * kc, bp, tile, NR, alpha, 0.0f);
-        merge_tile(tile, MR, nr, c, ldc, beta);
-      }
-    }
-    for (i32 i = mfull; i < mc; i++, c += ldc) {
-      const f32 *a = A + (i0 + i) * ars + p * aks;
-      if (nr == NR) {
-        micro_1x8(kc, a, aks, bp, bks, c, alpha, beta);
-      } else {
-        micro_1x8(kc, a, aks, bp, bks, tile, alpha, 0.0f);
-        merge_tile(tile, 1, nr, c, ldc, beta);
-      }
+/* Pack columns j..j+nc of an untransposed B (rows p..p+kc) into consecutive kc x 8 panels, the
+ * last one zero-padded, reading each row of B once across all full panels. */
+static void pack_b_block(f32 *dst, const f32 *B, i32 ldb, i32 p, i32 j, i32 kc, i32 nc) {
+  i32 nfull = nc / NR, ps = kc * NR;
+  const f32 *b = B + p * ldb + j;
+  f32 *d = dst;
+  for (i32 k = 0; k < kc; k++, b += ldb, d += NR) {
+    for (i32 q = 0; q < nfull; q++) {
+      wasm_v128_store(d + q * ps, wasm_v128_load(b + q * NR));
+      wasm_v128_store(d + q * ps + 4, wasm_v128_load(b + q * NR + 4));
     }
   }
+  if (nc > nfull * NR) pack_b(dst + nfull * ps, 0, B, ldb, p, j + nfull * NR, kc, nc - nfull * NR);
+}
+
+/* Even split of n into blocks of at most cap (a multiple of unit): the block step. */
+INLINE i32 block_step(i32 n, i32 cap, i32 unit) {
+  i32 nb = (n + cap - 1) / cap;
+  return ((n + nb - 1) / nb + unit - 1) / unit * unit;
 }
 
 void wasmdl_sgemm(i32 ta, i32 tb, i32 M, i32 N, i32 K, f32 alpha, const f32 *A, i32 lda,
@@ -209,12 +227,74 @@ void wasmdl_sgemm(i32 ta, i32 tb, i32 M, i32 N, i32 K, f32 alpha, const f32 *A, 
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  i32 nblocks = (K + KC - 1) / KC;
-  i32 step = (K + nblocks - 1) / nblocks;
-  for (i32 p = 0; p < K; p += step) {
-    for (i32 i0 = 0; i0 < M; i0 += MC) {
-      gemm_block(ta, tb, i0, imin(MC, M - i0), N, p, imin(step, K - p), alpha, A, lda, B, ldb,
-                 p == 0 ? beta : 1.0f, C, ldc, work);
+  work = (f32 *)(((unsigned long)work + 63) & ~63ul); /* 64-byte aligned packed panels */
+  f32 *bpack = work, *tile = bpack + KC * NC, *apack = tile + MR * NR;
+  i32 ars = ta ? 1 : lda, aks = ta ? lda : 1;
+  /* Packing B pays off once a panel is reused by several 4-row tiles; matrix-vector shapes
+   * (M < 4, e.g. inference on one sample) read an untransposed B in place. */
+  i32 direct = !tb && M < MR;
+  i32 kstep = block_step(K, KC, 1);
+  for (i32 p = 0; p < K; p += kstep) {
+    i32 kc = imin(kstep, K - p);
+    f32 bt = p == 0 ? beta : 1.0f;
+    /* the packed blocks hold MC x KC and KC x NC floats: shorter k blocks take more rows/columns */
+    i32 mstep = block_step(M, imax(MR, MC * KC / kc / MR * MR), MR);
+    i32 nstep = block_step(N, imax(NR, KC * NC / kc / NR * NR), NR);
+    for (i32 i0 = 0; i0 < M; i0 += mstep) {
+      i32 mc = imin(mstep, M - i0), mfull = mc / MR * MR;
+      for (i32 i = 0; i < mfull; i += MR)
+        pack_a(apack + i * kc, A + (i0 + i) * ars + p * aks, ars, aks, kc);
+      for (i32 j0 = 0; j0 < N; j0 += nstep) {
+        i32 nc = imin(nstep, N - j0);
+        /* an untransposed B: the block's first panel is packed here, each next one while the
+         * first tile runs over the panel before (or all at once when there is no full tile) */
+        i32 ahead = !tb && !direct && mfull > 0;
+        if (ahead) pack_b(bpack, 0, B, ldb, p, j0, kc, imin(NR, nc));
+        else if (!tb && !direct) pack_b_block(bpack, B, ldb, p, j0, kc, nc);
+        for (i32 j = j0; j < j0 + nc; j += NR) {
+          i32 nr = imin(NR, j0 + nc - j);
+          const f32 *bp = bpack + (j - j0) * kc;
+          i32 bks = NR;
+          if (tb) { /* a transposed B: each panel packed right before its tiles */
+            pack_b(bpack, 1, B, ldb, p, j, kc, nr);
+            bp = bpack;
+          } else if (direct && nr == NR) {
+            bp = B + p * ldb + j, bks = ldb;
+          } else if (direct) {
+            pack_b(bpack, 0, B, ldb, p, j, kc, nr);
+            bp = bpack;
+          }
+          f32 *c = C + i0 * ldc + j;
+          i32 i = 0;
+          if (ahead) {
+            f32 *next = bpack + (j - j0 + NR) * kc;
+            i32 nn = imin(NR, j0 + nc - j - NR); /* columns of the next panel */
+            if (nr == NR && nn == NR) {
+              micro_4x8_copy(kc, apack, bp, c, ldc, alpha, bt, B + p * ldb + j + NR, ldb, next);
+              i = MR, c += MR * ldc;
+            } else if (nn > 0) {
+              pack_b(next, 0, B, ldb, p, j + NR, kc, nn);
+            }
+          }
+          for (; i < mfull; i += MR, c += MR * ldc) {
+            if (nr == NR) {
+              micro_4x8(kc, apack + i * kc, bp, c, ldc, alpha, bt);
+            } else {
+              micro_4x8(kc, apack + i * kc, bp, tile, NR, alpha, 0.0f);
+              merge_tile(tile, MR, nr, c, ldc, bt);
+            }
+          }
+          for (i = mfull; i < mc; i++, c += ldc) {
+            const f32 *a = A + (i0 + i) * ars + p * aks;
+            if (nr == NR) {
+              micro_1x8(kc, a, aks, bp, bks, c, alpha, bt);
+            } else {
+              micro_1x8(kc, a, aks, bp, bks, tile, alpha, 0.0f);
+              merge_tile(tile, 1, nr, c, ldc, bt);
+            }
+          }
+        }
+      }
     }
   }
 }

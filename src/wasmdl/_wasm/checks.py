@@ -17,8 +17,11 @@ import itertools
 import numpy as np
 
 CHECKS = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim", "check_gemv")
+# (m, n, k): odd sizes; several K blocks (515, 1100, 300); a short K with two M blocks and an M %
+# 4 row (301, 37, 64); two N blocks ending in a partial panel (9, 203, 300): sgemm's block edges
 GEMM_SIZES = [(1, 1, 1), (1, 7, 5), (3, 9, 1), (5, 8, 4), (13, 17, 31), (33, 9, 515),
-              (64, 100, 70), (4, 8, 1100), (133, 21, 300)]  # fmt: skip
+              (64, 100, 70), (4, 8, 1100), (133, 21, 300), (301, 37, 64),
+              (9, 203, 300)]  # fmt: skip
 
 
 def gemm_ref(a, b, ta, tb, alpha, beta, c):
