@@ -6,23 +6,9 @@
  *   forward      out[P, O]       = col[P, KKC] @ W[KKC, O]
  *   grad input   dcol[P, KKC]    = g[P, O] @ W^T           then scattered (col2im) into dx
  *   grad weight  dW[KKC, O]     += col^T @ g[P, O]
- * Geometry comes in one int32 array `geo` (indices G_* below) to keep the call short; it is
- * read into locals (a Geo whose address is taken would live on the C stack, which these
- * modules must not use).
+ * Geometry comes in one int32 array `geo` (geo.h) to keep the call short.
  */
-#include "common.h"
-
-enum { G_N, G_H, G_W, G_C, G_OH, G_OW, G_O, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW, G_LEN };
-
-typedef struct {
-  i32 n, h, w, c, oh, ow, o, kh, kw, sh, sw, pt, pl, dh, dw;
-} Geo;
-
-INLINE Geo geo_read(const i32 *g) {
-  Geo r = {g[G_N], g[G_H], g[G_W], g[G_C], g[G_OH], g[G_OW], g[G_O],
-           g[G_KH], g[G_KW], g[G_SH], g[G_SW], g[G_PT], g[G_PL], g[G_DH], g[G_DW]};
-  return r;
-}
+#include "geo.h"
 
 /* dst[0:n] = src[0:n] (add != 0: dst += src); src null: zeros. */
 INLINE void row_copy(f32 *dst, const f32 *src, i32 n, i32 add) {

@@ -20,9 +20,9 @@ def test_kernels_are_active_on_the_numpy_backend(selenium_wasmdl):
     assert st["enabled"] and st["memory"] in ("host", "side-module"), st
     assert st["module"] == "cpu_relaxed.wasm", st  # Node runs with relaxed SIMD on (conftest)
     assert st["active"] == [
-        "adam_update", "conv2d", "conv2d_grad_input", "conv2d_grad_weight", "matmul",
-        "relu", "relu_grad", "sgd_update", "softmax", "softmax_cross_entropy",
-        "softmax_cross_entropy_grad",
+        "adam_update", "avgpool2d", "avgpool2d_grad", "conv2d", "conv2d_grad_input",
+        "conv2d_grad_weight", "matmul", "maxpool2d", "maxpool2d_grad", "relu", "relu_grad",
+        "sgd_update", "softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad",
     ]  # fmt: skip
     assert "WASM SIMD" in wasmdl.get_backend("numpy").kernels["matmul"].__doc__
 
@@ -269,13 +269,16 @@ def test_fused_mlp_matches_the_general_path(selenium_wasmdl):
 
 @run_in_pyodide
 def test_op_table_rows_of_replaced_kernels_with_kernels_on_and_off(selenium_wasmdl):
-    """The core op table's matmul/conv/linear rows (forward and finite-difference gradients,
-    contiguous and strided) with the WASM kernels on and off (test_ops.py runs all rows on)."""
+    """The core op table's matmul/conv/linear/pooling rows (forward and finite-difference
+    gradients, contiguous and strided) with the WASM kernels on and off (test_ops.py runs all
+    rows on)."""
     from wasmdl import _wasm
     from wasmdl.testing import CASES, check
 
-    rows = [c for c in CASES if c.name.startswith(("matmul", "conv", "linear"))]
-    assert len(rows) >= 20
+    rows = [
+        c for c in CASES if c.name.startswith(("matmul", "conv", "linear", "max_pool", "avg_pool"))
+    ]
+    assert len(rows) >= 30
     failures = []
     try:
         for enabled in (True, False):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from functools import partial
 
 import numpy as np
 
@@ -93,9 +94,7 @@ def _table(k) -> dict:
 
     return {
         "matmul": k.matmul,
-        "conv2d": lambda *a, **p: cpu_conv.conv2d(k, *a, **p),
-        "conv2d_grad_input": lambda *a, **p: cpu_conv.conv2d_grad_input(k, *a, **p),
-        "conv2d_grad_weight": lambda *a, **p: cpu_conv.conv2d_grad_weight(k, *a, **p),
+        **{name: partial(getattr(cpu_conv, name), k) for name in cpu_conv.KERNELS},
         **cpu_step.table(k),  # fused-op gradients, cross-entropy, in-place optimizer updates
     }
 

@@ -16,7 +16,8 @@ import itertools
 
 import numpy as np
 
-CHECKS = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim", "check_gemv")
+CHECKS = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim", "check_gemv",
+          "check_pool")  # fmt: skip
 # (m, n, k): odd sizes; several K blocks (515, 1100, 300); a short K with two M blocks and an M %
 # 4 row (301, 37, 64); two N blocks ending in a partial panel (9, 203, 300): sgemm's block edges
 GEMM_SIZES = [(1, 1, 1), (1, 7, 5), (3, 9, 1), (5, 8, 4), (13, 17, 31), (33, 9, 515),
@@ -226,4 +227,54 @@ def check_gemv(k, seed=5) -> float:
         assert not np.isnan(packed[:size]).any(), ("padding not zeroed", kk, n)
         ref = x.astype(np.float64) @ w.astype(np.float64)
         worst = max(worst, rel_err(h[: rows * n].reshape(rows, n), ref) / np.sqrt(kk))
+    return worst
+
+
+POOL_CASES = [  # x shape, pool, strides, padding, dilation
+    ((2, 6, 6, 3), (2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1)),
+    ((1, 7, 5, 8), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1)),  # padding, odd sizes
+    ((2, 5, 6, 7), (2, 3), (1, 2), ((0, 1), (2, 0)), (1, 1)),  # overlapping windows
+    ((1, 9, 8, 5), (2, 2), (1, 1), ((0, 0), (1, 1)), (2, 3)),  # dilation
+    ((3, 4, 4, 1), (4, 4), (1, 1), ((0, 0), (0, 0)), (1, 1)),
+    ((1, 3, 3, 4), (3, 3), (1, 1), ((2, 2), (2, 2)), (1, 1)),  # windows mostly padding
+]
+
+
+def _close(got, ref) -> float:
+    """rel_err where both are finite; inf and NaN must sit in the same places, equal."""
+    got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
+    odd = ~np.isfinite(ref)
+    if not np.array_equal(np.isnan(got), np.isnan(ref)) or not np.array_equal(
+        got[odd], ref[odd], equal_nan=True
+    ):
+        raise AssertionError("pooling: inf/NaN placement differs from the reference")
+    return rel_err(np.where(odd, 0, got), np.where(odd, 0, ref))
+
+
+def check_pool(k, seed=6) -> float:
+    """Max/average pooling forward and gradient against the numpy kernels run in float64:
+    padding, overlap, dilation, channel tails; ties (the first maximum gets the gradient),
+    -inf and NaN inputs."""
+    from ..backend import numpy_conv as ref
+    from . import cpu_conv
+
+    rng, worst = np.random.default_rng(seed), 0.0
+    for shape, pool, strides, padding, dilation in POOL_CASES:
+        p = {"pool": pool, "strides": strides, "padding": padding, "dilation": dilation}
+        for ties in (False, True):
+            x = rng.standard_normal(shape).astype(np.float32)
+            if ties:  # few distinct values: many windows hold their maximum twice
+                x = np.round(x).astype(np.float32)
+                x.flat[:: max(3, x.size // 4)] = -np.inf
+                x.flat[1 :: max(7, x.size // 3)] = np.nan
+            x64 = x.astype(np.float64)
+            y = cpu_conv.maxpool2d(k, x, **p)
+            g = rng.standard_normal(y.shape).astype(np.float32)
+            worst = max(worst, _close(y, ref.maxpool2d(x64, **p)))
+            dx = cpu_conv.maxpool2d_grad(k, x, g, **p)
+            worst = max(worst, _close(dx, ref.maxpool2d_grad(x64, g.astype(np.float64), **p)))
+            a = cpu_conv.avgpool2d(k, x, **p)
+            worst = max(worst, _close(a, ref.avgpool2d(x64, **p)))
+            da = cpu_conv.avgpool2d_grad(k, x, g, **p)
+            worst = max(worst, _close(da, ref.avgpool2d_grad(x64, g.astype(np.float64), **p)))
     return worst

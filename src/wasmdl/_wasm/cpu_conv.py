@@ -1,4 +1,5 @@
-"""Convolution kernels (``kernels/wasm/conv.c``) with the numpy backend's signatures.
+"""Convolution and pooling kernels (``kernels/wasm/conv.c``, ``pool.c``) with the numpy
+backend's signatures (``KERNELS``, each taking the loaded kernels first).
 
 NHWC activations, HWIO kernels, canonical params as ``wasmdl.ops.conv`` leaves them
 (``strides=(sh, sw)``, ``padding=((top, bottom), (left, right))``, ``dilation=(dh, dw)``).
@@ -16,6 +17,8 @@ import numpy as np
 
 from .cpu import F32, addr
 
+KERNELS = ("conv2d", "conv2d_grad_input", "conv2d_grad_weight", "maxpool2d", "maxpool2d_grad",
+           "avgpool2d", "avgpool2d_grad")  # fmt: skip
 COL_FLOATS_MAX = 1 << 20  # 4 MB of im2col rows at most; larger problems run in blocks
 
 
@@ -77,3 +80,53 @@ def conv2d_grad_weight(k, x, g, weight_shape, strides, padding, dilation, groups
     pcol, ncol = _col(k, geo)
     k.exports.conv2d_grad_weight(addr(geo), addr(x), addr(g), addr(dw), pcol, ncol, k._work)
     return dw
+
+
+def _pool_geo(x, pool, strides, padding, dilation):
+    """conv.c's geometry for a pooling window (the window stands in for the kernel)."""
+    c = x.shape[3]
+    return geometry(x.shape, (*pool, c, c), strides, padding, dilation)
+
+
+def maxpool2d(k, x, pool, strides, padding, dilation):
+    """Max pooling forward; None when not handled (non-float32, empty)."""
+    if not _ok(1, x):
+        return None
+    x = np.ascontiguousarray(x)
+    geo = _pool_geo(x, pool, strides, padding, dilation)
+    out = np.empty((geo[0], geo[4], geo[5], geo[3]), F32)
+    k.exports.maxpool2d_forward(addr(geo), addr(x), addr(out))
+    return out
+
+
+def maxpool2d_grad(k, x, g, pool, strides, padding, dilation):
+    """Max pooling gradient (to each window's first maximum); None when not handled."""
+    if not _ok(1, x, g):
+        return None
+    x, g = np.ascontiguousarray(x), np.ascontiguousarray(g)
+    geo = _pool_geo(x, pool, strides, padding, dilation)
+    dx = np.empty(x.shape, F32)
+    k.exports.maxpool2d_grad(addr(geo), addr(x), addr(g), addr(dx))
+    return dx
+
+
+def avgpool2d(k, x, pool, strides, padding, dilation):
+    """Average pooling forward (padding excluded from the count); None when not handled."""
+    if not _ok(1, x):
+        return None
+    x = np.ascontiguousarray(x)
+    geo = _pool_geo(x, pool, strides, padding, dilation)
+    out = np.empty((geo[0], geo[4], geo[5], geo[3]), F32)
+    k.exports.avgpool2d_forward(addr(geo), addr(x), addr(out))
+    return out
+
+
+def avgpool2d_grad(k, x, g, pool, strides, padding, dilation):
+    """Average pooling gradient (``x`` gives the shape only); None when not handled."""
+    if not _ok(1, g) or x.dtype != F32:
+        return None
+    g = np.ascontiguousarray(g)
+    geo = _pool_geo(x, pool, strides, padding, dilation)
+    dx = np.empty(x.shape, F32)
+    k.exports.avgpool2d_grad(addr(geo), addr(g), addr(dx))
+    return dx
