@@ -38,6 +38,21 @@ void bias_act(f32 *y, const f32 *bias, i32 rows, i32 cols, i32 ldy, i32 act) {
   for (i32 r = 0; r < rows; r++) bias_act_row(y + r * ldy, bias, cols, act);
 }
 
+/* out[c] = sum of x[r, c] over the rows (rows x cols, contiguous): a bias's gradient. Rows are
+ * added one after another, as numpy reduces leading axes (out stays in L1 for bias widths). */
+EXPORT(col_sum)
+void col_sum(const f32 *x, i32 rows, i32 cols, f32 *out) {
+  i32 c4 = cols & ~3;
+  for (i32 c = 0; c < cols; c++) out[c] = 0.0f;
+  for (i32 r = 0; r < rows; r++, x += cols) {
+    i32 c = 0;
+    for (; c < c4; c += 4) {
+      wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_v128_load(x + c)));
+    }
+    for (; c < cols; c++) out[c] += x[c];
+  }
+}
+
 /* C = act(op(A) @ op(B) + bias): one dense layer in one call (the tile is still in cache). */
 EXPORT(dense)
 void dense(i32 ta, i32 tb, i32 M, i32 N, i32 K, const f32 *A, i32 lda, const f32 *B, i32 ldb,

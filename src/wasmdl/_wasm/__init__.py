@@ -90,11 +90,12 @@ def _with_fallback(fast, slow):
 
 def _table(k) -> dict:
     """Kernel name -> fast implementation (numpy backend signatures; None = not handled)."""
-    from . import cpu_conv, cpu_step
+    from . import cpu_bias, cpu_conv, cpu_step
 
     return {
         "matmul": k.matmul,
         **{name: partial(getattr(cpu_conv, name), k) for name in cpu_conv.KERNELS},
+        **cpu_bias.table(k),  # bias add (..., C) + (C,) and its gradient's sum
         **cpu_step.table(k),  # fused-op gradients, cross-entropy, in-place optimizer updates
     }
 

@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 
 CHECKS = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim", "check_gemv",
-          "check_pool")  # fmt: skip
+          "check_pool", "check_col_sum")  # fmt: skip
 # (m, n, k): odd sizes; several K blocks (515, 1100, 300); a short K with two M blocks and an M %
 # 4 row (301, 37, 64); two N blocks ending in a partial panel (9, 203, 300): sgemm's block edges
 GEMM_SIZES = [(1, 1, 1), (1, 7, 5), (3, 9, 1), (5, 8, 4), (13, 17, 31), (33, 9, 515),
@@ -277,4 +277,28 @@ def check_pool(k, seed=6) -> float:
             worst = max(worst, _close(a, ref.avgpool2d(x64, **p)))
             da = cpu_conv.avgpool2d_grad(k, x, g, **p)
             worst = max(worst, _close(da, ref.avgpool2d_grad(x64, g.astype(np.float64), **p)))
+    return worst
+
+
+COL_SUM_SHAPES = [(16384, 1), (4096, 5), (2, 64, 64, 33), (130, 128), (4, 28, 28, 16)]
+
+
+def check_col_sum(k, seed=7) -> float:
+    """``sum`` over all leading axes (a bias's gradient; keepdims or not) against float64;
+    a strided input, another axis or a small array is declined (None: numpy runs)."""
+    from . import cpu_bias
+
+    rng, worst, leading_sum = np.random.default_rng(seed), 0.0, cpu_bias.table(k)["sum"]
+    for shape in COL_SUM_SHAPES:
+        x = rng.standard_normal(shape).astype(np.float32)
+        lead = tuple(range(len(shape) - 1))
+        want, rows = x.astype(np.float64).sum(axis=lead), x.size // shape[-1]
+        worst = max(worst, rel_err(leading_sum(x, lead, False), want) / np.sqrt(rows))
+        got = leading_sum(x, lead, True)
+        assert got.shape == (1,) * len(lead) + shape[-1:], got.shape
+        worst = max(worst, rel_err(got.reshape(-1), want) / np.sqrt(rows))
+        v = x[..., ::2]  # strided, except where the last axis has one element
+        assert v.flags.c_contiguous or leading_sum(v, lead, False) is None, "strided: numpy's"
+        assert leading_sum(x, (len(shape) - 1,), False) is None, "the last axis: numpy's"
+        assert leading_sum(x[:1], lead, False) is None or x[:1].size >= cpu_bias.MIN_FLOATS
     return worst
