@@ -8,8 +8,11 @@ written as numpy code writes them (the backward operands are transposed views, n
 In each runtime, in the same run: wasmdl's WASM SIMD sgemm called directly (addresses looked up
 once), the numpy backend's ``matmul`` kernel (what a model pays: addresses, output allocation,
 fallback checks), ``np.matmul``, and scipy's OpenBLAS ``sgemm`` (Pyodide's scipy). In Chromium
-the same page then times TensorFlow.js 4.22's wasm backend (XNNPACK, SIMD, one thread: the page
-is not cross-origin isolated) on the same shapes, the JS peer to compare with.
+the same page also times TensorFlow.js 4.22's wasm backend (XNNPACK, SIMD, one thread: the page
+is not cross-origin isolated) on the same shapes, the JS peer to compare with, and it times
+every contender interleaved: 15 rounds in which each one runs one ~20 ms batch, so all see the
+same clock and load. It reports each one's best round and ``vs_tfjs``, the median over rounds
+of its GFLOP/s over TF.js's in the same round (Node and native time each contender in turn).
 
 Usage (from a checkout; needs .cache/pyodide/dist from scripts/setup_pyodide.py)::
 
@@ -95,24 +98,52 @@ def _contenders(a, b):
     return out
 
 
-def measure(repeats: int = 15, budget_s: float = 0.6, warmup_s: float = 0.6) -> dict:
-    """GFLOP/s (best of ``repeats``) of each contender on the three shapes, in this runtime."""
-    rng = np.random.default_rng(0)
-    shapes = {}
+def _checked(rng):
+    """shape -> (flops, {label: callable}), each contender first checked against float64."""
+    out = {}
     for name, (m, k, n) in SHAPES.items():
         a, b = _operands(name, m, k, n, rng)
         ref = a.astype(np.float64) @ b
-        row = {}
-        for label, fn in _contenders(a, b).items():
+        row = _contenders(a, b)
+        for label, fn in row.items():
             got = np.asarray(fn()) if label != "wasm sgemm" else None
             if got is not None and not np.allclose(got, ref, rtol=1e-4, atol=1e-3):
                 raise AssertionError(f"gemm bench: {label} on {name} disagrees with float64")
-            best = _best_time(fn, repeats, budget_s, warmup_s)
-            row[label] = round(2 * m * n * k / best / 1e9, 2)
-        shapes[name] = row
+        out[name] = (2 * m * n * k, row)
+    return out
+
+
+def measure(repeats: int = 15, budget_s: float = 0.6, warmup_s: float = 0.6) -> dict:
+    """GFLOP/s (best of ``repeats``) of each contender on the three shapes, in this runtime."""
+    shapes = {}
+    for name, (flops, row) in _checked(np.random.default_rng(0)).items():
+        shapes[name] = {
+            label: round(flops / _best_time(fn, repeats, budget_s, warmup_s) / 1e9, 2)
+            for label, fn in row.items()
+        }
     from wasmdl import _wasm
 
     return {"platform": sys.platform, "cpu_kernels": _wasm.status(), "shapes": shapes}
+
+
+def page_contenders() -> dict:
+    """For the Chromium page, which times them from JS interleaved with TensorFlow.js:
+    shape -> {"flops": ..., "calls": {label: zero-argument callable returning None}}.
+
+    >>> sorted(page_contenders()["forward"]["calls"])[:1]
+    ['np.matmul']
+    """
+    return {
+        name: {"flops": flops, "calls": {k: (lambda f=f: (f(), None)[1]) for k, f in row.items()}}
+        for name, (flops, row) in _checked(np.random.default_rng(0)).items()
+    }
+
+
+def status() -> str:
+    """``measure()``'s header fields as JSON (the page fills in the shapes itself)."""
+    from wasmdl import _wasm
+
+    return json.dumps({"platform": sys.platform, "cpu_kernels": _wasm.status()})
 
 
 # ----------------------------------------------------------------------------- runners (native)
@@ -147,33 +178,56 @@ PAGE_JS = """
   await py.loadPackage(["numpy", "scipy", "micropip"]);
   await py.runPythonAsync(
     `import micropip, js; await micropip.install(js.location.origin + "/WHEEL")`);
-  const result = JSON.parse(await py.runPythonAsync(
-    "import json; from wasmdl.bench.gemm import measure; json.dumps(measure())"));
+  const result = JSON.parse(py.runPython("from wasmdl.bench import gemm; gemm.status()"));
+  const proxy = py.runPython("gemm.page_contenders()");
+  const contenders = proxy.toJs({ dict_converter: Object.fromEntries });
   await add({ src: "/vendor/@tensorflow/tfjs/dist/tf.min.js" });
   await add({ src: "/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" });
   tf.wasm.setWasmPaths("/vendor/@tensorflow/tfjs-backend-wasm/dist/");
   if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
-  const shapes = {  // [a shape, b shape, transposeA, transposeB]: as numpy writes them
+  const tfShapes = {  // [a shape, b shape, transposeA, transposeB]: as numpy writes them
     forward: [[64, 784], [784, 256], false, false],
     grad_input: [[64, 256], [784, 256], false, true],
     grad_weight: [[64, 784], [64, 256], true, false],
   };
-  for (const [name, [sa, sb, ta, tb]] of Object.entries(shapes)) {
+  const TF = "tfjs wasm matMul";
+  result.shapes = {}, result.vs_tfjs = {};
+  for (const [name, { flops, calls }] of Object.entries(contenders)) {
+    const [sa, sb, ta, tb] = tfShapes[name];
     const a = tf.randomNormal(sa), b = tf.randomNormal(sb);
-    const call = () => tf.matMul(a, b, ta, tb);
-    const [m, k] = ta ? [sa[1], sa[0]] : sa, n = tb ? sb[0] : sb[1];
-    for (const t = performance.now(); performance.now() - t < WARMUP_MS; ) call().dispose();
-    let best = Infinity;
-    for (let r = 0; r < REPEATS; r++) {
-      const n_calls = 20, t0 = performance.now();
-      for (let i = 0; i < n_calls - 1; i++) call().dispose();
-      const c = call(); c.dataSync(); c.dispose();  // the last call is read back
-      best = Math.min(best, (performance.now() - t0) / 1e3 / n_calls);
+    const batches = {}, perRound = {};
+    for (const [label, f] of Object.entries(calls)) {
+      batches[label] = (n) => { for (let i = 0; i < n; i++) f(); };
     }
-    result.shapes[name]["tfjs wasm matMul"] = +(2 * m * n * k / best / 1e9).toFixed(2);
+    batches[TF] = (n) => {  // the last call of a batch is read back
+      for (let i = 0; i < n - 1; i++) tf.matMul(a, b, ta, tb).dispose();
+      const c = tf.matMul(a, b, ta, tb); c.dataSync(); c.dispose();
+    };
+    const size = {};  // calls per timed batch: about 20 ms each, after WARMUP_MS of calls
+    for (const [label, run] of Object.entries(batches)) {
+      let n = 0; const t0 = performance.now();
+      while (n === 0 || performance.now() - t0 < WARMUP_MS) { run(1); n++; }
+      size[label] = Math.max(1, Math.round(20 * n / (performance.now() - t0)));
+      perRound[label] = [];
+    }
+    for (let r = 0; r < REPEATS; r++) {  // every contender once per round: same clock, same load
+      for (const [label, run] of Object.entries(batches)) {
+        const t0 = performance.now();
+        run(size[label]);
+        perRound[label].push(flops * size[label] / ((performance.now() - t0) / 1e3) / 1e9);
+      }
+    }
+    const median = (v) => v.slice().sort((x, y) => x - y)[v.length >> 1];
+    result.shapes[name] = {}, result.vs_tfjs[name] = {};
+    for (const [label, v] of Object.entries(perRound)) {
+      result.shapes[name][label] = +Math.max(...v).toFixed(2);
+      result.vs_tfjs[name][label] = +median(v.map((g, i) => g / perRound[TF][i])).toFixed(3);
+    }
     a.dispose(); b.dispose();
   }
+  proxy.destroy();
   result.tfjs = tf.version.tfjs + " " + tf.getBackend();
+  result.method = "interleaved: REPEATS rounds, each contender one ~20 ms batch per round";
   return JSON.stringify(result);
 })()
 """
@@ -249,6 +303,10 @@ def _table(results: dict) -> str:
         for shape, row in r["shapes"].items():
             cells = ", ".join(f"{k} {v:.1f}" for k, v in row.items())
             lines.append(f"  {shape:12s} {SHAPES[shape]} GFLOP/s: {cells}")
+        for i, run in enumerate(r.get("runs", [])):
+            for shape, row in run.get("vs_tfjs", {}).items():
+                cells = ", ".join(f"{k} {v:.2f}" for k, v in row.items() if "tfjs" not in k)
+                lines.append(f"  run {i + 1} {shape:12s} x TF.js wasm (median per round): {cells}")
     return "\n".join(lines)
 
 
