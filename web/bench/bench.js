@@ -10,6 +10,7 @@ const MODELS = P.get('models') || '../bench/models/';
 const bench = (window.bench = { status: 'idle', total: 0, completed: 0, rows: [], env: {},
                                 current: null, params: Object.fromEntries(P) });
 const $ = (s) => document.querySelector(s);
+const FIELDS = ['repeats', 'budget', 'tol', 'phases', 'order'];
 
 async function gpuEnv() {
   const env = { userAgent: navigator.userAgent, date: new Date().toISOString(),
@@ -39,7 +40,7 @@ function buildForm(manifest) {
   $('#configs').innerHTML = manifest.configs.map((c) => `<label><input type="checkbox"
     name="cfg" value="${c.id}" ${want.includes('all') || want.includes(c.id) ? 'checked' : ''}>
     ${c.id} (${c.params.toLocaleString()} params)</label>`).join('');
-  for (const n of ['repeats', 'budget', 'tol', 'phases']) if (P.get(n)) $(`[name=${n}]`).value = P.get(n);
+  for (const n of FIELDS) if (P.get(n)) $(`[name=${n}]`).value = P.get(n);
   document.querySelectorAll('[data-sel]').forEach((b) => b.addEventListener('click', () => {
     const keep = new Set(selectRows(b.dataset.sel).map((r) => `${r.fw.id}:${r.backend}`));
     document.querySelectorAll('[name=fw]').forEach((i) => {
@@ -53,7 +54,7 @@ function formParams() {
   const q = new URLSearchParams();
   q.set('fw', checked('fw').join(','));
   q.set('configs', checked('cfg').join(','));
-  for (const n of ['repeats', 'budget', 'tol', 'phases']) q.set(n, $(`[name=${n}]`).value);
+  for (const n of FIELDS) q.set(n, $(`[name=${n}]`).value);
   return q;
 }
 
@@ -111,18 +112,27 @@ async function run(q) {
   Object.assign(bench, { status: 'running', rows: [], completed: 0, configs, t0: performance.now(),
                          total: rows.length * configs.length, started: new Date().toISOString() });
   const stallMs = +(P.get('stall') || 180) * 1000;
+  const available = [];
   for (const r of rows) {
-    bench.current = `${r.fw.id}:${r.backend}`;
     let why = r.spec.unavailable;
     if (why === 'from manifest') why = manifest.unavailable[`${r.fw.id}/${r.backend}`];
-    if (why) {
-      for (const c of configs) {
-        addRow({ framework: r.fw.id, name: r.fw.name, backend: r.backend, config: c,
-                 status: 'unavailable', error: why });
-      }
-      continue;
+    if (!why) { available.push(r); continue; }
+    for (const c of configs) {
+      addRow({ framework: r.fw.id, name: r.fw.name, backend: r.backend, config: c,
+               status: 'unavailable', error: why });
     }
-    await runFrame(r, q, configs, stallMs);
+  }
+  // order=config: one configuration at a time, every framework on it (a fresh runner each, so
+  // each pays its set-up again), the framework order reversed every other configuration so a
+  // drifting clock favours no one; order=framework: each framework runs all configurations.
+  const plan = q.get('order') === 'config'
+    ? configs.map((c, i) => [i % 2 ? available.slice().reverse() : available, [c]])
+    : available.map((r) => [[r], configs]);
+  for (const [group, cfgs] of plan) {
+    for (const r of group) {
+      bench.current = `${r.fw.id}:${r.backend}`;
+      await runFrame(r, q, cfgs, stallMs);
+    }
   }
   Object.assign(bench, { status: 'done', current: null, finished: new Date().toISOString() });
   $('#status').textContent = `done: ${bench.rows.length} rows`;

@@ -7,6 +7,7 @@ same grid natively (wasmdl on CPython, PyTorch if installed) and writes ``bench.
 
     python -m wasmdl.bench                       # CPU rows x all 12 configurations
     python -m wasmdl.bench --fw all --configs d1_w64 --repeats 3
+    python -m wasmdl.bench --order config        # frameworks interleaved per configuration
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ def parse(argv=None):
     p.add_argument("--stall", type=int, default=180, help="s without progress = failed row")
     p.add_argument("--cap", type=int, default=120, help="s per framework x backend (0: none)")
     p.add_argument("--timeout", type=int, default=3600, help="s for the whole browser run")
+    p.add_argument(
+        "--order",
+        choices=("framework", "config"),
+        default="framework",
+        help="framework: each runs all configurations in turn (one page run per framework); "
+        "config: all frameworks on one configuration, then the next (alternating order), so "
+        "a drifting clock affects the frameworks compared on a configuration alike",
+    )
     p.add_argument("--native", default="wasmdl,torch", help="native frameworks ('' = none)")
     p.add_argument("--site", default=os.path.join(driver.repo_root(), "site"))
     p.add_argument("--out", default=None, help="default: artifacts/bench/<UTC date-time>")
@@ -83,6 +92,7 @@ def run_browser(a, url: str) -> dict:
         "maxcall": a.maxcall,
         "stall": a.stall,
         "cap": a.cap,
+        "order": a.order,
     }
     t0 = time.time()
     res = driver.run_page(
