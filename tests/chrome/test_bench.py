@@ -123,3 +123,32 @@ def test_broken_model_file_fails_its_row_only(wasmdl_site, wasmdl_server):
     assert rows["convnetjs:cpu"]["status"] == "failed", rows["convnetjs:cpu"]
     assert "json" in rows["convnetjs:cpu"]["error"].lower(), rows["convnetjs:cpu"]
     assert rows["tfjs:cpu"]["status"] == "ok" and _positive(rows["tfjs:cpu"]["infer"])
+
+
+def test_order_config_runs_every_framework_per_configuration_alternating(wasmdl_server):
+    """``order=config``: all frameworks on one configuration before the next, in reversed
+    order every other configuration; the same rows and numbers as the default order."""
+    query = {"fw": "convnetjs,brainjs", **QUICK, "configs": "d1_w64,d2_w64", "order": "config"}
+    query["phases"] = "load,infer"
+    rows = driver.run_page(wasmdl_server, query, 180, 60)["rows"]
+    assert [(r["config"], r["framework"]) for r in rows] == [
+        ("d1_w64", "convnetjs"), ("d1_w64", "brainjs"),
+        ("d2_w64", "brainjs"), ("d2_w64", "convnetjs"),
+    ]  # fmt: skip
+    assert all(r["status"] == "ok" and _positive(r["infer"]) for r in rows), rows
+
+
+def test_rounds_report_the_median_round(wasmdl_server):
+    """``order=config&rounds=3``: one row per framework and configuration, each phase the
+    statistics of its median round, with every round's median listed."""
+    query = {"fw": "convnetjs,brainjs", **QUICK, "order": "config", "rounds": 3}
+    query["phases"] = "load,infer"
+    rows = driver.run_page(wasmdl_server, query, 180, 60)["rows"]
+    assert [(r["config"], r["framework"]) for r in rows] == [
+        ("d1_w64", "convnetjs"), ("d1_w64", "brainjs"),
+    ]  # fmt: skip
+    for r in rows:
+        assert r["status"] == "ok" and r["rounds"] == 3, r
+        per = r["infer"]["rounds"]
+        assert len(per) == 3 and all(v > 0 for v in per), r
+        assert r["infer"]["median"] == sorted(per)[1], r

@@ -10,7 +10,7 @@ const MODELS = P.get('models') || '../bench/models/';
 const bench = (window.bench = { status: 'idle', total: 0, completed: 0, rows: [], env: {},
                                 current: null, params: Object.fromEntries(P) });
 const $ = (s) => document.querySelector(s);
-const FIELDS = ['repeats', 'budget', 'tol', 'phases', 'order'];
+const FIELDS = ['repeats', 'budget', 'tol', 'phases', 'order', 'rounds'];
 
 async function gpuEnv() {
   const env = { userAgent: navigator.userAgent, date: new Date().toISOString(),
@@ -66,8 +66,9 @@ function addRow(row) {
   renderTable($('#table'), bench.rows);
 }
 
-// Run one framework x backend in an iframe; resolve when it reports done or stalls.
-function runFrame({ fw, backend }, q, configs, stallMs) {
+// Run one framework x backend in an iframe; resolve when it reports done or stalls. Rows go
+// to `add` (the table, or a round's collection).
+function runFrame({ fw, backend }, q, configs, stallMs, add = addRow) {
   return new Promise((resolve) => {
     const seen = new Set();
     const url = `runner.html?fw=${fw.id}&backend=${backend}&configs=${configs.join(',')}`
@@ -79,7 +80,7 @@ function runFrame({ fw, backend }, q, configs, stallMs) {
       clearTimeout(timer);
       window.removeEventListener('message', onMsg);
       for (const c of configs.filter((c) => !seen.has(c))) {
-        addRow({ framework: fw.id, name: fw.name, backend, config: c, status: 'failed', error: why });
+        add({ framework: fw.id, name: fw.name, backend, config: c, status: 'failed', error: why });
       }
       frame.remove();
       resolve();
@@ -92,7 +93,7 @@ function runFrame({ fw, backend }, q, configs, stallMs) {
     function onMsg(ev) {
       if (ev.source !== frame.contentWindow || !ev.data?.bench) return;
       arm();
-      if (ev.data.type === 'row') { seen.add(ev.data.row.config); addRow(ev.data.row); }
+      if (ev.data.type === 'row') { seen.add(ev.data.row.config); add(ev.data.row); }
       if (ev.data.type === 'done') finish('runner ended early');
       if (ev.data.type === 'error') finish(`runner error: ${ev.data.error}`);
     }
@@ -101,6 +102,22 @@ function runFrame({ fw, backend }, q, configs, stallMs) {
     frame.src = url;
     $('#frame').appendChild(frame);
   });
+}
+
+// One row from the same configuration's rounds: a failed round fails the row; otherwise each
+// phase takes the statistics of its median round (by median; odd round counts pick the
+// middle one) and lists every round's median in `rounds`.
+function medianRound(rows) {
+  const bad = rows.find((r) => r.status !== 'ok');
+  if (bad) return { ...bad, error: `${bad.error || bad.status} (in one of ${rows.length} rounds)` };
+  const out = { ...rows[0], rounds: rows.length };
+  for (const phase of ['load', 'warmup', 'infer', 'train']) {
+    const stats = rows.map((r) => r[phase]).filter(Boolean);
+    if (!stats.length) continue;
+    const sorted = stats.slice().sort((a, b) => a.median - b.median);
+    out[phase] = { ...sorted[(sorted.length - 1) >> 1], rounds: stats.map((x) => x.median) };
+  }
+  return out;
 }
 
 async function run(q) {
@@ -123,15 +140,28 @@ async function run(q) {
     }
   }
   // order=config: one configuration at a time, every framework on it (a fresh runner each, so
-  // each pays its set-up again), the framework order reversed every other configuration so a
-  // drifting clock favours no one; order=framework: each framework runs all configurations.
-  const plan = q.get('order') === 'config'
-    ? configs.map((c, i) => [i % 2 ? available.slice().reverse() : available, [c]])
-    : available.map((r) => [[r], configs]);
-  for (const [group, cfgs] of plan) {
-    for (const r of group) {
+  // each pays its set-up again), `rounds` times, the framework order reversed every other
+  // round so a drifting clock favours no one; each phase reports its median round.
+  // order=framework: each framework runs all configurations once.
+  if (q.get('order') === 'config') {
+    const rounds = Math.max(1, +(q.get('rounds') || 1));
+    for (const [i, c] of configs.entries()) {
+      const got = [];
+      for (let k = 0; k < rounds; k++) {
+        const group = (i * rounds + k) % 2 ? available.slice().reverse() : available;
+        for (const r of group) {
+          bench.current = `${r.fw.id}:${r.backend} ${c} round ${k + 1}/${rounds}`;
+          await runFrame(r, q, [c], stallMs, rounds > 1 ? (row) => got.push(row) : addRow);
+        }
+      }
+      for (const r of rounds > 1 ? available : []) {
+        addRow(medianRound(got.filter((x) => x.framework === r.fw.id && x.backend === r.backend)));
+      }
+    }
+  } else {
+    for (const r of available) {
       bench.current = `${r.fw.id}:${r.backend}`;
-      await runFrame(r, q, cfgs, stallMs);
+      await runFrame(r, q, configs, stallMs);
     }
   }
   Object.assign(bench, { status: 'done', current: null, finished: new Date().toISOString() });

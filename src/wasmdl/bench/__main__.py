@@ -7,7 +7,7 @@ same grid natively (wasmdl on CPython, PyTorch if installed) and writes ``bench.
 
     python -m wasmdl.bench                       # CPU rows x all 12 configurations
     python -m wasmdl.bench --fw all --configs d1_w64 --repeats 3
-    python -m wasmdl.bench --order config        # frameworks interleaved per configuration
+    python -m wasmdl.bench --order config --rounds 3   # frameworks interleaved per configuration
 """
 
 from __future__ import annotations
@@ -40,6 +40,13 @@ def parse(argv=None):
         help="framework: each runs all configurations in turn (one page run per framework); "
         "config: all frameworks on one configuration, then the next (alternating order), so "
         "a drifting clock affects the frameworks compared on a configuration alike",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --order config: rounds per configuration (alternating framework order); "
+        "each phase reports its median round",
     )
     p.add_argument("--native", default="wasmdl,torch", help="native frameworks ('' = none)")
     p.add_argument("--site", default=os.path.join(driver.repo_root(), "site"))
@@ -93,6 +100,7 @@ def run_browser(a, url: str) -> dict:
         "stall": a.stall,
         "cap": a.cap,
         "order": a.order,
+        "rounds": a.rounds,
     }
     t0 = time.time()
     res = driver.run_page(
