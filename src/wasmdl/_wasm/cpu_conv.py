@@ -88,15 +88,20 @@ def _pool_geo(x, pool, strides, padding, dilation):
     return geometry(x.shape, (*pool, c, c), strides, padding, dilation)
 
 
-def maxpool2d(k, x, pool, strides, padding, dilation):
-    """Max pooling forward; None when not handled (non-float32, empty)."""
+def _pool_forward(k, export, x, pool, strides, padding, dilation):
+    """Run a pooling forward export on ``x``; None when not handled (non-float32, empty)."""
     if not _ok(1, x):
         return None
     x = np.ascontiguousarray(x)
     geo = _pool_geo(x, pool, strides, padding, dilation)
     out = np.empty((geo[0], geo[4], geo[5], geo[3]), F32)
-    k.exports.maxpool2d_forward(addr(geo), addr(x), addr(out))
+    export(addr(geo), addr(x), addr(out))
     return out
+
+
+def maxpool2d(k, x, pool, strides, padding, dilation):
+    """Max pooling forward; None when not handled."""
+    return _pool_forward(k, k.exports.maxpool2d_forward, x, pool, strides, padding, dilation)
 
 
 def maxpool2d_grad(k, x, g, pool, strides, padding, dilation):
@@ -112,13 +117,7 @@ def maxpool2d_grad(k, x, g, pool, strides, padding, dilation):
 
 def avgpool2d(k, x, pool, strides, padding, dilation):
     """Average pooling forward (padding excluded from the count); None when not handled."""
-    if not _ok(1, x):
-        return None
-    x = np.ascontiguousarray(x)
-    geo = _pool_geo(x, pool, strides, padding, dilation)
-    out = np.empty((geo[0], geo[4], geo[5], geo[3]), F32)
-    k.exports.avgpool2d_forward(addr(geo), addr(x), addr(out))
-    return out
+    return _pool_forward(k, k.exports.avgpool2d_forward, x, pool, strides, padding, dilation)
 
 
 def avgpool2d_grad(k, x, g, pool, strides, padding, dilation):
