@@ -177,6 +177,40 @@ f32 softmax_xent_probs(const f32 *logits, const f32 *t, i32 rows, i32 cols, i32 
   return total;
 }
 
+/* Keras's cross-entropy on probabilities (from_logits=False) over rows x cols, the spec being
+ * backend/numpy_step.py: q = p / sum(p) per row, c = clip(q, eps, 1 - eps); returns the sum over
+ * rows of -sum(t log c). Targets: int32 labels when `sparse` (a label outside [0, cols) is a
+ * zero row) or float rows. With `grad`, also grad = gscale * (dq - sum(dq q)) / sum(p), where
+ * dq = -t / c on the entries with eps < q < 1 - eps and 0 elsewhere, masked by a multiply as
+ * numpy does, so a NaN anywhere in a row stays NaN (as in the loss). */
+EXPORT(prob_xent)
+f32 prob_xent(const f32 *p, const void *t, i32 sparse, i32 rows, i32 cols, f32 eps, f32 *grad,
+              f32 gscale) {
+  f32 total = 0.0f, hi = 1.0f - eps;
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *pr = p + r * cols;
+    const f32 *tr = sparse ? 0 : (const f32 *)t + r * cols;
+    i32 label = sparse ? ((const i32 *)t)[r] : -1;
+    f32 s = 0.0f, loss = 0.0f, dot = 0.0f;
+    for (i32 j = 0; j < cols; j++) s += pr[j];
+    for (i32 j = 0; j < cols; j++) {
+      f32 q = pr[j] / s, c = q < eps ? eps : q > hi ? hi : q; /* NaN q stays NaN */
+      f32 tj = sparse ? (j == label ? 1.0f : 0.0f) : tr[j];
+      loss += tj * (c == c ? slog(c) : c);
+      if (grad) {
+        f32 dq = -((tj / c) * (q > eps && q < hi ? 1.0f : 0.0f));
+        grad[r * cols + j] = dq;
+        dot += dq * q;
+      }
+    }
+    total -= loss;
+    if (grad) {
+      for (i32 j = 0; j < cols; j++) grad[r * cols + j] = (grad[r * cols + j] - dot) * gscale / s;
+    }
+  }
+  return total;
+}
+
 /* SGD (PyTorch semantics): g += wd p; buf = momentum buf + (1 - dampening) g (buf = g on the
  * first step); g = nesterov ? g + momentum buf : buf; p -= lr g. buf may be null when
  * momentum == 0. */

@@ -30,7 +30,7 @@ EXPORTS = {  # what wasmdl/_wasm/cpu.py, cpu_conv.py and mlp.py call
     "softmax_xent_labels", "softmax_xent_probs", "sgd_step", "adam_step",
     "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weight", "mlp_forward", "mlp_sgd_step",
     "gemv_pack", "gemv_packed_floats", "maxpool2d_forward", "maxpool2d_grad", "avgpool2d_forward",
-    "avgpool2d_grad", "col_sum",
+    "avgpool2d_grad", "col_sum", "prob_xent",
 }  # fmt: skip
 
 

@@ -21,8 +21,9 @@ def test_kernels_are_active_on_the_numpy_backend(selenium_wasmdl):
     assert st["module"] == "cpu_relaxed.wasm", st  # Node runs with relaxed SIMD on (conftest)
     assert st["active"] == [
         "adam_update", "avgpool2d", "avgpool2d_grad", "conv2d", "conv2d_grad_input",
-        "conv2d_grad_weight", "matmul", "maxpool2d", "maxpool2d_grad", "relu", "relu_grad",
-        "sgd_update", "softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad", "sum",
+        "conv2d_grad_weight", "matmul", "maxpool2d", "maxpool2d_grad", "prob_cross_entropy",
+        "prob_cross_entropy_grad", "relu", "relu_grad", "sgd_update", "softmax",
+        "softmax_cross_entropy", "softmax_cross_entropy_grad", "sum",
     ]  # fmt: skip
     assert "WASM SIMD" in wasmdl.get_backend("numpy").kernels["matmul"].__doc__
 

@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 
 CHECKS = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim", "check_gemv",
-          "check_pool", "check_col_sum")  # fmt: skip
+          "check_pool", "check_col_sum", "check_prob_xent")  # fmt: skip
 # (m, n, k): odd sizes; several K blocks (515, 1100, 300); a short K with two M blocks and an M %
 # 4 row (301, 37, 64); two N blocks ending in a partial panel (9, 203, 300): sgemm's block edges
 GEMM_SIZES = [(1, 1, 1), (1, 7, 5), (3, 9, 1), (5, 8, 4), (13, 17, 31), (33, 9, 515),
@@ -301,4 +301,38 @@ def check_col_sum(k, seed=7) -> float:
         assert v.flags.c_contiguous or leading_sum(v, lead, False) is None, "strided: numpy's"
         assert leading_sum(x, (len(shape) - 1,), False) is None, "the last axis: numpy's"
         assert leading_sum(x[:1], lead, False) is None or x[:1].size >= cpu_bias.MIN_FLOATS
+    return worst
+
+
+def check_prob_xent(k, seed=8) -> float:
+    """Keras's cross-entropy on probabilities and its gradient (``prob_xent``) against the
+    numpy kernels in float64: int32/int64 labels and float targets, unnormalised rows, entries
+    below eps and above 1 - eps (the clip's zero gradient), 3-D input, a NaN row and an
+    all-zero row (NaN, as numpy)."""
+    from ..backend import numpy_step as ref
+    from .cpu_step import table
+
+    rng, worst, t = np.random.default_rng(seed), 0.0, table(k)
+    for shape in ((1, 1), (5, 7), (64, 10), (3, 130), (2, 3, 4)):
+        p = rng.random(shape).astype(np.float32) + 0.01
+        p.reshape(-1, shape[-1])[0, 0] = 1e-9  # below eps once normalised
+        p.reshape(-1, shape[-1])[-1] *= 3.0  # not normalised
+        if shape[-1] > 1:
+            p.reshape(-1, shape[-1])[-1, -1] = 1e4  # q above 1 - eps
+        labels = rng.integers(0, shape[-1], shape[:-1])
+        targets = (labels.astype(np.int32), labels, rng.random(shape).astype(np.float32))
+        for bad in ((), (np.nan,), (0.0,)):
+            q = p.copy()
+            if bad:
+                q.reshape(-1, shape[-1])[0] = bad[0]
+            q64, g = q.astype(np.float64), np.float32(0.5)
+            for tt in targets:
+                tt64 = tt.astype(np.float64) if tt.dtype.kind == "f" else tt
+                got = t["prob_cross_entropy"](q, tt, 1e-7)
+                assert got is not None, ("prob_cross_entropy declined", shape, tt.dtype)
+                worst = max(worst, _close(got, ref.prob_cross_entropy(q64, tt64, 1e-7)))
+                got = t["prob_cross_entropy_grad"](q, tt, g, 1e-7)
+                assert got is not None, ("prob_cross_entropy_grad declined", shape, tt.dtype)
+                want = ref.prob_cross_entropy_grad(q64, tt64, np.float64(g), 1e-7)
+                worst = max(worst, _close(got, want))
     return worst

@@ -1,6 +1,6 @@
 """The per-step WASM kernels (``kernels/wasm/step.c``) with the numpy backend's signatures:
-the fused ops' kernels (``relu`` and ``relu_grad``, ``softmax``, ``softmax_cross_entropy``
-and its gradient) and the
+the fused ops' kernels (``relu`` and ``relu_grad``, ``softmax``, ``softmax_cross_entropy``,
+``prob_cross_entropy`` and their gradients) and the
 in-place optimizer updates (``sgd_update``, ``adam_update``) that ``wasmdl/_wasm.install``
 puts over ``wasmdl/backend/numpy_step.py``'s.
 
@@ -93,6 +93,29 @@ def table(k) -> dict:
         out = k.softmax_xent(rows, tt, grad_scale=float(g) / rows.shape[0])
         return None if out is None else out[1].reshape(x.shape)
 
+    def _prob_xent(p, t, eps, g=None):
+        rows = _rows(p)
+        tt = None if rows is None else _target(t, rows)
+        if tt is None or (g is not None and g.dtype != F32):
+            return None
+        n, cols = rows.shape
+        sparse = tt.ndim == 1
+        if sparse and (tt.min() < 0 or tt.max() >= cols):
+            return None  # numpy's zero rows; also keeps int64 labels from wrapping in int32
+        tt = np.ascontiguousarray(tt, np.int32) if sparse else tt
+        grad = None if g is None else np.empty_like(rows)
+        scale = 0.0 if g is None else float(g) / n
+        pg = 0 if grad is None else addr(grad)
+        total = k.exports.prob_xent(addr(rows), addr(tt), int(sparse), n, cols, float(eps), pg,
+                                    scale)  # fmt: skip
+        return np.array(total / n, F32) if grad is None else grad.reshape(p.shape)
+
+    def prob_cross_entropy(p, t, eps):
+        return _prob_xent(p, t, eps)
+
+    def prob_cross_entropy_grad(p, t, g, eps):
+        return _prob_xent(p, t, eps, g)
+
     cached = Addresses()
     sgd, adam = (None, None) if k is None else (k.exports.sgd_step, k.exports.adam_step)
 
@@ -124,5 +147,5 @@ def table(k) -> dict:
     return {
         f.__name__: f
         for f in (relu, relu_grad, softmax, softmax_cross_entropy, softmax_cross_entropy_grad,
-                  sgd_update, adam_update)
+                  prob_cross_entropy, prob_cross_entropy_grad, sgd_update, adam_update)
     }  # fmt: skip
