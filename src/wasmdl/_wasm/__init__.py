@@ -95,7 +95,7 @@ def _table(k) -> dict:
     return {
         "matmul": k.matmul,
         **{name: partial(getattr(cpu_conv, name), k) for name in cpu_conv.KERNELS},
-        **cpu_bias.table(k),  # bias add (..., C) + (C,) and its gradient's sum
+        **cpu_bias.table(k),  # a bias's gradient: sum over the leading axes
         **cpu_step.table(k),  # fused-op gradients, cross-entropy, in-place optimizer updates
     }
 

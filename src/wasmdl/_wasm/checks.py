@@ -247,7 +247,7 @@ def _close(got, ref) -> float:
     if not np.array_equal(np.isnan(got), np.isnan(ref)) or not np.array_equal(
         got[odd], ref[odd], equal_nan=True
     ):
-        raise AssertionError("pooling: inf/NaN placement differs from the reference")
+        raise AssertionError("inf/NaN placement differs from the reference")
     return rel_err(np.where(odd, 0, got), np.where(odd, 0, ref))
 
 

@@ -121,9 +121,7 @@ def measure(repeats: int = 15, budget_s: float = 0.6, warmup_s: float = 0.6) -> 
             label: round(flops / _best_time(fn, repeats, budget_s, warmup_s) / 1e9, 2)
             for label, fn in row.items()
         }
-    from wasmdl import _wasm
-
-    return {"platform": sys.platform, "cpu_kernels": _wasm.status(), "shapes": shapes}
+    return {**_header(), "shapes": shapes}
 
 
 def page_contenders() -> dict:
@@ -139,11 +137,15 @@ def page_contenders() -> dict:
     }
 
 
-def status() -> str:
-    """``measure()``'s header fields as JSON (the page fills in the shapes itself)."""
+def _header() -> dict:
     from wasmdl import _wasm
 
-    return json.dumps({"platform": sys.platform, "cpu_kernels": _wasm.status()})
+    return {"platform": sys.platform, "cpu_kernels": _wasm.status()}
+
+
+def status() -> str:
+    """``measure()``'s header fields as JSON (the page fills in the shapes itself)."""
+    return json.dumps(_header())
 
 
 # ----------------------------------------------------------------------------- runners (native)
