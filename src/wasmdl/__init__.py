@@ -16,6 +16,7 @@ from .tensor import Tensor  # noqa: I001  (first: it loads the ops table)
 from . import dtypes, functional, ops  # noqa: F401
 from ._version import __version__  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad  # noqa: F401
+from .capture import function  # noqa: F401
 from .backend import (  # noqa: F401
     Backend,
     SyncReadError,

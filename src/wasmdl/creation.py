@@ -11,10 +11,13 @@ uploaded), so a seed gives the same numbers on every backend.
 (True, (2, 3), [0, 1, 2])
 """
 
+from functools import partial
+
 import numpy as np
 
 from .dtypes import FLOATS, float32, infer_dtype, to_dtype
 from .tensor import Tensor
+from .tracing import ACTIVE
 
 
 def _backend(backend):
@@ -152,11 +155,18 @@ class Generator:
         return self._make(arr, dtype, requires_grad, backend)
 
     def dropout_mask(self, shape, rate, dtype=None, backend=None):
-        """``(uniform >= rate) / (1 - rate)``, made on the host (one upload, one multiply)."""
+        """``(uniform >= rate) / (1 - rate)``, made on the host (one upload, one multiply); a
+        captured step draws a new mask at every replay (a host value, ``wasmdl.capture``)."""
         dt = float32 if dtype is None else to_dtype(dtype, "dropout_mask: argument 'dtype'")
-        u = self.rng.uniform(0.0, 1.0, _shape(shape)).astype(dt)
-        mask = (u >= dt.type(rate)).astype(dt) * dt.type(1.0 / (1.0 - rate))
-        return tensor(mask, dtype=dt, backend=backend)
+        fn = partial(self._mask, _shape(shape), float(rate), dt)
+        t = tensor(fn(), dtype=dt, backend=backend)
+        if ACTIVE.rec is not None:
+            ACTIVE.rec.host(t, fn)
+        return t
+
+    def _mask(self, shape, rate, dt):
+        u = self.rng.uniform(0.0, 1.0, shape).astype(dt)
+        return (u >= dt.type(rate)).astype(dt) * dt.type(1.0 / (1.0 - rate))
 
     def integers(self, low, high, shape, backend=None):
         """int32 samples in [low, high)."""

@@ -15,6 +15,8 @@ Example:
 from __future__ import annotations
 
 from . import ops as O
+from .autograd import no_grad
+from .creation import zeros_like
 from .tensor import Tensor
 
 
@@ -34,15 +36,32 @@ class Metric:
         self.reset_state()
 
     def reset_state(self):
-        self.total, self.count = 0.0, 0.0
+        # the sums are tensors once a batch was seen, and keep their identity from then on (a
+        # captured training step updates the same tensors at every replay)
+        for name in ("total", "count"):
+            t = getattr(self, name, None)
+            if isinstance(t, Tensor):
+                t.assign(zeros_like(t))
+            else:
+                setattr(self, name, 0.0)
 
     def update_state(self, y_true, y_pred):
         total, count = self.batch(y_true, y_pred.detach())
-        self.total, self.count = self.total + total, self.count + count
+        with no_grad():
+            self.total = _add_to(self.total, total, y_pred)
+            self.count = _add_to(self.count, count, y_pred)
 
     def result(self) -> float:
         count = float(self.count)
         return float(self.total) / count if count else 0.0
+
+
+def _add_to(acc, value, like):
+    """``acc + value``: into ``acc`` (assign) once it is a tensor, a new float32 tensor before."""
+    if isinstance(acc, Tensor):
+        return acc.assign(O.cast(acc + value, acc.dtype))
+    new = value + acc if isinstance(value, Tensor) else Tensor(float(value) + acc)
+    return O.cast(new if new.backend is like.backend else new.to(like.backend), "float32")
 
 
 class Mean(Metric):

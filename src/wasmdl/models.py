@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .autograd import no_grad
-from .nn.base import Layer
+from .nn.base import STRUCTURE, Layer
 from .nn.serialize import deserialize_layer, serialize_layer
 from .training import TrainingMixin
 
@@ -167,6 +167,7 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: expected a Layer, received {type(layer).__name__}")
         self.layers.append(layer)
+        STRUCTURE[0] += 1
         if len(self.layers) == 1 and layer.input_shape_arg is not None:
             self.input_shape_arg = layer.input_shape_arg
             self.build_from_json([[None, *layer.input_shape_arg]])
@@ -174,6 +175,7 @@ class Sequential(Model):
             self.build_from_json(self.build_input_shape_json())
 
     def pop(self):
+        STRUCTURE[0] += 1
         return self.layers.pop()
 
     def call(self, x):

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import autograd
 from .dtypes import FLOATS
+from .tracing import ACTIVE
 
 
 class Tensor:
@@ -82,10 +83,14 @@ class Tensor:
     def numpy(self):
         """A host copy as a numpy array (synchronous; a GPU backend may raise and ask for
         ``await t.numpy_async()``)."""
+        if ACTIVE.rec is not None:
+            ACTIVE.rec.host_read(f"Tensor.numpy of shape {self.shape}")
         return self.backend.to_host(self._h, self.shape, self.dtype)
 
     async def numpy_async(self):
         """A host copy as a numpy array; works on every backend."""
+        if ACTIVE.rec is not None:
+            ACTIVE.rec.host_read(f"Tensor.numpy_async of shape {self.shape}")
         return await self.backend.to_host_async(self._h, self.shape, self.dtype)
 
     def item(self):
@@ -183,6 +188,8 @@ class Tensor:
         if value.backend is not self.backend:
             value = value.to(self.backend)
         self._h = value._h
+        if ACTIVE.rec is not None:
+            ACTIVE.rec.assign(self)
         return self
 
     def to(self, backend):

@@ -25,9 +25,10 @@ import numpy as np
 from . import callbacks as cbks
 from . import losses, optim
 from . import metrics as metrics_mod
-from ._wasm import mlp as wasm_mlp
 from .autograd import no_grad
+from .capture import function
 from .data import DataLoader, TensorDataset
+from .nn.base import STRUCTURE
 
 # Keras' default learning rates when an optimizer is given by name to compile().
 KERAS_LR = {
@@ -78,9 +79,23 @@ class TrainingMixin:
 
     optimizer = None
     compiled_loss = None
+    jit_compile = "auto"
+    train_function = test_function = predict_function = None
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
-        """Set the optimizer (a name, a class, or an instance), the loss and the metrics."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, jit_compile="auto"):
+        """Set the optimizer (a name, a class, or an instance), the loss and the metrics.
+
+        ``jit_compile``: ``"auto"`` (default) captures the training, test and predict steps
+        into programs replayed in one backend call where it can (``wasmdl.function``; a step
+        that cannot be captured runs eagerly, the reason in ``capture_info()``), ``True``
+        raises when a step cannot be captured, ``False`` always runs eagerly."""
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(
+                "compile: argument 'jit_compile' expected 'auto', True or False, received "
+                f"{jit_compile!r}"
+            )
+        self.jit_compile = jit_compile
+        self.train_function = self.test_function = self.predict_function = None
         self._optimizer_spec, self.optimizer = optimizer, None
         if isinstance(optimizer, optim.Optimizer):
             self.optimizer = optimizer
@@ -108,10 +123,8 @@ class TrainingMixin:
 
     # ------------------------------------------------------------------ one step
     def train_step(self, x, y):
-        """One optimisation step on a batch; returns the loss tensor (not read back)."""
-        fused = wasm_mlp.train_step(self, x, y)  # Dense MLP + plain SGD: one WASM call (Pyodide)
-        if fused is not None:
-            return fused
+        """One optimisation step on a batch; returns the loss tensor (not read back).
+        Override it for a custom step: ``fit`` captures the override like this one."""
         opt = self.optimizer
         opt.zero_grad()
         pred = self(x, training=True)
@@ -123,6 +136,66 @@ class TrainingMixin:
         for m in self.compiled_metrics:
             m.update_state(y, pred)
         return loss.detach()
+
+    def test_step(self, x, y):
+        """The loss on a batch in inference mode, metrics updated (``evaluate``)."""
+        with no_grad():
+            pred = self(x, training=False)
+            loss = self.compiled_loss(y, pred)
+            for m in self.compiled_metrics:
+                m.update_state(y, pred)
+        return loss
+
+    def predict_step(self, x):
+        """The model's outputs for a batch in inference mode (``predict``)."""
+        with no_grad():
+            return self(x, training=False)
+
+    # ------------------------------------------------------------------ captured steps
+    def _step_key(self):
+        """What a captured training step depends on beyond its arguments' shapes: the
+        model's structure (frozen layers included), the optimizer and its static options,
+        the loss and metrics. A change records the step again."""
+        opt = self.optimizer
+        groups = () if opt is None else tuple(
+            tuple(sorted((k, v) for k, v in g.items() if k not in ("params", "lr", "initial_lr")))
+            for g in opt.param_groups
+        )  # fmt: skip
+        metrics = tuple(id(m) for m in getattr(self, "compiled_metrics", ()))
+        return STRUCTURE[0], id(opt), groups, id(self.compiled_loss), metrics
+
+    def _structure_key(self):
+        return STRUCTURE[0], id(self.compiled_loss)
+
+    def make_train_function(self):
+        """The captured ``train_step`` (Keras' name): ``fit`` and ``train_on_batch`` call it."""
+        if self.train_function is None:
+            self.train_function = function(
+                self.train_step, self.jit_compile, self._step_key, name="train_step"
+            )
+        return self.train_function
+
+    def make_test_function(self):
+        if self.test_function is None:
+            self.test_function = function(
+                self.test_step, self.jit_compile, self._structure_key, name="test_step"
+            )
+        return self.test_function
+
+    def make_predict_function(self):
+        if self.predict_function is None:
+            self.predict_function = function(
+                self.predict_step, self.jit_compile, self._structure_key, name="predict_step"
+            )
+        return self.predict_function
+
+    def capture_info(self) -> dict:
+        """For each step this model ran (``train``, ``test``, ``predict``): whether it is
+        captured, instructions recorded and after rewriting, backend calls per step, and
+        why not when it fell back to eager execution."""
+        steps = {"train": self.train_function, "test": self.test_function}
+        steps["predict"] = self.predict_function
+        return {k: f.capture_info() for k, f in steps.items() if f is not None}
 
     # ------------------------------------------------------------------ fit
     def _loaders(self, x, y, batch_size, shuffle, validation_split, validation_data, seed):
@@ -166,6 +239,7 @@ class TrainingMixin:
         cb_list = [*([cbks.ProgbarLogger()] if verbose else []), *(callbacks or []), history]
         wants_batch_logs = any(isinstance(c, cbks.ProgressCallback) for c in cb_list)
         self._fit_plan = (epochs, len(train))
+        train_function = self.make_train_function()
         cbl = cbks.CallbackList(cb_list, self)
         self.stop_training = False
         cbl.on_train_begin({})
@@ -176,7 +250,7 @@ class TrainingMixin:
             loss_sum, n_seen = 0.0, 0
             for i, (xb, yb) in enumerate(train):
                 cbl.on_train_batch_begin(i, {})
-                loss = self.train_step(xb, yb)
+                loss = train_function(xb, yb)
                 loss_sum, n_seen = loss_sum + loss * len(xb), n_seen + len(xb)
                 logs = self._logs(loss_sum, n_seen) if wants_batch_logs else {}
                 cbl.on_train_batch_end(i, logs)
@@ -221,12 +295,11 @@ class TrainingMixin:
         for m in self.compiled_metrics:
             m.reset_state()
         loss_sum, n = 0.0, 0
-        with no_grad():
-            for xb, yb in loader:
-                pred = self(xb, training=False)
-                loss_sum, n = loss_sum + self.compiled_loss(yb, pred) * len(xb), n + len(xb)
-                for m in self.compiled_metrics:
-                    m.update_state(yb, pred)
+        test_function = self.make_test_function()
+        for xb, yb in loader:
+            loss = test_function(xb, yb)
+            with no_grad():
+                loss_sum, n = loss_sum + loss * len(xb), n + len(xb)
         return self._logs(loss_sum, n)
 
     def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
@@ -246,16 +319,15 @@ class TrainingMixin:
 
     def _predict_steps(self, x, batch_size):
         outs = []
-        with no_grad():
-            for (xb,) in DataLoader((np.asarray(x),), batch_size):
-                fused = wasm_mlp.forward(self, xb)  # Dense MLP: one WASM call (Pyodide)
-                outs.append(self(xb, training=False) if fused is None else fused)
-                yield None
+        predict_function = self.make_predict_function()
+        for (xb,) in DataLoader((np.asarray(x),), batch_size):
+            outs.append(predict_function(xb))
+            yield None
         return outs
 
     def _predict_one_batch(self, x, batch_size):
         """``predict`` of an array that fits in one batch (the per-sample case): no loader, no
-        generator, and for a dense MLP in Pyodide one WASM call. None when ``x`` does not fit."""
+        generator, one replay of the captured predict step. None when ``x`` does not fit."""
         if not isinstance(batch_size, int) or batch_size < 1:
             return None
         if type(x) is not np.ndarray:  # the per-sample case passes arrays: skip the rest
@@ -264,11 +336,8 @@ class TrainingMixin:
             x = np.asarray(x)
         if x.ndim == 0 or not 0 < len(x) <= batch_size:
             return None
-        out = wasm_mlp.forward_array(self, x)  # Dense MLP: one WASM call (Pyodide)
-        if out is None:
-            with no_grad():
-                out = np.concatenate([self(x, training=False).numpy()])  # a copy, as below
-        return out
+        f = self.predict_function or self.make_predict_function()
+        return f(x).numpy()  # a copy: the caller owns it
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` in inference mode, as one numpy array."""
@@ -295,4 +364,4 @@ class TrainingMixin:
     def train_on_batch(self, x, y) -> float:
         self._require_compiled("train_on_batch")
         self._ensure_optimizer()
-        return float(self.train_step(x, y))
+        return float(self.make_train_function()(x, y))

@@ -52,8 +52,9 @@ def test_step_kernels_are_installed_and_match_numpy(selenium_wasmdl):
             p2, buf2 = p.copy(), buf.copy()
             for step in range(3):
                 g = rng.standard_normal(n).astype(np.float32)
-                assert kernels["sgd_update"](p, g, buf, 0.1, first=step == 0, **opts) is p
-                ref.sgd_update(p2, g, buf2, 0.1, first=step == 0, **opts)
+                hp = np.array([0.1], np.float32)
+                assert kernels["sgd_update"](p, g, hp, buf, first=step == 0, **opts) is p
+                ref.sgd_update(p2, g, hp, buf2, first=step == 0, **opts)
             close(p, p2, f"sgd {n} {opts}")
         for opts in adam:
             p = rng.standard_normal(n).astype(np.float32)
@@ -61,8 +62,9 @@ def test_step_kernels_are_installed_and_match_numpy(selenium_wasmdl):
             p2, m2, v2 = p.copy(), m.copy(), v.copy()
             for step in (1, 2, 3):
                 g = rng.standard_normal(n).astype(np.float32)
-                assert kernels["adam_update"](p, g, m, v, 1e-2, 0.9, 0.999, 1e-8, step, **opts) is p
-                ref.adam_update(p2, g, m2, v2, 1e-2, 0.9, 0.999, 1e-8, step, **opts)
+                hp = np.array([1e-2, step], np.float32)
+                assert kernels["adam_update"](p, g, hp, m, v, 0.9, 0.999, 1e-8, **opts) is p
+                ref.adam_update(p2, g, hp, m2, v2, 0.9, 0.999, 1e-8, **opts)
             for a, b in ((p, p2), (m, m2), (v, v2)):
                 close(a, b, f"adam {n} {opts}")
 
@@ -99,8 +101,9 @@ def test_unhandled_inputs_fall_back_to_numpy(selenium_wasmdl):
     ro.flags.writeable = False
     assert cache(ro) is None and cache(np.ones(3)) is None and cache(strided) is None
     p64, g64 = np.ones(5), np.full(5, 0.5)
-    assert fast["sgd_update"](p64, g64, None, 0.1) is None
-    assert kernels["sgd_update"](p64, g64, None, 0.1) is p64 and p64.tolist() == [0.95] * 5
+    hp = np.array([0.1])
+    assert fast["sgd_update"](p64, g64, hp) is None
+    assert kernels["sgd_update"](p64, g64, hp) is p64 and p64.tolist() == [0.95] * 5
 
 
 @run_in_pyodide

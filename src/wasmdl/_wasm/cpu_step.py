@@ -119,8 +119,9 @@ def table(k) -> dict:
     cached = Addresses()
     sgd, adam = (None, None) if k is None else (k.exports.sgd_step, k.exports.adam_step)
 
-    def sgd_update(p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+    def sgd_update(p, g, hp, buf=None, momentum=0.0, dampening=0.0, weight_decay=0.0,
                    nesterov=False, maximize=False, first=False):  # fmt: skip
+        lr = float(hp[0])
         pp, pb = cached(p), (cached(buf) if momentum else 0)
         if pp is None or pb is None or (momentum and buf.shape != p.shape):
             return None
@@ -131,8 +132,9 @@ def table(k) -> dict:
         sgd(pp, pg, pb, p.size, lr, momentum, dampening, weight_decay, int(nesterov), int(first))
         return p
 
-    def adam_update(p, g, m, v, lr, beta1, beta2, eps, step, weight_decay=0.0,
+    def adam_update(p, g, hp, m, v, beta1, beta2, eps, weight_decay=0.0,
                     decoupled=False, maximize=False):  # fmt: skip
+        lr, step = float(hp[0]), float(hp[1])
         pp, pm, pv = cached(p), cached(m), cached(v)
         if pp is None or pm is None or pv is None or not m.shape == v.shape == p.shape:
             return None

@@ -136,6 +136,29 @@ KERNELS = {
 }
 
 
+def compile_loop(backend, program):
+    """``run(arrays)``: each instruction of ``program`` as one kernel call on host arrays."""
+    kernels, n = backend.kernels, len(program.slots)
+    steps = [(i.kernel, i.ins, i.out, i.params, i.dtype) for i in program.instrs]
+    for name, *_ in steps:
+        if name not in kernels:
+            raise missing_kernel(name, backend)
+
+    def run(arrays):
+        vals = [None] * n
+        for s, a in zip(program.externals, arrays, strict=True):
+            vals[s] = a
+        for name, ins, out, params, dtype in steps:
+            r = kernels[name](*[vals[j] for j in ins], **params)
+            if type(r) is not np.ndarray or r.dtype != dtype:
+                r = np.asarray(r, dtype=dtype)
+            vals[out] = r
+        return [vals[s] for s in program.outputs]
+
+    run.calls = len(steps)
+    return run
+
+
 class NumpyBackend(Backend):
     """Eager numpy execution on the host (natively, and inside Pyodide)."""
 
@@ -143,6 +166,7 @@ class NumpyBackend(Backend):
 
     def __init__(self):
         self.kernels = dict(KERNELS)
+        self.kernels["dense"] = self._dense
         if IN_PYODIDE:  # WASM SIMD kernels over matmul/conv (numpy stays the fallback)
             from .._wasm import install
 
@@ -169,6 +193,17 @@ class NumpyBackend(Backend):
         if type(out) is not np.ndarray or out.dtype is not out_dtype:
             out = np.asarray(out, dtype=out_dtype)
         return out
+
+    def _dense(self, x, w, b, activation):
+        """The rewrite target for a Dense layer: act(x @ w + b) through the table's matmul."""
+        y = self.kernels["matmul"](x, w)
+        y += b
+        return np.maximum(y, 0, out=y) if activation == "relu" else y
+
+    def compile(self, program):
+        """A captured ``Program`` as a loop over this backend's kernels (``wasmdl.replay``);
+        a faster compiler (WebAssembly, inside Pyodide) may replace this verb."""
+        return compile_loop(self, program)
 
     def memory(self, handles):
         bases = {}

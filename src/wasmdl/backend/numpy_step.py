@@ -10,7 +10,7 @@ which the optimizer owns (it copies a parameter's array once before the first in
 
 >>> import numpy as np
 >>> p, g = np.ones(3, np.float32), np.full(3, 2.0, np.float32)
->>> sgd_update(p, g, None, lr=0.5).tolist()
+>>> sgd_update(p, g, np.array([0.5], np.float32)).tolist()
 [0.0, 0.0, 0.0]
 """
 
@@ -119,8 +119,8 @@ def prob_cross_entropy_grad(p, t, g, eps):
 def sgd_update(
     p,
     g,
-    buf,
-    lr,
+    hp,
+    buf=None,
     momentum=0.0,
     dampening=0.0,
     weight_decay=0.0,
@@ -130,8 +130,10 @@ def sgd_update(
 ):
     """torch.optim.SGD's update of ``p`` (and ``buf`` when ``momentum``) in place; returns p.
 
-    ``first``: the momentum buffer's first step (``buf = d``, no dampening, as torch).
+    ``hp``: the step's host values, ``[lr, ...]`` (float32). ``first``: the momentum buffer's
+    first step (``buf = d``, no dampening, as torch).
     """
+    lr = float(hp[0])
     d = np.negative(g) if maximize else g
     if weight_decay:
         d = np.add(d, np.multiply(p, weight_decay))
@@ -149,19 +151,19 @@ def sgd_update(
 def adam_update(
     p,
     g,
+    hp,
     m,
     v,
-    lr,
     beta1,
     beta2,
     eps,
-    step,
     weight_decay=0.0,
     decoupled=False,
     maximize=False,
 ):
-    """torch.optim.Adam (``decoupled``: AdamW) update of ``p``, ``m``, ``v`` in place at step
-    ``step`` >= 1 (bias corrections 1 - beta^step); returns p."""
+    """torch.optim.Adam (``decoupled``: AdamW) update of ``p``, ``m``, ``v`` in place; ``hp`` is
+    ``[lr, step, ...]`` (float32; step >= 1 gives the bias corrections 1 - beta^step); returns p."""
+    lr, step = float(hp[0]), float(hp[1])
     d = np.negative(g) if maximize else g
     if weight_decay and decoupled:
         p *= 1.0 - lr * weight_decay

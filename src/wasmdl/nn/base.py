@@ -56,6 +56,12 @@ def as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
+# Bumped whenever a model's structure changes (a weight is added, a layer frozen or unfrozen,
+# a layer added or removed): part of the key of captured steps (``wasmdl.capture``), so a
+# changed model is recorded again instead of replaying a stale program.
+STRUCTURE = [0]
+
+
 class Layer:
     """Base class of every layer and model (see the module docstring)."""
 
@@ -144,6 +150,7 @@ class Layer:
     @trainable.setter
     def trainable(self, value: bool):
         """Freeze (False) or unfreeze this layer's and its children's declared-trainable weights."""
+        STRUCTURE[0] += 1
         object.__setattr__(self, "_trainable", bool(value))
         for name, w in self._weights.items():
             w.requires_grad = bool(value) and name in self._trainable_names
@@ -163,6 +170,7 @@ class Layer:
                 )
             LOAD_BUDGET["left"] = left - size
         value = initializers.get(initializer)(tuple(shape), self.dtype)
+        STRUCTURE[0] += 1
         w = Tensor(value, requires_grad=bool(trainable and self.trainable))
         self._weights[name] = w
         if trainable:

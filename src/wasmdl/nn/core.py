@@ -11,11 +11,13 @@ Example:
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
 from .. import activations, initializers
 from .. import ops as O
+from ..capture import host_value
 from ..tensor import Tensor
 from .base import Layer
 
@@ -102,10 +104,14 @@ class Dropout(Layer):
     def call(self, x, training=None):
         if not training or self.rate == 0:
             return x
-        rng = self._rng or initializers.rng()
-        keep = rng.random(x.shape) >= self.rate
-        mask = Tensor(keep.astype(np.float32) / np.float32(1 - self.rate), backend=x.backend)
+        # a host value: a captured training step draws a new mask at every replay
+        mask = host_value(partial(self._mask, x.shape), np.float32, x.backend)
         return x * mask
+
+    def _mask(self, shape):
+        rng = self._rng or initializers.rng()
+        keep = rng.random(shape) >= self.rate
+        return keep.astype(np.float32) / np.float32(1 - self.rate)
 
 
 class Flatten(Layer):

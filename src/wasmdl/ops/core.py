@@ -15,6 +15,7 @@ True
 
 from ..autograd import GRAD
 from ..tensor import Tensor
+from ..tracing import ACTIVE
 
 
 class OpDef:
@@ -67,8 +68,9 @@ def cached_rule(rule):
 
 
 def apply(name, *xs, **params):
-    """Run primitive ``name`` on tensors ``xs``: check, dispatch to the backend, record."""
-    op = OPS[name]
+    """Run op ``name`` (a primitive's name, or an ``OpDef``: the fused ops of ``ops.fused``) on
+    tensors ``xs``: check, dispatch to the backend, record for autograd (and for a capture)."""
+    op = OPS[name] if type(name) is str else name
     shape, dtype = op.rule(xs, params)
     be = xs[0].backend
     for x in xs:
@@ -77,7 +79,9 @@ def apply(name, *xs, **params):
                 f"{name}: expected all inputs on backend {be.name!r}, received one on "
                 f"{x.backend.name!r}; move it with t.to({be.name!r})"
             )
-    out = Tensor._wrap(be.run(name, xs, shape, dtype, params), shape, dtype, be)
+    out = Tensor._wrap(be.run(op.name, xs, shape, dtype, params), shape, dtype, be)
+    if ACTIVE.rec is not None:
+        ACTIVE.rec.op(op.name, xs, params, out)
     if GRAD.enabled and op.vjp is not None:
         for x in xs:
             if x.requires_grad:

@@ -32,7 +32,7 @@ import builtins
 from ..autograd import GRAD
 from ..dtypes import FLOATS, int32
 from ..tensor import Tensor
-from .core import OpDef, check_tensor, fail
+from .core import OpDef, apply, check_tensor, fail
 from .elementwise import as_tensor_like, cast, exp, log, maximum, minimum
 from .index import one_hot
 from .reduce import max, mean, sum
@@ -46,20 +46,8 @@ def _def(name, rule, vjp=None):
 
 
 def apply_fused(op, *xs, **params):
-    """``ops.apply`` for a fused ``OpDef`` (same checks, dispatch and recording)."""
-    shape, dtype = op.rule(xs, params)
-    be = xs[0].backend
-    for x in xs:
-        if x.backend is not be:
-            fail(op.name, "inputs", f"all on backend {be.name!r}", f"one on {x.backend.name!r}")
-    out = Tensor._wrap(be.run(op.name, xs, shape, dtype, params), shape, dtype, be)
-    if GRAD.enabled and op.vjp is not None:
-        for x in xs:
-            if x.requires_grad:
-                out.requires_grad = True
-                out._ctx = (op, xs, params)
-                break
-    return out
+    """``ops.apply`` for a fused ``OpDef`` (kept as a name for readers of this table)."""
+    return apply(op, *xs, **params)
 
 
 # ----------------------------------------------------------------------------- ReLU
@@ -242,6 +230,18 @@ def prob_cross_entropy(probs, target, eps=1e-7):
     _xent_rule((probs, t), {}, "prob_cross_entropy")
     _, c = _clipped(probs, eps)
     return mean(-sum(_target_rows(probs, t) * log(c), axis=-1))
+
+
+# ----------------------------------------------------------------------------- optimizer updates
+def _update_rule(xs, p):
+    return xs[0].shape, xs[0].dtype
+
+
+# In place (program.INPLACE): sgd_update(p, g, hp[, buf]) and adam_update(p, g, hp, m, v) write
+# p and the state arrays the optimizer keeps private; hp holds the step's host values ([lr,
+# step, ...], float32). The output is p itself.
+SGD_UPDATE = _def("sgd_update", _update_rule)
+ADAM_UPDATE = _def("adam_update", _update_rule)
 
 
 __all__ = ["FUSED", "apply_fused", "cross_entropy", "prob_cross_entropy", "relu", "softmax"]

@@ -56,32 +56,40 @@ class Adam(Optimizer):
         super().__init__(params, defaults, **kw)
 
     def update(self, p, g, state, group):
-        lr, (b1, b2), wd, t = group["lr"], group["betas"], group["weight_decay"], state["step"]
+        (b1, b2), wd = group["betas"], group["weight_decay"]
         if group["maximize"]:
             g = -g
         if wd and self.decoupled:
-            p = p * (1.0 - lr * wd)
+            p = p * (1.0 - self.scalar("lr") * wd)
         elif wd:
             g = g + wd * p
         m, v = _moments(p, g, state, b1, b2)
         if group["amsgrad"]:
             v = O.maximum(state.get("max_exp_avg_sq", v), v)
             state["max_exp_avg_sq"] = v
-        denom = O.sqrt(v) / math.sqrt(1.0 - b2**t) + group["eps"]
-        return p - (lr / (1.0 - b1**t)) * m / denom
+        denom = O.sqrt(v) / self.scalar("sqrt_bc2") + group["eps"]
+        return p - self.scalar("lr_bc1") * m / denom
+
+    def step_values(self, group, state):
+        (b1, b2), t, lr = group["betas"], state["step"], group["lr"]
+        return {
+            **super().step_values(group, state),
+            "lr_bc1": lr / (1.0 - b1**t),
+            "sqrt_bc2": math.sqrt(1.0 - b2**t),
+        }
 
     def fused_options(self, group):
         if group["amsgrad"]:
             return None  # the op path keeps max_exp_avg_sq
         b1, b2 = group["betas"]
-        return dict(lr=group["lr"], beta1=b1, beta2=b2, eps=group["eps"],
+        return dict(beta1=b1, beta2=b2, eps=group["eps"],
                     weight_decay=group["weight_decay"], decoupled=self.decoupled,
                     maximize=group["maximize"])  # fmt: skip
 
-    def fused_update(self, kernel, p, g, state, options):
-        m = fused.state_array(self, p, state, "exp_avg")
-        v = fused.state_array(self, p, state, "exp_avg_sq")
-        kernel(fused.param_array(self, p), g._h, m, v, step=state["step"], **options)
+    def fused_update(self, p, g, hp, state, options):
+        m = fused.state_tensor(self, p, state, "exp_avg")
+        v = fused.state_tensor(self, p, state, "exp_avg_sq")
+        O.apply(fused.ADAM_UPDATE, fused.param(self, p), g, hp, m, v, **options)
 
 
 class AdamW(Adam):
@@ -111,13 +119,17 @@ class Adamax(Optimizer):
         super().__init__(params, defaults, **kw)
 
     def update(self, p, g, state, group):
-        (b1, b2), t = group["betas"], state["step"]
+        b1, b2 = group["betas"]
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         m = state.get("exp_avg", p * 0.0) * b1 + (1.0 - b1) * g
         u = O.maximum(state.get("exp_inf", p * 0.0) * b2, O.abs(g) + group["eps"])
         state["exp_avg"], state["exp_inf"] = m, u
-        return p - (group["lr"] / (1.0 - b1**t)) * m / u
+        return p - self.scalar("lr_bc1") * m / u
+
+    def step_values(self, group, state):
+        lr_bc1 = group["lr"] / (1.0 - group["betas"][0] ** state["step"])
+        return {**super().step_values(group, state), "lr_bc1": lr_bc1}
 
 
 class NAdam(Optimizer):
@@ -142,18 +154,30 @@ class NAdam(Optimizer):
         )
         super().__init__(params, defaults, **kw)
 
+    def _mu(self, group, t):
+        return group["betas"][0] * (1.0 - 0.5 * 0.96 ** (t * group["momentum_decay"]))
+
+    def host_tick(self, state, group):  # mu_product: a host number, as torch keeps it
+        state["mu_product"] = state.get("mu_product", 1.0) * self._mu(group, state["step"])
+
+    def step_values(self, group, state):
+        lr, t, prod = group["lr"], state["step"], state["mu_product"]
+        mu, mu_next = self._mu(group, t), self._mu(group, t + 1)
+        return {
+            **super().step_values(group, state),
+            "c_grad": lr * (1.0 - mu) / (1.0 - prod),
+            "c_avg": lr * mu_next / (1.0 - prod * mu_next),
+            "bc2": 1.0 - group["betas"][1] ** t,
+        }
+
     def update(self, p, g, state, group):
-        lr, (b1, b2), t, md = group["lr"], group["betas"], state["step"], group["momentum_decay"]
+        b1, b2 = group["betas"]
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
-        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * md))
-        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * md))
-        prod = state.get("mu_product", 1.0) * mu
-        state["mu_product"] = prod
         m, v = _moments(p, g, state, b1, b2)
-        denom = O.sqrt(v / (1.0 - b2**t)) + group["eps"]
-        p = p - (lr * (1.0 - mu) / (1.0 - prod)) * g / denom
-        return p - (lr * mu_next / (1.0 - prod * mu_next)) * m / denom
+        denom = O.sqrt(v / self.scalar("bc2")) + group["eps"]
+        p = p - self.scalar("c_grad") * g / denom
+        return p - self.scalar("c_avg") * m / denom
 
 
 Nadam = NAdam  # Keras spelling

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.fused import ADAM_UPDATE, SGD_UPDATE  # noqa: F401  (the fused update ops)
 from ..tensor import Tensor
 
 
@@ -32,19 +33,19 @@ def kernel(name, p, g):
     return k if g.backend is p.backend else None
 
 
-def private(opt, t: Tensor, key: str):
-    """``t``'s handle, first replaced by a C-contiguous copy that only ``opt`` writes unless it
-    already is one (copy on first write; again after ``t`` was given another array)."""
+def private(opt, t: Tensor, key: str) -> Tensor:
+    """``t``, its handle first replaced by a C-contiguous copy that only ``opt`` writes unless
+    it already is one (copy on first write; again after ``t`` was given another array)."""
     h, slot = t._h, (id(t), key)
     if opt._owned.get(slot) is not h:
         be = t.backend
         h = be.from_host(np.ascontiguousarray(be.to_host(h, t.shape, t.dtype)))
         t._h = opt._owned[slot] = h
-    return h
+    return t
 
 
-def state_array(opt, p: Tensor, state: dict, name: str):
-    """The handle of state tensor ``name`` of ``p`` (zeros on first use), private to ``opt``."""
+def state_tensor(opt, p: Tensor, state: dict, name: str) -> Tensor:
+    """State tensor ``name`` of ``p`` (zeros on first use), its array private to ``opt``."""
     t = state.get(name)
     if t is None:
         be = p.backend
@@ -54,6 +55,6 @@ def state_array(opt, p: Tensor, state: dict, name: str):
     return private(opt, t, "state")
 
 
-def param_array(opt, p: Tensor):
-    """The handle of parameter ``p``, private to ``opt``."""
+def param(opt, p: Tensor) -> Tensor:
+    """Parameter ``p``, its array private to ``opt``."""
     return private(opt, p, "param")

@@ -21,8 +21,12 @@ from __future__ import annotations
 
 import math
 
+from functools import partial
+
 from .. import ops as O
 from ..autograd import no_grad
+from ..capture import host_effect, host_value
+from ..tensor import Tensor
 from . import fused
 
 
@@ -105,39 +109,93 @@ class Optimizer:
         return grads
 
     def step(self, closure=None):
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter that has a gradient.
+
+        Per-step host values (learning rate, step count, bias corrections: ``step_values``)
+        reach the update as tensors made by ``capture.host_value``, and state tensors keep
+        their identity (``assign``), so a captured training step replays this exactly."""
         loss = closure() if closure is not None else None
         with no_grad():
-            for group in self.param_groups:
+            for gi, group in enumerate(self.param_groups):
                 ps = [p for p in group["params"] if p.grad is not None]
+                if not ps:
+                    continue
+                host_effect(partial(self._tick, gi, tuple(ps)))
+                self._group, self._scalars = (gi, ps[0]), {}
                 options = self.fused_options(group) if self.FUSED else None
                 for p, g in zip(ps, self._clip([p.grad for p in ps]), strict=True):
-                    state = self.state.setdefault(p, {})
-                    state["step"] = state.get("step", 0) + 1
+                    state = self.state[p]
                     kernel = None if options is None else fused.kernel(self.FUSED, p, g)
                     if kernel is None:
-                        p.assign(self.update(p, g, state, group))
+                        before = dict(state)
+                        new = self.update(p, g, state, group)
+                        _keep_identity(state, before)
+                        p.assign(new)
                     else:
-                        self.fused_update(kernel, p, g, state, options)
-        self.iterations += 1
+                        self.fused_update(p, g, self.scalar("fused"), state, options)
+        host_effect(self._count)
         return loss
+
+    def _tick(self, gi, ps):
+        for p in ps:
+            state = self.state.setdefault(p, {})
+            state["step"] = state.get("step", 0) + 1
+            self.host_tick(state, self.param_groups[gi])
+
+    def _count(self):
+        self.iterations += 1
+
+    def host_tick(self, state, group):
+        """Host bookkeeping of one step for one parameter (after ``state["step"]`` grew)."""
+
+    def step_values(self, group, state) -> dict:
+        """The per-step host values an update reads with ``scalar(name)`` (float64 math on the
+        host, from ``group`` and the parameter's ``state``): ``lr``, ``step``, ``fused`` (the
+        fused kernel's ``hp`` vector ``[lr, step]``) and what a subclass adds."""
+        lr, step = group["lr"], state["step"]
+        return {"lr": lr, "step": step, "fused": [lr, step]}
+
+    def scalar(self, name):
+        """This step's host value ``name`` (``step_values``) as a tensor on the parameters'
+        backend, in the parameters' dtype: recomputed at every replay of a captured step."""
+        t = self._scalars.get(name)
+        if t is None:
+            gi, p0 = self._group
+            fn = partial(self._step_value, gi, p0, name)
+            t = self._scalars[name] = host_value(fn, p0.dtype, p0.backend)
+        return t
+
+    def _step_value(self, gi, p0, name):
+        return self.step_values(self.param_groups[gi], self.state[p0])[name]
 
     FUSED = None  # name of the backend kernel that does ``update`` in place, if any
 
     def update(self, p, g, state, group):
-        """The new value of ``p`` (engine ops: runs on every backend)."""
+        """The new value of ``p`` (engine ops: runs on every backend). Per-step numbers come
+        from ``self.scalar(name)``; state tensors are stored in ``state`` (kept by identity)."""
         raise NotImplementedError
 
     def fused_options(self, group):
-        """The fused kernel's keyword arguments for ``group``, or None (options it lacks)."""
+        """The fused kernel's static keyword arguments for ``group``, or None (options it
+        lacks); the per-step ones (lr, step) come in the ``hp`` tensor."""
         return None
 
-    def fused_update(self, kernel, p, g, state, options):
-        """Update ``p`` and ``state`` in place with ``kernel`` (see ``fused.py``)."""
+    def fused_update(self, p, g, hp, state, options):
+        """Update ``p`` and ``state`` in place with the fused kernel (see ``fused.py``)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:
         return {"lr": self.lr, "iterations": self.iterations}
+
+
+def _keep_identity(state, before):
+    """State tensors keep their identity across steps: a new value is assigned into the old
+    tensor (a captured step reads and writes the same tensor objects every replay)."""
+    for k, v in state.items():
+        old = before.get(k)
+        if isinstance(old, Tensor) and isinstance(v, Tensor) and old is not v:
+            if old.shape == v.shape and old.dtype == v.dtype:
+                state[k] = old.assign(v.detach())
 
 
 def _global_norm(grads):

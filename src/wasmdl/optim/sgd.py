@@ -65,18 +65,20 @@ class SGD(Optimizer):
             buf = g if buf is None else buf * mom + (1.0 - group["dampening"]) * g
             state["momentum_buffer"] = buf
             g = g + mom * buf if group["nesterov"] else buf
-        return p - group["lr"] * g
+        return p - self.scalar("lr") * g
 
     def fused_options(self, group):
-        keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
+        keys = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
         return {k: group[k] for k in keys}
 
-    def fused_update(self, kernel, p, g, state, options):
-        buf, first = None, False
-        if options["momentum"]:
-            first = "momentum_buffer" not in state
-            buf = fused.state_array(self, p, state, "momentum_buffer")
-        kernel(fused.param_array(self, p), g._h, buf, first=first, **options)
+    def fused_update(self, p, g, hp, state, options):
+        param = fused.param(self, p)
+        if not options["momentum"]:
+            O.apply(fused.SGD_UPDATE, param, g, hp, first=False, **options)
+            return
+        first = "momentum_buffer" not in state
+        buf = fused.state_tensor(self, p, state, "momentum_buffer")
+        O.apply(fused.SGD_UPDATE, param, g, hp, buf, first=first, **options)
 
 
 class RMSprop(Optimizer):
@@ -118,8 +120,8 @@ class RMSprop(Optimizer):
         if group["momentum"]:
             buf = _state(state, "momentum_buffer", p) * group["momentum"] + g / avg
             state["momentum_buffer"] = buf
-            return p - group["lr"] * buf
-        return p - group["lr"] * g / avg
+            return p - self.scalar("lr") * buf
+        return p - self.scalar("lr") * g / avg
 
 
 class Adagrad(Optimizer):
@@ -147,13 +149,17 @@ class Adagrad(Optimizer):
     def update(self, p, g, state, group):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        clr = self.scalar("clr")
         acc = state.get("sum")
         if acc is None:
             acc = p * 0.0 + group["initial_accumulator_value"]
         acc = acc + g * g
         state["sum"] = acc
         return p - clr * g / (O.sqrt(acc) + group["eps"])
+
+    def step_values(self, group, state):
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        return {**super().step_values(group, state), "clr": clr}
 
 
 class Adadelta(Optimizer):
@@ -170,4 +176,4 @@ class Adadelta(Optimizer):
         acc = _state(state, "acc_delta", p)
         delta = O.sqrt(acc + eps) / O.sqrt(sq + eps) * g
         state["square_avg"], state["acc_delta"] = sq, acc * rho + (1.0 - rho) * delta * delta
-        return p - group["lr"] * delta
+        return p - self.scalar("lr") * delta

@@ -1,0 +1,137 @@
+"""Replaying a captured step (``wasmdl.capture``): gather the external arrays, run the program on
+the backend, put the results where the eager step put them.
+
+A backend with a ``compile(program)`` verb runs the program its own way (the numpy backend: a
+loop over its kernels; inside Pyodide, one WebAssembly call); any other backend replays it here,
+one ``backend.run`` per instruction.
+
+>>> import numpy as np, wasmdl as wl
+>>> w = wl.tensor([3.0])
+>>> f = wl.function(lambda x: x * w)
+>>> _ = [f(np.ones(1)) for _ in range(3)]
+>>> f(np.ones(1)).tolist(), f.capture_info()["backend_calls"]
+([3.0], 1)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .program import INPLACE
+from .rewrite import rewrite
+from .tensor import Tensor
+
+
+def generic_runner(program, backend):
+    """``run(arrays)`` replaying ``program`` through ``backend.run``, one call per instruction."""
+    slots, instrs, n = program.slots, program.instrs, len(program.slots)
+
+    def run(arrays):
+        vals = [None] * n
+        for s, a in zip(program.externals, arrays, strict=True):
+            vals[s] = a
+        for i in instrs:
+            xs = [Tensor._wrap(vals[j], slots[j].shape, slots[j].dtype, backend) for j in i.ins]
+            vals[i.out] = backend.run(i.kernel, xs, i.shape, i.dtype, i.params)
+        return [vals[s] for s in program.outputs]
+
+    run.calls = len(instrs)
+    return run
+
+
+def unflatten(spec, it):
+    """A step's result rebuilt from its structure (``capture._flatten_out``) and tensors."""
+    kind = spec[0]
+    if kind == "T":
+        return next(it)
+    if kind in ("list", "tuple"):
+        items = [unflatten(s, it) for s in spec[1]]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict":
+        return {k: unflatten(s, it) for k, s in spec[1]}
+    return spec[1]
+
+
+class Replay:
+    """A replayable step built from a classified ``Trace`` on ``backend``."""
+
+    def __init__(self, trace, backend):
+        rec, program = trace.rec, trace.rec.program
+        self.recorded = len(program.instrs)
+        n_out = len(trace.out_slots)
+        program.externals = [s for s, slot in enumerate(program.slots) if slot.kind != "temp"]
+        program.outputs = [*trace.out_slots, *(s for _, s in trace.writes)]
+        program.outputs += [s for _, s in trace.grads]
+        rewrite(program, backend)
+        self.program, self.backend, self.tree = program, backend, trace.tree
+        self.out_meta = [(program.slots[s].shape, program.slots[s].dtype) for s in program.outputs]
+        self.n_out, self.writes, self.grads = n_out, trace.writes, trace.grads
+        host = {s: fn for s, fn in rec.hostcalls if s is not None}
+        self.hostcalls = rec.hostcalls
+        # per external slot: ("input", i) | ("tensor", t) | ("host", None)
+        n_inputs = sum(1 for s in program.slots if s.kind == "input")
+        inputs = {s: s for s in range(n_inputs)}  # the recorder gives inputs the first slots
+        self.plan = [
+            ("input", inputs[s])
+            if s in inputs
+            else ("host", s)
+            if s in host
+            else ("tensor", rec.tensors[s])
+            for s in program.externals
+        ]
+        written = {
+            i.ins[k]
+            for i in program.instrs
+            if i.kernel in INPLACE
+            for k in INPLACE[i.kernel]
+            if k < len(i.ins)
+        }
+        self.owned = [(rec.tensors[s], rec.tensors[s]._h) for s in written if s in rec.tensors]
+        compile_ = getattr(backend, "compile", None)
+        self.run = compile_(program) if compile_ is not None else None
+        if self.run is None:
+            self.run = generic_runner(program, backend)
+
+    def info(self) -> dict:
+        return {
+            "instructions": self.recorded,
+            "instructions_rewritten": len(self.program.instrs),
+            "backend_calls": getattr(self.run, "calls", len(self.program.instrs)),
+            "slots": len(self.program.slots),
+        }
+
+    def _own(self):
+        """In-place kernels write only arrays private to the program (copy after a swap)."""
+        be = self.backend
+        for k, (t, h) in enumerate(self.owned):
+            if t._h is not h:
+                h = be.from_host(np.array(be.to_host(t._h, t.shape, t.dtype), order="C"))
+                t._h = h
+                self.owned[k] = (t, h)
+
+    def __call__(self, inputs):
+        be, values = self.backend, {}
+        for s, fn in self.hostcalls:
+            v = fn()
+            if s is not None:
+                slot = self.program.slots[s]
+                values[s] = be.from_host(np.ascontiguousarray(np.asarray(v, slot.dtype)))
+        if self.owned:
+            self._own()
+        arrays = [
+            inputs[ref]._h if kind == "input" else values[ref] if kind == "host" else ref._h
+            for kind, ref in self.plan
+        ]
+        results = self.run(arrays)
+        outs = [
+            Tensor._wrap(a, shape, dtype, be)
+            for a, (shape, dtype) in zip(results, self.out_meta, strict=True)
+        ]
+        k = self.n_out
+        for t, _ in self.writes:
+            t._h = outs[k]._h
+            k += 1
+        for t, _ in self.grads:
+            t.grad = outs[k]
+            k += 1
+        return unflatten(self.tree, iter(outs[: self.n_out]))

@@ -1,0 +1,93 @@
+"""Recording a step: the hooks ``ops.apply``, ``Tensor.assign`` and ``Tensor.numpy`` call while a
+``Recorder`` is active, and ``host_value``, the one way a step takes a value computed on the host
+at every step (``wasmdl.capture.host_value``: a learning rate, a step count, a dropout mask).
+
+A recorder maps every handle it has seen to a slot of a ``Program``: the declared inputs, the
+tensors alive before the step that it reads (parameters, optimizer state, metric sums, cached
+constants: "external" until two recordings are compared, see ``wasmdl.capture``), host values and
+the outputs of recorded ops (``wasmdl.capture.host_value`` and ``host_effect`` feed ``host`` and
+``effect``). Recording never changes what a step computes: the step runs eagerly
+as always, and whatever cannot be replayed (a host read) only marks the recording unusable, with
+the reason.
+
+>>> import wasmdl as wl
+>>> x = wl.tensor([1.0, 2.0])
+>>> rec = Recorder([x])
+>>> with rec:
+...     y = (x * 2.0).exp()
+>>> rec.program.instrs
+[Instr(mul, (0, 1) -> 2, (2,)), Instr(exp, (2,) -> 3, (2,))]
+>>> rec.reason is None
+True
+"""
+
+from __future__ import annotations
+
+from .program import INPLACE, Program
+
+
+class _Active:
+    rec = None  # the Recorder in use, or None: read by ops.apply on every call
+
+
+ACTIVE = _Active()
+
+
+class Recorder:
+    """Records the ops of one run of a step whose tensor inputs are ``inputs``."""
+
+    def __init__(self, inputs):
+        self.program = Program()
+        self.slot_of: dict = {}  # id(handle) -> slot
+        self.keep: list = []  # every handle seen, alive until the recorder goes (ids stay unique)
+        self.tensors: dict = {}  # external slot -> the tensor first seen holding it
+        self.hostcalls: list = []  # (slot or None, fn), in call order: host values and effects
+        self.assigned: list = []  # tensors whose handle an assign replaced
+        self.reason = None
+        for t in inputs:
+            self._bind(t._h, self.program.slot("input", t.shape, t.dtype))
+
+    def __enter__(self):
+        if ACTIVE.rec is not None:
+            raise RuntimeError("Recorder: expected no other recording, received a nested one")
+        ACTIVE.rec = self
+        return self
+
+    def __exit__(self, *exc):
+        ACTIVE.rec = None
+        return False
+
+    def _bind(self, h, s):
+        self.slot_of[id(h)] = s
+        self.keep.append(h)
+
+    def slot(self, t) -> int:
+        """The slot of tensor ``t`` (a new external slot the first time its handle is seen)."""
+        s = self.slot_of.get(id(t._h))
+        if s is None:
+            s = self.program.slot("external", t.shape, t.dtype)
+            self._bind(t._h, s)
+            self.tensors[s] = t
+        return s
+
+    def op(self, name, xs, params, out) -> None:
+        """``ops.apply`` ran kernel ``name`` on ``xs`` with canonical ``params`` into ``out``."""
+        ins = tuple([self.slot(x) for x in xs])
+        s = self.program.emit(name, ins, dict(params), out.shape, out.dtype)
+        if name not in INPLACE:
+            self._bind(out._h, s)
+
+    def assign(self, t) -> None:
+        self.assigned.append(t)
+
+    def host_read(self, what) -> None:
+        if self.reason is None:
+            self.reason = f"the step reads a value on the host ({what}); a replay cannot"
+
+    def host(self, t, fn) -> None:
+        s = self.program.slot("host", t.shape, t.dtype)
+        self._bind(t._h, s)
+        self.hostcalls.append((s, fn))
+
+    def effect(self, fn) -> None:
+        self.hostcalls.append((None, fn))
