@@ -289,12 +289,12 @@ class function:  # noqa: N801  (a decorator, named like jax.jit / tf.function)
         recorded and after rewriting, backend calls per replay, replays so far."""
         e = self._last
         info = {"captured": False, "reason": "not called yet", "replays": self.replays}
+        if self.jit_compile is False:
+            return {**info, "reason": "jit_compile=False"}
         if e is None:
             return info
         if e.replay is not None:
             return {**info, "reason": None, **e.replay.info(), "captured": True}
         if e.reason is not None:
             return {**info, "reason": e.reason}
-        if self.jit_compile is False:
-            return {**info, "reason": "jit_compile=False"}
         return {**info, "reason": f"warming up ({e.calls} eager calls so far)"}

@@ -56,6 +56,10 @@ def _uses(program):
     return uses
 
 
+def _pairs(group):
+    return zip(group, group[1:], strict=False)
+
+
 def _fuse(program, backend, chain, target, build):
     instrs, uses, out, k = program.instrs, _uses(program), [], 0
     n = len(chain)
@@ -64,7 +68,10 @@ def _fuse(program, backend, chain, target, build):
         ok = (
             len(group) == n
             and tuple(i.kernel for i in group) == chain
-            and all(uses.get(a.out) == 1 and a.out in b.ins for a, b in zip(group, group[1:]))
+            and all(
+                uses.get(a.out) == 1 and a.out in b.ins
+                for a, b in zip(group, group[1:], strict=False)
+            )
             and _bias_ok(program, group)
         )
         made = build(group) if ok else None

@@ -127,6 +127,7 @@ class TrainingMixin:
         Override it for a custom step: ``fit`` captures the override like this one."""
         opt = self.optimizer
         opt.zero_grad()
+        self.zero_grad()  # weights outside the optimizer too: gradients never pile up
         pred = self(x, training=True)
         loss = self.compiled_loss(y, pred)
         extra = self.losses

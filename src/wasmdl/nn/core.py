@@ -18,7 +18,6 @@ import numpy as np
 from .. import activations, initializers
 from .. import ops as O
 from ..capture import host_value
-from ..tensor import Tensor
 from .base import Layer
 
 

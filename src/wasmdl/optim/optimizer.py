@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import math
-
 from functools import partial
 
 from .. import ops as O
