@@ -17,7 +17,7 @@ import numpy as np
 
 from .dtypes import FLOATS, float32, infer_dtype, to_dtype
 from .tensor import Tensor
-from .tracing import ACTIVE
+from .tracing import ACTIVE, made
 
 
 def _backend(backend):
@@ -34,7 +34,7 @@ def _from_data(t, data, dtype, requires_grad, backend):
     dt = infer_dtype(arr) if dtype is None else to_dtype(dtype, "tensor: argument 'dtype'")
     arr = np.array(arr, dtype=dt, order="C")  # always a private copy
     be = _backend(backend)
-    t._h, t.shape, t.dtype, t.backend = be.from_host(arr), arr.shape, dt, be
+    t._h, t.shape, t.dtype, t.backend = made(be.from_host(arr), arr), arr.shape, dt, be
     t.grad, t._ctx, t._retain = None, None, False
     t.requires_grad = False
     if requires_grad:
@@ -67,7 +67,8 @@ def full(shape, value, dtype=None, requires_grad=False, backend=None):
     dt = float32 if dtype is None else to_dtype(dtype, "full: argument 'dtype'")
     be = _backend(backend)
     shape = _shape(shape)
-    t = Tensor._wrap(be.from_host(np.full(shape, value, dtype=dt)), shape, dt, be)
+    arr = np.full(shape, value, dtype=dt)
+    t = Tensor._wrap(made(be.from_host(arr), arr), shape, dt, be)
     return t.requires_grad_(True) if requires_grad else t
 
 

@@ -43,6 +43,7 @@ class Recorder:
         self.tensors: dict = {}  # external slot -> the tensor first seen holding it
         self.hostcalls: list = []  # (slot or None, fn), in call order: host values and effects
         self.assigned: list = []  # tensors whose handle an assign replaced
+        self.made: dict = {}  # id(handle) -> the host array a tensor was made from in the step
         self.reason = None
         for t in inputs:
             self._bind(t._h, self.program.slot("input", t.shape, t.dtype))
@@ -91,3 +92,13 @@ class Recorder:
 
     def effect(self, fn) -> None:
         self.hostcalls.append((None, fn))
+
+
+def made(h, arr):
+    """Note that handle ``h`` was made from host array ``arr`` during a recording (two recordings
+    compare such values without reading the device back). Returns ``h``."""
+    rec = ACTIVE.rec
+    if rec is not None:
+        rec.made[id(h)] = arr
+        rec.keep.append(h)
+    return h

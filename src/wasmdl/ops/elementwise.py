@@ -14,6 +14,7 @@ import numpy as np
 
 from ..dtypes import FLOATS, NUMERIC, bool_, float32, int32, promote, to_dtype
 from ..tensor import Tensor
+from ..tracing import made
 from . import shape as S
 from .core import apply, broadcast_shapes, defop, fail
 
@@ -32,7 +33,8 @@ def const(value, dtype, backend):
     if t is None:
         if len(_CONST) > 512:
             _CONST.clear()
-        h = backend.from_host(np.array(value, dtype))
+        arr = np.array(value, dtype)
+        h = made(backend.from_host(arr), arr)
         t = _CONST[key] = Tensor._wrap(h, (), dtype, backend)
     return t
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..dtypes import bool_, float32, int32
 from ..tensor import Tensor
+from ..tracing import made
 from . import elementwise as E
 from . import shape as S
 from .core import apply, check_tensor, defop, fail, norm_axis
@@ -188,11 +189,9 @@ def one_hot(indices, depth, dtype=float32):
         fail("one_hot", "indices", "int32 dtype", f"dtype {indices.dtype}", TypeError)
     if not isinstance(depth, int) or depth < 0:
         fail("one_hot", "depth", "a non-negative int", repr(depth))
+    arange = np.arange(depth, dtype=np.int32)
     rng = Tensor._wrap(
-        indices.backend.from_host(np.arange(depth, dtype=np.int32)),
-        (depth,),
-        int32,
-        indices.backend,
+        made(indices.backend.from_host(arange), arange), (depth,), int32, indices.backend
     )
     return E.cast(E.eq(expand_dims(indices, -1), rng), dtype)
 

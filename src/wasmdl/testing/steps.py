@@ -273,3 +273,16 @@ def check_case(case, steps=20, rtol=1e-5, atol=1e-6):
         assert train["replays"] == steps - 3, f"{case.name}: {train}"
         assert info["predict"]["captured"], f"{case.name}: {info['predict']}"
     return r
+
+
+def check_table(names=None, steps=20, rtol=1e-5, atol=1e-6):
+    """``check_case`` for every row (or ``names``) on the current backend; returns
+    ``{"failures": [...], "info": {row: the train step's capture_info}}`` (for the browser
+    tiers, which check the whole table in one call)."""
+    failures, infos = [], {}
+    for name in names or CASES:
+        try:
+            infos[name] = check_case(CASES[name], steps, rtol, atol)["info"]["train"]
+        except Exception as e:  # collected: one browser call reports every row
+            failures.append(f"{name}: {type(e).__name__}: {e}"[:800])
+    return {"failures": failures, "info": infos}
