@@ -39,7 +39,7 @@ from .autograd import GRAD
 from .backend import get_backend
 from .replay import Replay
 from .tensor import Tensor
-from .tracing import ACTIVE, Recorder
+from .tracing import ACTIVE, Recorder, key
 
 log = logging.getLogger("wasmdl.capture")
 
@@ -143,11 +143,11 @@ class Trace:
             if id(t) in seen:
                 continue
             seen.add(id(t))
-            if id(t) in assigned and id(t._h) in slot_of:
-                self.writes.append((t, slot_of[id(t._h)]))
+            if id(t) in assigned and key(t) in slot_of:
+                self.writes.append((t, slot_of[key(t)]))
             g = t.grad
-            if g is not None and id(g._h) in slot_of:
-                self.grads.append((t, slot_of[id(g._h)]))
+            if g is not None and key(g) in slot_of:
+                self.grads.append((t, slot_of[key(g)]))
 
     def signature(self):
         p = self.rec.program

@@ -33,12 +33,17 @@ class _Active:
 ACTIVE = _Active()
 
 
+def key(t):
+    """The recorder's key of tensor ``t``: its handle's identity, shape and dtype."""
+    return id(t._h), t.shape, t.dtype
+
+
 class Recorder:
     """Records the ops of one run of a step whose tensor inputs are ``inputs``."""
 
     def __init__(self, inputs):
         self.program = Program()
-        self.slot_of: dict = {}  # id(handle) -> slot
+        self.slot_of: dict = {}  # key(tensor): (id(handle), shape, dtype) -> slot
         self.keep: list = []  # every handle seen, alive until the recorder goes (ids stay unique)
         self.tensors: dict = {}  # external slot -> the tensor first seen holding it
         self.hostcalls: list = []  # (slot or None, fn), in call order: host values and effects
@@ -46,7 +51,7 @@ class Recorder:
         self.made: dict = {}  # id(handle) -> the host array a tensor was made from in the step
         self.reason = None
         for t in inputs:
-            self._bind(t._h, self.program.slot("input", t.shape, t.dtype))
+            self._bind(t, self.program.slot("input", t.shape, t.dtype))
 
     def __enter__(self):
         if ACTIVE.rec is not None:
@@ -58,16 +63,18 @@ class Recorder:
         ACTIVE.rec = None
         return False
 
-    def _bind(self, h, s):
-        self.slot_of[id(h)] = s
-        self.keep.append(h)
+    def _bind(self, t, s):
+        # a handle may back tensors of several shapes (a reshape that shares its input's
+        # buffer on a GPU backend): the slot is that of the handle seen with this shape
+        self.slot_of[key(t)] = s
+        self.keep.append(t._h)
 
     def slot(self, t) -> int:
         """The slot of tensor ``t`` (a new external slot the first time its handle is seen)."""
-        s = self.slot_of.get(id(t._h))
+        s = self.slot_of.get(key(t))
         if s is None:
             s = self.program.slot("external", t.shape, t.dtype)
-            self._bind(t._h, s)
+            self._bind(t, s)
             self.tensors[s] = t
         return s
 
@@ -76,7 +83,7 @@ class Recorder:
         ins = tuple([self.slot(x) for x in xs])
         s = self.program.emit(name, ins, dict(params), out.shape, out.dtype)
         if name not in INPLACE:
-            self._bind(out._h, s)
+            self._bind(out, s)
 
     def assign(self, t) -> None:
         self.assigned.append(t)
@@ -87,7 +94,7 @@ class Recorder:
 
     def host(self, t, fn) -> None:
         s = self.program.slot("host", t.shape, t.dtype)
-        self._bind(t._h, s)
+        self._bind(t, s)
         self.hostcalls.append((s, fn))
 
     def effect(self, fn) -> None:

@@ -20,7 +20,8 @@ def test_step_case_table_capture_matches_eager(selenium_wasmdl, backend):
 import json, wasmdl
 from wasmdl.testing import steps
 if "{backend}" == "webgpu":
-    await wasmdl.backend.webgpu.init_async()
+    from wasmdl.backend import webgpu
+    await webgpu.init_async()
 wasmdl.set_backend("{backend}")
 try:
     r = steps.check_table(rtol=1e-4, atol=1e-5)
@@ -42,7 +43,8 @@ import gc, json
 import numpy as np
 import wasmdl
 from wasmdl import nn
-await wasmdl.backend.webgpu.init_async()
+from wasmdl.backend import webgpu
+await webgpu.init_async()
 wasmdl.set_backend("webgpu")
 model = wasmdl.Sequential([nn.Flatten(input_shape=(28, 28)), nn.Dense(64, activation="relu"),
                            nn.Dense(10, activation="softmax")])
