@@ -27,7 +27,10 @@ from . import losses, optim
 from . import metrics as metrics_mod
 from ._wasm import mlp as wasm_mlp
 from .autograd import no_grad
-from .data import DataLoader, TensorDataset
+from .data import DataLoader
+from .training_io import batch_len, compile_loss, concat_outputs, input_batches, is_structured
+from .training_io import loader as make_loader
+from .training_io import split_tail
 
 # Keras' default learning rates when an optimizer is given by name to compile().
 KERAS_LR = {
@@ -79,13 +82,15 @@ class TrainingMixin:
     optimizer = None
     compiled_loss = None
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
-        """Set the optimizer (a name, a class, or an instance), the loss and the metrics."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
+        """Set the optimizer (a name, a class, or an instance), the loss (one, or one per output
+        as a list or dict, weighted by ``loss_weights``) and the metrics."""
         self._optimizer_spec, self.optimizer = optimizer, None
         if isinstance(optimizer, optim.Optimizer):
             self.optimizer = optimizer
-        self.compiled_loss = losses.get(loss) if loss is not None else None
+        self.compiled_loss = compile_loss(self, loss, loss_weights) if loss is not None else None
         self._loss_name = loss if isinstance(loss, str) else None
+        self._loss_spec, self._loss_weights = loss, loss_weights
         self._metric_specs = list(metrics or [])
         self.compiled_metrics = [metrics_mod.get(m, loss) for m in self._metric_specs]
 
@@ -129,14 +134,12 @@ class TrainingMixin:
         if isinstance(x, DataLoader):
             train = x
         else:
-            x, y = np.asarray(x), np.asarray(y)
             if validation_split and validation_data is None:  # Keras: the last part, unshuffled
-                cut = int(len(x) * (1 - validation_split))
-                x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
-            train = DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=seed)
+                x, y, validation_data = split_tail(x, y, validation_split)
+            train = make_loader(self, x, y, batch_size, shuffle=shuffle, seed=seed)
         val = validation_data
         if val is not None and not isinstance(val, DataLoader):
-            val = DataLoader(TensorDataset(*val[:2]), batch_size)
+            val = make_loader(self, val[0], val[1], batch_size)
         return train, val
 
     def _fit_steps(
@@ -177,7 +180,8 @@ class TrainingMixin:
             for i, (xb, yb) in enumerate(train):
                 cbl.on_train_batch_begin(i, {})
                 loss = self.train_step(xb, yb)
-                loss_sum, n_seen = loss_sum + loss * len(xb), n_seen + len(xb)
+                n = batch_len(xb)
+                loss_sum, n_seen = loss_sum + loss * n, n_seen + n
                 logs = self._logs(loss_sum, n_seen) if wants_batch_logs else {}
                 cbl.on_train_batch_end(i, logs)
                 yield
@@ -224,7 +228,8 @@ class TrainingMixin:
         with no_grad():
             for xb, yb in loader:
                 pred = self(xb, training=False)
-                loss_sum, n = loss_sum + self.compiled_loss(yb, pred) * len(xb), n + len(xb)
+                size = batch_len(xb)
+                loss_sum, n = loss_sum + self.compiled_loss(yb, pred) * size, n + size
                 for m in self.compiled_metrics:
                     m.update_state(yb, pred)
         return self._logs(loss_sum, n)
@@ -232,11 +237,7 @@ class TrainingMixin:
     def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
         """Loss (and metrics) on ``x, y``: a float, ``[loss, *metrics]`` or a dict (Keras)."""
         self._require_compiled("evaluate")
-        loader = (
-            x
-            if isinstance(x, DataLoader)
-            else DataLoader((np.asarray(x), np.asarray(y)), batch_size)
-        )
+        loader = x if isinstance(x, DataLoader) else make_loader(self, x, y, batch_size)
         logs = self._evaluate_loader(loader)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
@@ -247,7 +248,7 @@ class TrainingMixin:
     def _predict_steps(self, x, batch_size):
         outs = []
         with no_grad():
-            for (xb,) in DataLoader((np.asarray(x),), batch_size):
+            for xb in input_batches(self, x, batch_size):
                 fused = wasm_mlp.forward(self, xb)  # Dense MLP: one WASM call (Pyodide)
                 outs.append(self(xb, training=False) if fused is None else fused)
                 yield None
@@ -259,7 +260,7 @@ class TrainingMixin:
         if not isinstance(batch_size, int) or batch_size < 1:
             return None
         if type(x) is not np.ndarray:  # the per-sample case passes arrays: skip the rest
-            if isinstance(x, DataLoader):
+            if isinstance(x, DataLoader) or is_structured(x):
                 return None
             x = np.asarray(x)
         if x.ndim == 0 or not 0 < len(x) <= batch_size:
@@ -267,7 +268,7 @@ class TrainingMixin:
         out = wasm_mlp.forward_array(self, x)  # Dense MLP: one WASM call (Pyodide)
         if out is None:
             with no_grad():
-                out = np.concatenate([self(x, training=False).numpy()])  # a copy, as below
+                out = concat_outputs([self(x, training=False)])  # a copy, as below
         return out
 
     def predict(self, x, batch_size=32, verbose=0):
@@ -280,7 +281,7 @@ class TrainingMixin:
             while True:
                 next(steps)
         except StopIteration as done:
-            return np.concatenate([t.numpy() for t in done.value])
+            return concat_outputs(done.value)
 
     async def predict_async(self, x, batch_size=32):
         """``predict`` that yields to the event loop between batches and reads back async."""

@@ -36,6 +36,19 @@ _CALL = {"training": None}  # the training mode of the enclosing layer call, if 
 LOAD_BUDGET = {"left": None}
 _COUNTS: dict[str, int] = {}
 _REGISTRY: dict[str, type] = {}
+# The functional API (wasmdl.nn.symbolic) records a graph node when a layer is called on
+# symbolic tensors: it sets this hook when imported.
+SYMBOLIC = {"call": None}
+
+
+class Symbolic:
+    """Marker base of ``wasmdl.nn.symbolic.KerasTensor`` (a layer call records, not computes)."""
+
+
+def is_symbolic(inputs, kwargs=None) -> bool:
+    items = [*inputs, *(kwargs or {}).values()]
+    flat = [x for a in items for x in (a if isinstance(a, list | tuple) else [a])]
+    return any(isinstance(x, Symbolic) for x in flat)
 
 
 def register(cls):
@@ -230,6 +243,8 @@ class Layer:
             self.built = True
 
     def __call__(self, *inputs, training=None, **kwargs):
+        if SYMBOLIC["call"] is not None and is_symbolic(inputs, kwargs):
+            return SYMBOLIC["call"](self, inputs, kwargs)  # functional API: record a node
         inputs = [
             [as_tensor(x) for x in a] if isinstance(a, list | tuple) else as_tensor(a)
             for a in inputs
