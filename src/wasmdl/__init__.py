@@ -142,6 +142,7 @@ from . import (  # noqa: E402, F401
     callbacks,
     data,
     datasets,
+    graph,  # noqa: E402, F401  (functional models: Model(inputs, outputs))
     initializers,
     io,
     losses,
@@ -156,7 +157,6 @@ from ._wasm import set_enabled as set_cpu_kernels  # noqa: E402, F401
 from ._wasm import status as cpu_kernels  # noqa: E402, F401
 from .io import load_model, save_model  # noqa: E402, F401
 from .models import Model, Sequential  # noqa: E402, F401
-from . import graph  # noqa: E402, F401  (functional models: Model(inputs, outputs))
-from .nn.symbolic import Input, KerasTensor  # noqa: E402, F401
 from .nn import Layer  # noqa: E402, F401
+from .nn.symbolic import Input, KerasTensor  # noqa: E402, F401
 from .training import GradientTape  # noqa: E402, F401

@@ -23,14 +23,20 @@ import asyncio
 import numpy as np
 
 from . import callbacks as cbks
-from . import losses, optim
 from . import metrics as metrics_mod
+from . import optim
 from ._wasm import mlp as wasm_mlp
 from .autograd import no_grad
 from .data import DataLoader
-from .training_io import batch_len, compile_loss, concat_outputs, input_batches, is_structured
+from .training_io import (
+    batch_len,
+    compile_loss,
+    concat_outputs,
+    input_batches,
+    is_structured,
+    split_tail,
+)
 from .training_io import loader as make_loader
-from .training_io import split_tail
 
 # Keras' default learning rates when an optimizer is given by name to compile().
 KERAS_LR = {
