@@ -146,11 +146,12 @@ class Model(TrainingMixin, Layer):
             print_fn(text)
         return text
 
-    def save(self, path=None):
-        """Save architecture and weights in the native format (``wasmdl.load_model`` reads it)."""
+    def save(self, path=None, format=None):
+        """Save architecture and weights (``wasmdl.load_model`` reads it back): wasmdl's native
+        format, or ``format="keras"`` / a ``.keras`` path (see ``wasmdl.io.FORMATS``)."""
         from . import io
 
-        return io.save_model(self, path)
+        return io.save_model(self, path, format=format)
 
     def save_weights(self, path=None):
         from . import io
