@@ -104,6 +104,7 @@ class Functional(Model):
             raise ValueError(f"Model: expected unique layer names, received duplicates {dup}")
         self.layers = layers
         self._children["layers"] = self.layers
+        self._build_shapes = [list(t.shape) for t in self.inputs]
         self.built = True
 
     # ------------------------------------------------------------------ running

@@ -80,6 +80,7 @@ NEUTRAL = {
     "backward_layer": _any,  # Bidirectional rebuilds it from the forward layer
     "pointwise_initializer": _any, "query_shape": _any, "key_shape": _any, "value_shape": _any,
     "beta_regularizer": _none, "gamma_regularizer": _none, "bias_regularizer": _none,
+    "kernel_regularizer": _none, "embeddings_regularizer": _none,
     "recurrent_regularizer": _none, "pointwise_regularizer": _none,
     "embeddings_constraint": _none, "build_input_shape": _any, "sliding_window": _none,
 }  # fmt: skip
