@@ -17,7 +17,12 @@ from keras import layers as L  # noqa: E402
 
 def mlp():
     m = keras.Sequential(
-        [keras.Input((8,)), L.Dense(16, activation="relu"), L.Dropout(0.2), L.Dense(3, activation="softmax")]
+        [
+            keras.Input((8,)),
+            L.Dense(16, activation="relu"),
+            L.Dropout(0.2),
+            L.Dense(3, activation="softmax"),
+        ]
     )
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return m, [np.random.default_rng(1).normal(size=(5, 8))]
@@ -83,7 +88,11 @@ def more_layers():
     out = L.Dense(3)(L.Concatenate()([r, p, q, L.Flatten()(L.Reshape((5, 1))(q))]))
     m = keras.Model([x, ids, img], out)
     rng = np.random.default_rng(5)
-    xs = [rng.normal(size=(2, 10, 4)), rng.integers(0, 20, size=(2, 10)), rng.normal(size=(2, 6, 6, 2))]
+    xs = [
+        rng.normal(size=(2, 10, 4)),
+        rng.integers(0, 20, size=(2, 10)),
+        rng.normal(size=(2, 6, 6, 2)),
+    ]
     return m, xs
 
 
