@@ -65,9 +65,9 @@ def save_native(model, path=None) -> bytes | None:
 
 
 def sniff_native(data) -> bool:
-    """A safetensors header whose metadata says ``"format": "wasmdl"``."""
+    """A safetensors-style header (8-byte length, then JSON) that names wasmdl's format."""
     head = bytes(data[8:4096])
-    return head.startswith(b'{"__metadata__":') and f'"format":"{FORMAT}"'.encode() in head
+    return head.startswith(b"{") and f'"{FORMAT}"'.encode() in head
 
 
 def load_native(data, compile=True, custom_objects: dict | None = None):

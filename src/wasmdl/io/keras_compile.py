@@ -13,8 +13,8 @@ Example:
     >>> config["loss"], config["optimizer"]["class_name"]
     ('mse', 'Adam')
     >>> compile_from_keras(model, config, "example")
-    >>> type(model.optimizer).__name__, model._loss_spec
-    ('Adam', 'mse')
+    >>> model._optimizer_spec, model._loss_spec
+    ('adam', 'mse')
 """
 
 from __future__ import annotations
