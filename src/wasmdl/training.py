@@ -255,7 +255,8 @@ class TrainingMixin:
         outs = []
         with no_grad():
             for xb in input_batches(self, x, batch_size):
-                fused = wasm_mlp.forward(self, xb)  # Dense MLP: one WASM call (Pyodide)
+                several = isinstance(xb, list)  # several inputs: a functional model
+                fused = None if several else wasm_mlp.forward(self, xb)  # Dense MLP: one WASM call
                 outs.append(self(xb, training=False) if fused is None else fused)
                 yield None
         return outs
