@@ -2,14 +2,13 @@
 
 import io
 
+import h5py  # pinned in pyproject's test extras
 import numpy as np
 import pytest
 
 from wasmdl.io import ModelFileError
 from wasmdl.io.hdf5 import H5Dataset, H5File, H5Group
 from wasmdl.io.hdf5_write import write_hdf5
-
-h5py = pytest.importorskip("h5py")  # pinned in pyproject's test extras
 
 
 def _h5py_file(libver, track_order, entries=40):
