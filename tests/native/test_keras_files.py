@@ -148,3 +148,57 @@ def test_truncated_and_foreign_files_raise_model_file_error(keras_files):
         wasmdl.load_model(b"GIF89a" + bytes(100))
     with pytest.raises(ValueError, match="argument 'format'"):
         wasmdl.load_model(blob, format="pickle")
+
+
+def _keras2_record(record):
+    """A Keras 3 model record rewritten the way tf.keras (Keras 2) wrote it: node lists
+    ``[[layer, node, tensor, {}]]``, ``batch_input_shape``, plain dtypes, class 'Model'."""
+    out = {"class_name": "Model", "config": dict(record["config"])}
+    layers = []
+    for layer in record["config"]["layers"]:
+        config = {k: v for k, v in layer["config"].items() if k != "quantization_config"}
+        if layer["class_name"] == "InputLayer":
+            config["batch_input_shape"] = config.pop("batch_shape")
+            config.pop("optional", None)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = config["dtype"]["config"]["name"]
+        for key, value in config.items():
+            if isinstance(value, dict) and "class_name" in value:
+                config[key] = {"class_name": value["class_name"], "config": value["config"]}
+        nodes = []
+        for node in layer["inbound_nodes"]:
+            args = node["args"][0]
+            refs = args if isinstance(args, list) else [args]
+            nodes.append([[*r["config"]["keras_history"], {}] for r in refs])
+        layers.append({"class_name": layer["class_name"], "config": config,
+                       "name": layer["name"], "inbound_nodes": nodes})  # fmt: skip
+    out["config"]["layers"] = layers
+    return out
+
+
+def test_keras2_style_h5_with_legacy_nodes_and_byte_names(keras_files):
+    """tf.keras' .h5 layout: model_config as bytes, layer_names and weight_names as fixed-length
+    byte strings with ':0' suffixes, functional nodes as lists (read by Keras 2's loaders)."""
+    import io
+    import json
+    import zipfile
+
+    import h5py
+
+    case = keras_files["two_in_two_out"]
+    record = json.loads(zipfile.ZipFile(io.BytesIO(case["keras"])).read("config.json"))
+    reference = wasmdl.load_model(case["keras"])
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["model_config"] = json.dumps(_keras2_record(record)).encode()
+        f.attrs["keras_version"] = b"2.13.1"
+        group = f.create_group("model_weights")
+        group.attrs["layer_names"] = np.array([la.name.encode() for la in reference.layers])
+        for layer in reference.layers:
+            names = [f"{layer.name}/{n}:0" for n, _ in layer.named_weights()]
+            sub = group.create_group(layer.name)
+            sub.attrs["weight_names"] = np.array([n.encode() for n in names], dtype="S")
+            for n, (_, w) in zip(names, layer.named_weights(), strict=True):
+                sub.create_dataset(n, data=w.numpy())
+    model = wasmdl.load_model(buf.getvalue())
+    assert max_rel_err(model.predict(case["xs"]), case["ys"]) < 1e-5

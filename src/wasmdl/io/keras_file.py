@@ -205,7 +205,7 @@ def load_h5(data, compile=True, custom_objects=None):
         names = group.attrs.get("weight_names")
         if not isinstance(names, np.ndarray) or names.dtype.kind not in "OS":
             _fail(part, "expected a 'weight_names' attribute of strings")
-        arrays = [_legacy_dataset(group, str(n), part) for n in names.tolist()]
+        arrays = [_legacy_dataset(group, _text(n), part) for n in names.tolist()]
         _assign(tensors, arrays, part)
     training = attrs.get("training_config")
     if compile and isinstance(training, str):
@@ -215,8 +215,13 @@ def load_h5(data, compile=True, custom_objects=None):
     return model
 
 
+def _text(value) -> str:
+    """Keras 2 stores names as fixed-length bytes, Keras 3 as variable-length strings."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def _legacy_dataset(group, path, part):
-    node = _group_at(group, path if not isinstance(path, bytes) else path.decode(), part)
+    node = _group_at(group, path, part)
     if not isinstance(node, H5Dataset):
         _fail(f"{part}/{path[:100]}", "the weight named in weight_names is missing")
     return node.read()
