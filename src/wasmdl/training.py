@@ -23,7 +23,6 @@ import asyncio
 import numpy as np
 
 from . import callbacks as cbks
-from . import metrics as metrics_mod
 from . import optim
 from ._wasm import mlp as wasm_mlp
 from .autograd import no_grad
@@ -31,6 +30,7 @@ from .data import DataLoader
 from .training_io import (
     batch_len,
     compile_loss,
+    compile_metrics,
     concat_outputs,
     input_batches,
     is_structured,
@@ -97,8 +97,8 @@ class TrainingMixin:
         self.compiled_loss = compile_loss(self, loss, loss_weights) if loss is not None else None
         self._loss_name = loss if isinstance(loss, str) else None
         self._loss_spec, self._loss_weights = loss, loss_weights
-        self._metric_specs = list(metrics or [])
-        self.compiled_metrics = [metrics_mod.get(m, loss) for m in self._metric_specs]
+        self._metric_specs = metrics if isinstance(metrics, dict) else list(metrics or [])
+        self.compiled_metrics = compile_metrics(self, self._metric_specs, loss)
 
     def _ensure_optimizer(self):
         if self.optimizer is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import losses
+from . import metrics as metrics_mod
 from .data import DataLoader, TensorDataset
 
 
@@ -140,6 +141,47 @@ class OutputLosses:
             term = fn(yi, pi) * w
             total = term if total is None else total + term
         return total
+
+
+class OutputMetric:
+    """One output's metric in a multi-output model, named ``<output>_<metric>`` (Keras)."""
+
+    def __init__(self, metric, index: int, output: str):
+        self.metric, self.index, self.name = metric, index, f"{output}_{metric.name}"
+
+    def reset_state(self):
+        self.metric.reset_state()
+
+    def update_state(self, y, pred):
+        self.metric.update_state(y[self.index], pred[self.index])
+
+    def result(self) -> float:
+        return self.metric.result()
+
+
+def compile_metrics(model, specs, loss):
+    """``compile``'s metrics: as given for one output; for several, one list per output (a
+    dict by output name, a list of lists, or one flat list applied to every output)."""
+    names = _names(model, "output")
+    if len(names) <= 1 and not isinstance(specs, dict):
+        return [metrics_mod.get(m, loss) for m in specs or []]
+    if isinstance(specs, dict):
+        per_output = [specs.get(name) or [] for name in names]
+    elif specs and all(isinstance(s, list | tuple) for s in specs):
+        per_output = list(specs)
+    else:
+        per_output = [list(specs or [])] * len(names)
+    out_losses = OutputLosses(model, loss).specs if loss is not None else [None] * len(names)
+    if len(per_output) != len(names):
+        raise ValueError(
+            f"compile: argument 'metrics' expected one list per output {names}, "
+            f"received {len(per_output)}"
+        )
+    return [
+        OutputMetric(metrics_mod.get(m, out_loss), i, name)
+        for i, (name, ms, out_loss) in enumerate(zip(names, per_output, out_losses, strict=True))
+        for m in ms
+    ]
 
 
 def compile_loss(model, loss, loss_weights=None):

@@ -121,3 +121,18 @@ def test_merge_layers_in_graphs():
     want = [xa + xb, xa - xb, xa * xb, (xa + xb) / 2, np.maximum(xa, xb), np.minimum(xa, xb)]
     for got, w in zip(model.predict([xa, xb]), want, strict=True):
         np.testing.assert_allclose(got, w, rtol=1e-6)
+
+
+def test_per_output_metrics_are_named_after_their_output():
+    model, _ = _two_in_two_out()
+    model.compile("sgd", loss=["mse", "mse"], metrics={"y1": ["mae"], "y2": ["mse"]})
+    rng = np.random.default_rng(3)
+    x = [rng.normal(size=(8, 4)).astype(np.float32), rng.normal(size=(8, 3)).astype(np.float32)]
+    t = [rng.normal(size=(8, 1)).astype(np.float32), rng.normal(size=(8, 2)).astype(np.float32)]
+    p1, p2 = model.predict(x)
+    logs = model.evaluate(x, t, batch_size=8, return_dict=True)
+    assert sorted(logs) == ["loss", "y1_mae", "y2_mse"]
+    assert logs["y1_mae"] == pytest.approx(np.mean(np.abs(p1 - t[0])), rel=1e-5)
+    assert logs["y2_mse"] == pytest.approx(np.mean((p2 - t[1]) ** 2), rel=1e-5)
+    history = model.fit(x, t, epochs=1, batch_size=4, verbose=0)
+    assert set(history.history) == {"loss", "y1_mae", "y2_mse"}

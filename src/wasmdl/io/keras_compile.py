@@ -117,7 +117,7 @@ def compile_to_keras(model):
         },  # fmt: skip
         "loss": spec,
         "loss_weights": getattr(model, "_loss_weights", None),
-        "metrics": [m for m in getattr(model, "_metric_specs", []) if isinstance(m, str)] or None,
+        "metrics": _plain_metrics(getattr(model, "_metric_specs", None)),
     }
 
 
@@ -129,3 +129,10 @@ def _plain(spec) -> bool:
     if isinstance(spec, dict):
         return all(isinstance(s, str) for s in spec.values())
     return False
+
+
+def _plain_metrics(specs):
+    """Metric names of a single-output model (other forms are not written)."""
+    if isinstance(specs, list) and specs and all(isinstance(m, str) for m in specs):
+        return specs
+    return None
