@@ -214,3 +214,14 @@ def test_keras_to_wasmdl_to_keras_round_trip(keras_files, name, tmp_path):
     got = keras.saving.load_model(path).predict(_feed(case["xs"]), verbose=0)
     got = [np.asarray(g) for g in got] if isinstance(got, list) else np.asarray(got)
     assert max_rel_err(got, case["ys"]) < 1e-5
+
+
+@pytest.mark.parametrize("ext", ["keras", "h5"])
+def test_sequential_built_without_input_layer(tmp_path, ext):
+    """Keras' lazily built Sequential has no InputLayer: its build_config gives the shape."""
+    kmodel = keras.Sequential([keras.layers.Dense(3, activation="relu"), keras.layers.Dense(2)])
+    kmodel.build((None, 4))
+    kmodel.save(tmp_path / f"lazy.{ext}")
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    model = wasmdl.load_model(tmp_path / f"lazy.{ext}")
+    assert max_rel_err(model.predict(x), np.asarray(kmodel.predict(x, verbose=0))) < 1e-5

@@ -228,4 +228,7 @@ def _legacy_dataset(group, path, part):
 
 
 def save_h5(model, path=None):
-    raise ValueError("save: writing legacy .h5 files is not supported; use format='keras'")
+    raise ValueError(
+        "save_model: argument 'format' expected 'keras' or 'wasmdl' for writing (legacy .h5 "
+        "files are read only), received 'h5'"
+    )

@@ -63,7 +63,7 @@ def build_with(model, shapes, dtypes=None):
         model(*xs, training=False)
 
 
-def _sequential(config, custom_objects):
+def _sequential(config, custom_objects, build_config=None):
     records = config.get("layers") if isinstance(config, dict) else config
     if not isinstance(records, list) or not records:
         raise ValueError("Sequential: expected a non-empty 'layers' list")
@@ -80,8 +80,16 @@ def _sequential(config, custom_objects):
         layer.input_shape_arg = None
     name = config.get("name") if isinstance(config, dict) else None
     model = Sequential(layers, name=name if isinstance(name, str) else None)
-    if shape is None and isinstance(config, dict):
-        shape = (config.get("build_input_shape") or None) if isinstance(config, dict) else None
+    if shape is None:  # a Sequential built without an InputLayer: its build_config
+        build = build_config if isinstance(build_config, dict) else {}
+        shape = build.get("input_shape") or (
+            config.get("build_input_shape") if isinstance(config, dict) else None
+        )
+        shape = (
+            shape
+            if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape)
+            else None
+        )
     if shape is None:
         raise ValueError("Sequential: the record gives no input shape to build the model with")
     build_with(model, [shape], [dtype if dtype in ("float32", "int32", "int64") else "float32"])
@@ -93,7 +101,7 @@ def model_from_keras(record, custom_objects=None):
     """A wasmdl Sequential or Functional model from a Keras model record."""
     name, config = record.get("class_name"), record.get("config")
     if name == "Sequential":
-        return _sequential(config, custom_objects)
+        return _sequential(config, custom_objects, record.get("build_config"))
     if not isinstance(config, dict):
         raise ValueError(f"{str(name)[:50]}: expected a config dict")
     return Functional.from_config(config, custom_objects, deserialize=_deserialize)
