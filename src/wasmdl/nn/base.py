@@ -46,9 +46,13 @@ class Symbolic:
 
 
 def is_symbolic(inputs, kwargs=None) -> bool:
-    items = [*inputs, *(kwargs or {}).values()]
-    flat = [x for a in items for x in (a if isinstance(a, list | tuple) else [a])]
-    return any(isinstance(x, Symbolic) for x in flat)
+    """Whether any argument (or list element) is symbolic; cheap on the hot path (one array)."""
+    for a in inputs:
+        if isinstance(a, Symbolic):
+            return True
+        if isinstance(a, list | tuple) and any(isinstance(x, Symbolic) for x in a):
+            return True
+    return bool(kwargs) and any(isinstance(v, Symbolic) for v in kwargs.values())
 
 
 def register(cls):
