@@ -172,6 +172,7 @@ def save_keras(model, path=None):
             node = node.setdefault(name, {})
         node.update({str(i): w.numpy() for i, (_, w) in enumerate(tensors)})
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d@%H:%M:%S")
+    # keras_version: the Keras release whose format this writes (the tests load it in 3.15.1)
     meta = {"keras_version": "3.15.1", "date_saved": date, "producer": f"wasmdl {__version__}"}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
