@@ -143,6 +143,7 @@ from . import (  # noqa: E402, F401
     callbacks,
     data,
     datasets,
+    graph,  # noqa: E402, F401  (functional models: Model(inputs, outputs))
     initializers,
     io,
     losses,
@@ -158,4 +159,5 @@ from ._wasm import status as cpu_kernels  # noqa: E402, F401
 from .io import load_model, save_model  # noqa: E402, F401
 from .models import Model, Sequential  # noqa: E402, F401
 from .nn import Layer  # noqa: E402, F401
+from .nn.symbolic import Input, KerasTensor  # noqa: E402, F401
 from .training import GradientTape  # noqa: E402, F401

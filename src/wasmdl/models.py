@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .autograd import no_grad
-from .nn.base import STRUCTURE, Layer
+from .nn.base import STRUCTURE, Layer, is_symbolic
 from .nn.serialize import deserialize_layer, serialize_layer
 from .training import TrainingMixin
 
@@ -40,7 +40,15 @@ def _dim_ok(d) -> bool:
 
 
 class Model(TrainingMixin, Layer):
-    """Base class of models: subclass it and define ``call`` (PyTorch's ``forward`` works too)."""
+    """Base class of models: subclass it and define ``call`` (PyTorch's ``forward`` works too).
+    ``Model(inputs, outputs)`` makes a functional model instead (``wasmdl.graph.Functional``)."""
+
+    _functional = None  # wasmdl.graph sets it: Keras' dispatch of Model(inputs=, outputs=)
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and Model._functional is not None and (args or "inputs" in kwargs):
+            return super().__new__(Model._functional)
+        return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
         accepted = {"name", "trainable", "input_shape", "dtype"}
@@ -54,7 +62,7 @@ class Model(TrainingMixin, Layer):
         raise NotImplementedError(f"{type(self).__name__}: define call(self, inputs)")
 
     def __call__(self, *inputs, **kwargs):
-        if self._build_shapes is None:
+        if self._build_shapes is None and not is_symbolic(inputs):
             self._build_shapes = [[None, *np.shape(x)[1:]] for x in inputs]
         return super().__call__(*inputs, **kwargs)
 
@@ -97,6 +105,8 @@ class Model(TrainingMixin, Layer):
     @classmethod
     def from_config(cls, config):
         """Subclasses rebuild from the constructor arguments their ``get_config`` returns."""
+        if cls is Model and Model._functional is not None and "input_layers" in config:
+            return Model._functional.from_config(config)  # Keras: Model.from_config(functional)
         params = inspect.signature(cls.__init__).parameters
         if any(p.kind is p.VAR_KEYWORD for p in params.values()):
             return cls(**config)
@@ -136,11 +146,12 @@ class Model(TrainingMixin, Layer):
             print_fn(text)
         return text
 
-    def save(self, path=None):
-        """Save architecture and weights in the native format (``wasmdl.load_model`` reads it)."""
+    def save(self, path=None, format=None):
+        """Save architecture and weights (``wasmdl.load_model`` reads it back): wasmdl's native
+        format, or ``format="keras"`` / a ``.keras`` path (see ``wasmdl.io.FORMATS``)."""
         from . import io
 
-        return io.save_model(self, path)
+        return io.save_model(self, path, format=format)
 
     def save_weights(self, path=None):
         from . import io

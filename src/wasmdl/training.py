@@ -23,12 +23,21 @@ import asyncio
 import numpy as np
 
 from . import callbacks as cbks
-from . import losses, optim
-from . import metrics as metrics_mod
+from . import optim
 from .autograd import no_grad
 from .capture import function
-from .data import DataLoader, TensorDataset
+from .data import DataLoader
 from .nn.base import STRUCTURE
+from .training_io import (
+    batch_len,
+    compile_loss,
+    compile_metrics,
+    concat_outputs,
+    input_batches,
+    is_structured,
+    split_tail,
+)
+from .training_io import loader as make_loader
 
 # Keras' default learning rates when an optimizer is given by name to compile().
 KERAS_LR = {
@@ -82,8 +91,11 @@ class TrainingMixin:
     jit_compile = "auto"
     train_function = test_function = predict_function = None
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, jit_compile="auto"):
-        """Set the optimizer (a name, a class, or an instance), the loss and the metrics.
+    def compile(
+        self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, jit_compile="auto"
+    ):
+        """Set the optimizer (a name, a class, or an instance), the loss (one, or one per output
+        as a list or dict, weighted by ``loss_weights``) and the metrics.
 
         ``jit_compile``: ``"auto"`` (default) captures the training, test and predict steps
         into programs replayed in one backend call where it can (``wasmdl.function``; a step
@@ -99,10 +111,11 @@ class TrainingMixin:
         self._optimizer_spec, self.optimizer = optimizer, None
         if isinstance(optimizer, optim.Optimizer):
             self.optimizer = optimizer
-        self.compiled_loss = losses.get(loss) if loss is not None else None
+        self.compiled_loss = compile_loss(self, loss, loss_weights) if loss is not None else None
         self._loss_name = loss if isinstance(loss, str) else None
-        self._metric_specs = list(metrics or [])
-        self.compiled_metrics = [metrics_mod.get(m, loss) for m in self._metric_specs]
+        self._loss_spec, self._loss_weights = loss, loss_weights
+        self._metric_specs = metrics if isinstance(metrics, dict) else list(metrics or [])
+        self.compiled_metrics = compile_metrics(self, self._metric_specs, loss)
 
     def _ensure_optimizer(self):
         if self.optimizer is None:
@@ -203,14 +216,12 @@ class TrainingMixin:
         if isinstance(x, DataLoader):
             train = x
         else:
-            x, y = np.asarray(x), np.asarray(y)
             if validation_split and validation_data is None:  # Keras: the last part, unshuffled
-                cut = int(len(x) * (1 - validation_split))
-                x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
-            train = DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=seed)
+                x, y, validation_data = split_tail(x, y, validation_split)
+            train = make_loader(self, x, y, batch_size, shuffle=shuffle, seed=seed)
         val = validation_data
         if val is not None and not isinstance(val, DataLoader):
-            val = DataLoader(TensorDataset(*val[:2]), batch_size)
+            val = make_loader(self, val[0], val[1], batch_size)
         return train, val
 
     def _fit_steps(
@@ -252,7 +263,8 @@ class TrainingMixin:
             for i, (xb, yb) in enumerate(train):
                 cbl.on_train_batch_begin(i, {})
                 loss = train_function(xb, yb)
-                loss_sum, n_seen = loss_sum + loss * len(xb), n_seen + len(xb)
+                n = batch_len(xb)
+                loss_sum, n_seen = loss_sum + loss * n, n_seen + n
                 logs = self._logs(loss_sum, n_seen) if wants_batch_logs else {}
                 cbl.on_train_batch_end(i, logs)
                 yield
@@ -299,18 +311,15 @@ class TrainingMixin:
         test_function = self.make_test_function()
         for xb, yb in loader:
             loss = test_function(xb, yb)
+            size = batch_len(xb)
             with no_grad():
-                loss_sum, n = loss_sum + loss * len(xb), n + len(xb)
+                loss_sum, n = loss_sum + loss * size, n + size
         return self._logs(loss_sum, n)
 
     def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
         """Loss (and metrics) on ``x, y``: a float, ``[loss, *metrics]`` or a dict (Keras)."""
         self._require_compiled("evaluate")
-        loader = (
-            x
-            if isinstance(x, DataLoader)
-            else DataLoader((np.asarray(x), np.asarray(y)), batch_size)
-        )
+        loader = x if isinstance(x, DataLoader) else make_loader(self, x, y, batch_size)
         logs = self._evaluate_loader(loader)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
@@ -321,7 +330,7 @@ class TrainingMixin:
     def _predict_steps(self, x, batch_size):
         outs = []
         predict_function = self.make_predict_function()
-        for (xb,) in DataLoader((np.asarray(x),), batch_size):
+        for xb in input_batches(self, x, batch_size):
             outs.append(predict_function(xb))
             yield None
         return outs
@@ -332,13 +341,13 @@ class TrainingMixin:
         if not isinstance(batch_size, int) or batch_size < 1:
             return None
         if type(x) is not np.ndarray:  # the per-sample case passes arrays: skip the rest
-            if isinstance(x, DataLoader):
+            if isinstance(x, DataLoader) or is_structured(x):
                 return None
             x = np.asarray(x)
         if x.ndim == 0 or not 0 < len(x) <= batch_size:
             return None
         f = self.predict_function or self.make_predict_function()
-        return f(x).numpy()  # a copy: the caller owns it
+        return concat_outputs([f(x)])  # a copy: the caller owns it
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` in inference mode, as one numpy array."""
@@ -350,7 +359,7 @@ class TrainingMixin:
             while True:
                 next(steps)
         except StopIteration as done:
-            return np.concatenate([t.numpy() for t in done.value])
+            return concat_outputs(done.value)
 
     async def predict_async(self, x, batch_size=32):
         """``predict`` that yields to the event loop between batches and reads back async."""

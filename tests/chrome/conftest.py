@@ -51,3 +51,14 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("chrome tier report")
         for line in _REPORT:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def keras_files(tmp_path_factory):
+    """Model files written by Keras 3 itself, natively (tests/keras_files/make_keras_models.py)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "keras_files"))
+    from keras_fixture import make_keras_files
+
+    return make_keras_files(tmp_path_factory.mktemp("keras_files"))

@@ -20,3 +20,15 @@ def setup_pyodide():
     import setup_pyodide  # scripts/ is on sys.path (tests/conftest.py)
 
     return setup_pyodide
+
+
+@pytest.fixture(scope="session")
+def keras_files(tmp_path_factory):
+    """Model files written by Keras 3 itself (tests/keras_files/make_keras_models.py)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "keras_files"))
+    from keras_fixture import make_keras_files
+
+    return make_keras_files(tmp_path_factory.mktemp("keras_files"))

@@ -23,4 +23,4 @@ json.dumps(r)
     )
     print({k: (v["captured"], v.get("backend_calls")) for k, v in r["info"].items()})
     assert not r["failures"], "\n".join(r["failures"])
-    assert len(r["info"]) == 21
+    assert len(r["info"]) == 22

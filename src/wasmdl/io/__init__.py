@@ -1,4 +1,9 @@
-"""Save and load models in wasmdl's native single-file format (see ``wasmdl.io.format``).
+"""Save and load models: wasmdl's native single-file format (see ``wasmdl.io.format``), and
+through one entry point every format in ``FORMATS`` (Keras ``.keras``/``.h5``, ...).
+
+``load_model`` sniffs the format from the bytes (or takes ``format=``); ``save_model`` picks it
+from ``format=`` or the path's extension (``EXTENSIONS``), native by default. A format is one
+row ``name: (sniff(data) -> bool, load(data, compile=, custom_objects=), save(model, path))``.
 
 ``save_model(model, path)`` writes the architecture (JSON) and float32 weights; ``load_model``
 rebuilds the model from a path, the file's bytes (for example fetched in the browser), a file
@@ -20,9 +25,10 @@ from __future__ import annotations
 
 import os
 
-from .format import ModelFileError, read_bytes, write_bytes
+from . import keras_file
+from .format import FORMAT, ModelFileError, read_bytes, write_bytes
 
-__all__ = ["ModelFileError", "load_model", "load_weights", "save_model", "save_weights"]
+__all__ = ["FORMATS", "ModelFileError", "load_model", "load_weights", "save_model", "save_weights"]
 
 
 def read_source(source, fn: str = "load_model") -> bytes | memoryview:
@@ -50,7 +56,7 @@ def _write(data: bytes, path) -> bytes | None:
     return None
 
 
-def save_model(model, path=None) -> bytes | None:
+def save_native(model, path=None) -> bytes | None:
     """Write ``model`` (architecture + weights) to ``path``, or return the bytes if path is None."""
     from ..nn.serialize import serialize
 
@@ -58,12 +64,18 @@ def save_model(model, path=None) -> bytes | None:
     return _write(write_bytes(config, model.weights_dict()), path)
 
 
-def load_model(source, custom_objects: dict | None = None, compile: bool = False):
-    """Rebuild a model saved by ``save_model`` from a path, bytes, file object or JS buffer."""
+def sniff_native(data) -> bool:
+    """A safetensors-style header (8-byte length, then JSON) that names wasmdl's format."""
+    head = bytes(data[8:4096])
+    return head.startswith(b"{") and f'"{FORMAT}"'.encode() in head
+
+
+def load_native(data, compile=True, custom_objects: dict | None = None):
+    """Rebuild a model saved by ``save_native`` from its bytes."""
     from ..nn.base import LOAD_BUDGET
     from ..nn.serialize import deserialize
 
-    config, tensors = read_bytes(read_source(source))
+    config, tensors = read_bytes(data)
     LOAD_BUDGET["left"] = sum(t.size for t in tensors.values())
     try:
         model = deserialize(config, custom_objects)
@@ -76,6 +88,46 @@ def load_model(source, custom_objects: dict | None = None, compile: bool = False
     except ValueError as e:
         raise ModelFileError(str(e)) from e
     return model
+
+
+FORMATS = {  # name: (sniff, load, save); the first whose sniff accepts the bytes loads them
+    "wasmdl": (sniff_native, load_native, save_native),
+    "keras": (keras_file.sniff_keras, keras_file.load_keras, keras_file.save_keras),
+    "h5": (keras_file.sniff_h5, keras_file.load_h5, keras_file.save_h5),
+}
+EXTENSIONS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5", ".wasmdl": "wasmdl"}
+
+
+def _format(fmt, fn):
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"{fn}: argument 'format' expected one of {sorted(FORMATS)}, received {fmt!r}"
+        )
+    return FORMATS[fmt]
+
+
+def load_model(source, format=None, compile=True, custom_objects: dict | None = None):
+    """A model from a path, bytes, file object or JS buffer, in any format of ``FORMATS``
+    (sniffed from the bytes unless ``format`` names one); ``compile`` restores the training
+    configuration where the file has one."""
+    data = read_source(source)
+    if format is None:
+        format = next((name for name, (sniff, _, _) in FORMATS.items() if sniff(data)), None)
+        if format is None:
+            raise ModelFileError(
+                f"load_model: the file is none of the formats {sorted(FORMATS)} "
+                f"(first bytes {bytes(data[:16])!r})"
+            )
+    return _format(format, "load_model")[1](data, compile=compile, custom_objects=custom_objects)
+
+
+def save_model(model, path=None, format=None) -> bytes | None:
+    """Write ``model`` to ``path`` (or return the bytes) in ``format``: by default the one of
+    the path's extension (``EXTENSIONS``), else wasmdl's native format."""
+    if format is None:
+        ext = os.path.splitext(str(path))[1].lower() if path is not None else ""
+        format = EXTENSIONS.get(ext, "wasmdl")
+    return _format(format, "save_model")[2](model, path)
 
 
 def save_weights(model, path=None) -> bytes | None:

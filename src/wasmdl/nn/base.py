@@ -36,6 +36,23 @@ _CALL = {"training": None}  # the training mode of the enclosing layer call, if 
 LOAD_BUDGET = {"left": None}
 _COUNTS: dict[str, int] = {}
 _REGISTRY: dict[str, type] = {}
+# The functional API (wasmdl.nn.symbolic) records a graph node when a layer is called on
+# symbolic tensors: it sets this hook when imported.
+SYMBOLIC = {"call": None}
+
+
+class Symbolic:
+    """Marker base of ``wasmdl.nn.symbolic.KerasTensor`` (a layer call records, not computes)."""
+
+
+def is_symbolic(inputs, kwargs=None) -> bool:
+    """Whether any argument (or list element) is symbolic; cheap on the hot path (one array)."""
+    for a in inputs:
+        if isinstance(a, Symbolic):
+            return True
+        if isinstance(a, list | tuple) and any(isinstance(x, Symbolic) for x in a):
+            return True
+    return bool(kwargs) and any(isinstance(v, Symbolic) for v in kwargs.values())
 
 
 def register(cls):
@@ -238,6 +255,8 @@ class Layer:
             self.built = True
 
     def __call__(self, *inputs, training=None, **kwargs):
+        if SYMBOLIC["call"] is not None and is_symbolic(inputs, kwargs):
+            return SYMBOLIC["call"](self, inputs, kwargs)  # functional API: record a node
         inputs = [
             [as_tensor(x) for x in a] if isinstance(a, list | tuple) else as_tensor(a)
             for a in inputs

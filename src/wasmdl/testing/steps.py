@@ -105,6 +105,14 @@ class _Attention(wasmdl.Model):
         return self.out(wasmdl.ops.mean(h, axis=1))
 
 
+def _functional():
+    """A functional model (wasmdl.Input, shared layer, merge)."""
+    x = wasmdl.Input((12,))
+    shared = nn.Dense(12, activation="tanh")
+    h = nn.Add()([shared(x), shared(shared(x))])
+    return wasmdl.Model(x, nn.Dense(4)(nn.Concatenate()([h, x])))
+
+
 MLP = (L(nn.Dense, 16, activation="relu"), L(nn.Dense, 4))
 XENT = "sparse_categorical_crossentropy"
 
@@ -202,6 +210,7 @@ _ROWS = [
     StepCase(
         "embedding_attention", _Attention, "tokens", {"optimizer": "adam", "loss": nn_loss(True)}
     ),
+    StepCase("functional", _functional, "vectors", {"optimizer": "adam", "loss": nn_loss(True)}),
     StepCase("subclassed", _Subclassed, "vectors", {"optimizer": "sgd", "loss": nn_loss(True)}),
 ]
 CASES = {c.name: c for c in _ROWS}
