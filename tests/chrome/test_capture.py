@@ -64,3 +64,46 @@ json.dumps({"live": live, "info": model.capture_info()["train"]})
     print(r)
     assert r["info"]["captured"], r["info"]
     assert max(r["live"]) - min(r["live"]) <= 2, r["live"]
+
+
+@pytest.mark.driver_timeout(600)
+def test_webgpu_step_issue_crossings_and_python_time(selenium_wasmdl):
+    """A captured README-MLP Adam step crosses into JavaScript once (the command packet) and
+    reads nothing back; Python's time to issue a step, eager and captured, is printed."""
+    r = json.loads(
+        selenium_wasmdl.run_async("""
+import json, time
+import numpy as np
+import wasmdl
+from wasmdl import nn
+from wasmdl.backend import webgpu
+be = await webgpu.init_async()
+wasmdl.set_backend("webgpu")
+rng = np.random.default_rng(0)
+x, y = rng.random((64, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
+out = {}
+for jit in (False, "auto"):
+    model = wasmdl.Sequential([nn.Flatten(input_shape=(28, 28)), nn.Dense(64, activation="relu"),
+                               nn.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=jit)
+    step = model.make_train_function()
+    model._ensure_optimizer()
+    for _ in range(5):
+        step(x, y)
+    await model.layers[1].kernel.numpy_async()
+    before = dict(be.crossings)
+    t0 = time.perf_counter()
+    for _ in range(20):
+        step(x, y)
+        be.flush()
+    ms = (time.perf_counter() - t0) / 20 * 1000
+    calls = {k: (be.crossings[k] - before.get(k, 0)) / 20 for k in be.crossings}
+    out[str(jit)] = {"python_ms_per_step": round(ms, 3), "crossings_per_step": calls}
+wasmdl.set_backend("numpy")
+json.dumps(out)
+""")
+    )
+    print("webgpu step issue:", r)
+    cap = r["auto"]["crossings_per_step"]
+    assert cap.get("run") == 1 and cap.get("read", 0) == 0 and cap.get("compile", 0) == 0, r
