@@ -1,0 +1,329 @@
+"""Captured steps against TensorFlow.js in one Chromium page, interleaved (issue #13's table).
+
+Workloads (same model, same weights in both frameworks; outputs compared before timing):
+  readme_mlp_predict   README MLP (Flatten -> Dense 64 relu -> Dense 10 softmax), batch-1 predict
+  cnn_predict          MNIST CNN (Conv2D 16, pool, Conv2D 32, pool, Dense 10), batch-1 predict
+  lstm_train           LSTM(64) over 28x28 rows -> Dense 10, Adam, batch 64
+  readme_mlp_train     README MLP, Adam + accuracy, batch 64
+  d{1,2,4,8}_w{64,128,256}_sgd  the paper's MLPs, SGD lr 0.15, categorical cross-entropy on
+                       softmax outputs, batch 64 (also against wasmdl's old fused MLP path,
+                       ``wasmdl._wasm.mlp``, while it exists)
+TF.js 4.22 runs its wasm backend (XNNPACK, SIMD, one thread: the page is not cross-origin
+isolated). After each contender is warmed for ``WARMUP_MS`` (>= 20 calls), every round runs
+each contender for ~60 ms in rotated order; a cell is the median round's ms per call and
+``ratio`` the median over rounds of wasmdl's time over TF.js's in the same round.
+
+    python -m wasmdl.bench.capture            # writes artifacts/bench_capture.json, prints the table
+    python -m wasmdl.bench.capture --rounds 9 --only readme_mlp_predict,cnn_predict
+
+``page_workloads()`` is what runs inside Pyodide:
+
+    >>> w = page_workloads(["readme_mlp_predict"])
+    >>> w["readme_mlp_predict"]["spec"]["layers"][0]["type"], sorted(w["readme_mlp_predict"]["run"])
+    ('flatten', ['wasmdl'])
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+GRID = [(d, w) for d in (1, 2, 4, 8) for w in (64, 128, 256)]
+
+
+def _readme(wl, nn):
+    return wl.Sequential([nn.Flatten(input_shape=(28, 28)), nn.Dense(64, activation="relu"),
+                          nn.Dense(10, activation="softmax")])  # fmt: skip
+
+
+def _cnn(wl, nn):
+    return wl.Sequential([
+        nn.Conv2D(16, 3, activation="relu", input_shape=(28, 28, 1)), nn.MaxPooling2D(2),
+        nn.Conv2D(32, 3, activation="relu"), nn.MaxPooling2D(2), nn.Flatten(),
+        nn.Dense(10, activation="softmax")])  # fmt: skip
+
+
+def _lstm(wl, nn):
+    return wl.Sequential([nn.LSTM(64, input_shape=(28, 28)), nn.Dense(10, activation="softmax")])
+
+
+def _mlp(depth, width):
+    def build(wl, nn):
+        layers = [nn.Dense(width, activation="relu", input_shape=(784,))]
+        layers += [nn.Dense(width, activation="relu") for _ in range(depth - 1)]
+        return wl.Sequential([*layers, nn.Dense(10, activation="softmax")])
+
+    return build
+
+
+TFJS_LAYERS = {"Dense": "dense", "Flatten": "flatten", "Conv2D": "conv2d", "LSTM": "lstm",
+               "MaxPooling2D": "maxPooling2d", "MaxPool2D": "maxPooling2d"}  # fmt: skip
+
+
+def _spec(model):
+    """The model as TF.js layer configs plus its weights (flat float32 lists, TF.js order)."""
+    layers = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        cfg = {"type": TFJS_LAYERS[kind]}
+        for key in ("units", "filters", "activation"):
+            if hasattr(layer, key):
+                v = getattr(layer, key)
+                cfg[key] = v if isinstance(v, int | str) else getattr(v, "__name__", str(v))
+        if kind == "LSTM":  # Keras' default (TF.js defaults to hardSigmoid)
+            cfg["recurrentActivation"] = "sigmoid"
+        if kind == "Conv2D":
+            cfg["kernelSize"] = list(layer.kernel_size)
+        if kind == "MaxPooling2D":
+            cfg["poolSize"] = list(layer.pool_size)
+        layers.append(cfg)
+    shape = list(model.build_input_shape_json()[0][1:])
+    weights = [{"shape": list(w.shape), "data": w.ravel().tolist()} for w in model.get_weights()]
+    return {"layers": layers, "inputShape": shape, "weights": weights}
+
+
+WORKLOADS = {
+    "readme_mlp_predict": ("predict", _readme, (1, 28, 28), "adam"),
+    "cnn_predict": ("predict", _cnn, (1, 28, 28, 1), "adam"),
+    "lstm_train": ("train", _lstm, (64, 28, 28), "adam"),
+    "readme_mlp_train": ("train", _readme, (64, 28, 28), "adam"),
+    **{f"d{d}_w{w}_sgd": ("train", _mlp(d, w), (64, 784), "sgd") for d, w in GRID},
+}
+
+
+def _loop(fn):
+    def run(n):
+        for _ in range(n):
+            fn()
+
+    return run
+
+
+def _workload(name):
+    import wasmdl as wl
+    from wasmdl import nn
+
+    kind, build, shape, opt = WORKLOADS[name]
+    rng = np.random.default_rng(0)
+    x = rng.random(shape).astype(np.float32)
+    y = rng.integers(0, 10, shape[0])
+    sgd = opt == "sgd"
+    loss = "categorical_crossentropy" if sgd else "sparse_categorical_crossentropy"
+    labels = np.eye(10, dtype=np.float32)[y] if sgd else y
+    models = {}
+    for label in ("wasmdl", "wasmdl old fused") if sgd else ("wasmdl",):
+        wl.manual_seed(0)
+        m = build(wl, nn)
+        m.compile(optimizer=wl.optim.SGD(lr=0.15) if sgd else "adam", loss=loss,
+                  metrics=[] if sgd else ["accuracy"])  # fmt: skip
+        models[label] = m
+    m = models["wasmdl"]
+    run = {
+        "wasmdl": _loop(lambda: m.predict(x) if kind == "predict" else m.train_on_batch(x, labels))
+    }
+    if "wasmdl old fused" in models:
+        old = _old_fused(models["wasmdl old fused"], x, labels)
+        if old is not None:
+            run["wasmdl old fused"] = old
+    return {"kind": kind, "spec": _spec(m), "x": x.ravel().tolist(), "xShape": list(shape),
+            "y": labels.ravel().tolist(), "yShape": list(labels.shape), "loss": loss, "opt": opt,
+            "expect": m.predict(x[:1]).ravel().tolist(), "run": run, "model": m}  # fmt: skip
+
+
+def _old_fused(model, x, y):
+    """wasmdl's hand-written dense-MLP SGD path (``_wasm.mlp``), or None where it is gone or
+    not active (natively)."""
+    try:
+        from wasmdl._wasm import mlp
+    except ImportError:
+        return None
+    model._ensure_optimizer()
+    if mlp.train_step(model, x, y) is None:
+        return None
+    return _loop(lambda: float(mlp.train_step(model, x, y)))
+
+
+def page_workloads(names=None) -> dict:
+    """name -> {kind, spec, x, y, expect, run: {label: run(n)}} for the page."""
+    return {n: _workload(n) for n in (names or WORKLOADS)}
+
+
+def calls_per_step(workloads) -> dict:
+    """What each wasmdl model's captured step reports (instructions, backend calls)."""
+    out = {}
+    for name, w in workloads.items():
+        info = w["model"].capture_info()
+        out[name] = info.get("predict" if w["kind"] == "predict" else "train", {})
+    return out
+
+
+PAGE_JS = r"""
+(async () => {
+  const add = (attrs) => new Promise((ok, fail) => {
+    const s = Object.assign(document.createElement("script"), attrs, { onload: ok, onerror: fail });
+    document.head.append(s);
+  });
+  document.head.append(Object.assign(document.createElement("script"), { textContent: CAPTURE }));
+  await add({ src: "/pyodide/pyodide.js" });
+  const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
+  await py.loadPackage(["numpy", "micropip"]);
+  for (const name of WHEELS) {
+    await py.runPythonAsync(`import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
+  }
+  await add({ src: "/vendor/@tensorflow/tfjs/dist/tf.min.js" });
+  await add({ src: "/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" });
+  tf.wasm.setWasmPaths("/vendor/@tensorflow/tfjs-backend-wasm/dist/");
+  if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
+  py.runPython(`from MODULE import capture as bench_capture\nW = bench_capture.page_workloads(ONLY)`);
+  const names = py.runPython("list(W)").toJs();
+  const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
+  const result = { workloads: {}, tfjs: tf.version.tfjs + " " + tf.getBackend() };
+  for (const name of names) {
+    const w = py.runPython(`W["${name}"]`);
+    const spec = w.get("spec").toJs({ dict_converter: Object.fromEntries });
+    const kind = w.get("kind"), xShape = w.get("xShape").toJs(), yShape = w.get("yShape").toJs();
+    const x = tf.tensor(w.get("x").toJs(), xShape), y = tf.tensor(w.get("y").toJs(), yShape);
+    const row = { kind, errors: {} };
+    const batches = {};
+    const runs = w.get("run");
+    for (const label of runs.keys()) {
+      const f = runs.get(label);
+      batches[label] = async (n) => f(n);
+    }
+    try {
+      const model = tf.sequential();
+      spec.layers.forEach((l, i) => {
+        const cfg = { ...l }; delete cfg.type;
+        if (i === 0) cfg.inputShape = spec.inputShape;
+        model.add(tf.layers[l.type](cfg));
+      });
+      model.setWeights(spec.weights.map((v) => tf.tensor(v.data, v.shape)));
+      const loss = w.get("loss") === "categorical_crossentropy" ? "categoricalCrossentropy"
+        : "sparseCategoricalCrossentropy";
+      const opt = w.get("opt") === "sgd" ? tf.train.sgd(0.15) : tf.train.adam(1e-3);
+      model.compile({ optimizer: opt, loss, metrics: w.get("opt") === "sgd" ? [] : ["accuracy"] });
+      const expect = w.get("expect").toJs();
+      const got = model.predict(x.slice(0, 1)).dataSync();
+      row.max_abs_diff = Math.max(...expect.map((v, i) => Math.abs(v - got[i])));
+      if (!(row.max_abs_diff < 1e-4)) throw new Error(`outputs differ: ${row.max_abs_diff}`);
+      const x1 = x.slice(0, 1);
+      batches["tfjs wasm"] = kind === "predict"
+        ? async (n) => { for (let i = 0; i < n; i++) { const o = model.predict(x1); o.dataSync(); o.dispose(); } }
+        : async (n) => { for (let i = 0; i < n; i++) await model.trainOnBatch(x, y); };
+    } catch (e) {
+      row.errors["tfjs wasm"] = String(e.message || e);
+    }
+    const labels = Object.keys(batches), size = {}, per = {};
+    for (const label of labels) {  // warm until >= WARMUP_MS and >= 20 calls
+      let n = 0; const t0 = performance.now();
+      try {
+        while (n < 20 || performance.now() - t0 < WARMUP_MS) { await batches[label](1); n++; }
+      } catch (e) { row.errors[label] = String(e.message || e); delete batches[label]; continue; }
+      size[label] = Math.max(1, Math.round(60 * n / (performance.now() - t0)));
+      per[label] = [];
+    }
+    const live = Object.keys(batches);
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = live.slice(r % live.length).concat(live.slice(0, r % live.length));
+      for (const label of order) {
+        const t0 = performance.now();
+        await batches[label](size[label]);
+        per[label].push((performance.now() - t0) / size[label]);
+      }
+    }
+    row.ms = {}, row.rounds = per, row.ratio = {};
+    for (const label of live) row.ms[label] = +median(per[label]).toFixed(4);
+    for (const label of live) {
+      for (const other of live) {
+        if (label === "wasmdl" && other !== label) {
+          row.ratio[`${label} / ${other}`] = +median(per[label].map((v, i) => v / per[other][i])).toFixed(3);
+        }
+      }
+    }
+    result.workloads[name] = row;
+    x.dispose(); y.dispose(); w.destroy();
+  }
+  result.calls = JSON.parse(py.runPython("import json; json.dumps(bench_capture.calls_per_step(W))"));
+  result.cpu_kernels = JSON.parse(py.runPython("import json, wasmdl; json.dumps(wasmdl.cpu_kernels(), default=str)"));
+  return JSON.stringify(result);
+})()
+"""
+
+
+def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000) -> dict:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .driver import Chromium, repo_root, serve
+
+    capture = Path(repo_root(), "kernels", "wasm", "capture_memory.js").read_text()
+    with tempfile.TemporaryDirectory() as root:
+        os.symlink(os.path.abspath(dist), os.path.join(root, "pyodide"))
+        for wheel in wheels:
+            os.symlink(os.path.abspath(wheel), os.path.join(root, Path(wheel).name))
+        os.symlink(os.path.join(repo_root(), "node_modules"), os.path.join(root, "vendor"))
+        Path(root, "index.html").write_text("<!doctype html><meta charset='utf-8'><body>")
+        with serve(root) as url, Chromium() as browser:
+            browser.navigate(url + "/index.html")
+            time.sleep(1.0)
+            js = PAGE_JS.replace("CAPTURE", json.dumps(capture))
+            js = js.replace("WHEELS", json.dumps([Path(w).name for w in wheels]))
+            js = js.replace("MODULE", module).replace("ONLY", repr(only))
+            js = js.replace("WARMUP_MS", str(warmup_ms)).replace("ROUNDS", str(rounds))
+            result = json.loads(browser.evaluate(js, timeout=3000))
+            result["browser"] = browser.evaluate("navigator.userAgent")
+    result["method"] = (
+        f"interleaved in one page: each contender warmed >= {warmup_ms} ms and 20 calls, then "
+        f"{rounds} rounds of ~60 ms per contender (order rotated); medians of rounds"
+    )
+    return result
+
+
+def table(result) -> str:
+    """The markdown table: ms per call of each contender and the ratios."""
+    lines = ["| workload | wasmdl ms | TF.js wasm ms | wasmdl / TF.js | backend calls / step | "
+             "old fused ms | new / old |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, row in result["workloads"].items():
+        ms, ratio = row.get("ms", {}), row.get("ratio", {})
+        calls = result.get("calls", {}).get(name, {}).get("backend_calls", "-")
+        tf_ms = ms.get("tfjs wasm", row["errors"].get("tfjs wasm", "-"))
+        lines.append(
+            f"| {name} | {ms.get('wasmdl', '-')} | {tf_ms} | "
+            f"{ratio.get('wasmdl / tfjs wasm', '-')} | {calls} | "
+            f"{ms.get('wasmdl old fused', '-')} | {ratio.get('wasmdl / wasmdl old fused', '-')} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    import argparse
+    import tempfile
+    from pathlib import Path
+
+    from .driver import repo_root
+    from . import gemm
+
+    p = argparse.ArgumentParser(prog="python -m wasmdl.bench.capture", description=__doc__)
+    p.add_argument("--dist", default=str(Path(repo_root(), ".cache", "pyodide", "dist")))
+    p.add_argument("--only", default=None, help="comma-separated workload names")
+    p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--out", default="artifacts/bench_capture.json")
+    args = p.parse_args(argv)
+    only = args.only.split(",") if args.only else None
+    with tempfile.TemporaryDirectory() as tmp:
+        wheels = gemm._wheels(tmp) if hasattr(gemm, "_wheels") else [gemm._wheel(tmp)]
+        module = "bench" if len(wheels) > 1 else "wasmdl.bench"
+        result = run_chromium(args.dist, wheels, module, only, args.rounds)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    print(table(result))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
