@@ -13,7 +13,7 @@ isolated). After each contender is warmed for ``WARMUP_MS`` (>= 20 calls), every
 each contender for ~60 ms in rotated order; a cell is the median round's ms per call and
 ``ratio`` the median over rounds of wasmdl's time over TF.js's in the same round.
 
-    python -m wasmdl.bench.capture            # writes artifacts/bench_capture.json, prints the table
+    python -m wasmdl.bench.capture     # writes artifacts/bench_capture.json, prints the table
     python -m wasmdl.bench.capture --rounds 9 --only readme_mlp_predict,cnn_predict
 
 ``page_workloads()`` is what runs inside Pyodide:
@@ -171,13 +171,15 @@ PAGE_JS = r"""
   const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
   await py.loadPackage(["numpy", "micropip"]);
   for (const name of WHEELS) {
-    await py.runPythonAsync(`import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
+    await py.runPythonAsync(
+      `import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
   }
   await add({ src: "/vendor/@tensorflow/tfjs/dist/tf.min.js" });
   await add({ src: "/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" });
   tf.wasm.setWasmPaths("/vendor/@tensorflow/tfjs-backend-wasm/dist/");
   if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
-  py.runPython(`from MODULE import capture as bench_capture\nW = bench_capture.page_workloads(ONLY)`);
+  py.runPython(
+    `from MODULE import capture as bench_capture\nW = bench_capture.page_workloads(ONLY)`);
   const names = py.runPython("list(W)").toJs();
   const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
   const result = { workloads: {}, tfjs: tf.version.tfjs + " " + tf.getBackend() };
@@ -211,7 +213,9 @@ PAGE_JS = r"""
       if (!(row.max_abs_diff < 1e-4)) throw new Error(`outputs differ: ${row.max_abs_diff}`);
       const x1 = x.slice(0, 1);
       batches["tfjs wasm"] = kind === "predict"
-        ? async (n) => { for (let i = 0; i < n; i++) { const o = model.predict(x1); o.dataSync(); o.dispose(); } }
+        ? async (n) => {
+          for (let i = 0; i < n; i++) { const o = model.predict(x1); o.dataSync(); o.dispose(); }
+        }
         : async (n) => { for (let i = 0; i < n; i++) await model.trainOnBatch(x, y); };
     } catch (e) {
       row.errors["tfjs wasm"] = String(e.message || e);
@@ -239,15 +243,17 @@ PAGE_JS = r"""
     for (const label of live) {
       for (const other of live) {
         if (label === "wasmdl" && other !== label) {
-          row.ratio[`${label} / ${other}`] = +median(per[label].map((v, i) => v / per[other][i])).toFixed(3);
+          const r = per[label].map((v, i) => v / per[other][i]);
+          row.ratio[`${label} / ${other}`] = +median(r).toFixed(3);
         }
       }
     }
     result.workloads[name] = row;
     x.dispose(); y.dispose(); w.destroy();
   }
-  result.calls = JSON.parse(py.runPython("import json; json.dumps(bench_capture.calls_per_step(W))"));
-  result.cpu_kernels = JSON.parse(py.runPython("import json, wasmdl; json.dumps(wasmdl.cpu_kernels(), default=str)"));
+  const pyJson = (code) => JSON.parse(py.runPython(`import json, wasmdl\njson.dumps(${code})`));
+  result.calls = pyJson("bench_capture.calls_per_step(W)");
+  result.cpu_kernels = pyJson("wasmdl.cpu_kernels(), default=str");
   return JSON.stringify(result);
 })()
 """
@@ -304,8 +310,8 @@ def main(argv=None) -> int:
     import tempfile
     from pathlib import Path
 
-    from .driver import repo_root
     from . import gemm
+    from .driver import repo_root
 
     p = argparse.ArgumentParser(prog="python -m wasmdl.bench.capture", description=__doc__)
     p.add_argument("--dist", default=str(Path(repo_root(), ".cache", "pyodide", "dist")))
