@@ -37,6 +37,7 @@ import numpy as np
 
 from .autograd import GRAD
 from .backend import get_backend
+from .dtypes import infer_dtype
 from .replay import Replay
 from .tensor import Tensor
 from .tracing import ACTIVE, Recorder, key
@@ -72,11 +73,12 @@ def _flatten(args, tensors, backend):
     """The structure of ``args`` with tensors (and numpy arrays, made tensors) pulled out."""
     if isinstance(args, Tensor):
         tensors.append(args)
-        return ("T", args.shape, str(args.dtype))
-    if isinstance(args, np.ndarray):
-        t = Tensor(args, backend=backend)
-        tensors.append(t)
-        return ("T", t.shape, str(t.dtype))
+        return ("T", args.shape, args.dtype.char)
+    if isinstance(args, np.ndarray):  # a private copy in wasmdl's dtype (as tensor() makes)
+        dt = infer_dtype(args)
+        arr = np.array(args, dt, order="C")
+        tensors.append(Tensor._wrap(backend.from_host(arr), arr.shape, dt, backend))
+        return ("T", arr.shape, dt.char)
     if isinstance(args, list | tuple):
         return (type(args).__name__, tuple(_flatten(a, tensors, backend) for a in args))
     if isinstance(args, dict):

@@ -28,6 +28,7 @@ from .autograd import no_grad
 from .capture import function
 from .data import DataLoader
 from .nn.base import STRUCTURE
+from .tensor import Tensor
 from .training_io import (
     batch_len,
     compile_loss,
@@ -346,8 +347,8 @@ class TrainingMixin:
             x = np.asarray(x)
         if x.ndim == 0 or not 0 < len(x) <= batch_size:
             return None
-        f = self.predict_function or self.make_predict_function()
-        return concat_outputs([f(x)])  # a copy: the caller owns it
+        out = (self.predict_function or self.make_predict_function())(x)
+        return out.numpy() if type(out) is Tensor else concat_outputs([out])  # copies
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` in inference mode, as one numpy array."""
