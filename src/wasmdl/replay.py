@@ -110,6 +110,7 @@ class Replay:
                 self.owned[k] = (t, h)
 
     def __call__(self, inputs):
+        """Replay with ``inputs``, the handles of the step's tensor arguments in order."""
         be, values = self.backend, {}
         for s, fn in self.hostcalls:
             v = fn()
@@ -119,7 +120,7 @@ class Replay:
         if self.owned:
             self._own()
         arrays = [
-            inputs[ref]._h if kind == "input" else values[ref] if kind == "host" else ref._h
+            inputs[ref] if kind == "input" else values[ref] if kind == "host" else ref._h
             for kind, ref in self.plan
         ]
         results = self.run(arrays)
