@@ -157,6 +157,12 @@ class WebGPUBackend(Backend):
             self.flush()
         return h
 
+    def compile(self, program):
+        """A captured step as dispatch templates replayed into the plan (``webgpu_program``)."""
+        from .webgpu_program import compile_program
+
+        return compile_program(self, program, FLUSH_DISPATCHES)
+
     def launch(self, key, source, params, groups, handles):
         """Record one dispatch of the pipeline for ``key`` (compiled from ``source()`` once)."""
         pid = self.pipes.get(key)
