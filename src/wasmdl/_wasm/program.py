@@ -168,7 +168,7 @@ class Lowered:
                     self.segments.append(("wasm", (start, mark - start)))
                 self.segments.append(("numpy", ins))
                 start = mark
-            self._release(dead_at.get(i, ()) + ([ins.out] if ins.out not in last else []))
+            self._release(dead_at.get(i, []) + ([ins.out] if ins.out not in last else []))
         if len(enc.words) > start:
             self.segments.append(("wasm", (start, len(enc.words) - start)))
 

@@ -117,7 +117,14 @@ def ref_adam(p, g, hp, m, v, beta1, beta2, eps, weight_decay=0.0, decoupled=Fals
     return p
 
 
-REFERENCE = {**KERNELS, "sgd_update": ref_sgd, "adam_update": ref_adam}
+def ref_dense(x, w, b, activation):
+    """The rewrite target ``dense``: act(x @ w + b), activation "linear" or "relu"."""
+    y = np.matmul(x, w) + b
+    return np.maximum(y, 0) if activation == "relu" else y
+
+
+REFERENCE = {**KERNELS, "sgd_update": ref_sgd, "adam_update": ref_adam, "dense": ref_dense,
+             "view": lambda x, shape: x.reshape(shape)}  # fmt: skip
 
 
 def reference(program, arrays):
