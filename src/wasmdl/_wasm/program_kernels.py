@@ -161,10 +161,16 @@ def sgd_update(e, ins, out, params):
     buf = ins[3] if len(ins) > 3 else None
     if not _same(e, p, g, *([buf] if mom else [])) or not _f32(e, hp):
         return False
-    f = [f64 for k in ("momentum", "dampening", "weight_decay") for f64 in po.f64_words(params.get(k, 0.0))]  # noqa: E501
+    f = [
+        f64
+        for k in ("momentum", "dampening", "weight_decay")
+        for f64 in po.f64_words(params.get(k, 0.0))
+    ]  # noqa: E501
     flags = [int(bool(params.get(k, False))) for k in ("nesterov", "maximize", "first")]
     n = int(np.prod(e.shape(p), dtype=np.int64))
-    e.record(OP["SGD"], [e.addr(p), e.addr(g), e.addr(hp), e.addr(buf) if mom else 0, n, *f, *flags])
+    e.record(
+        OP["SGD"], [e.addr(p), e.addr(g), e.addr(hp), e.addr(buf) if mom else 0, n, *f, *flags]
+    )
     return True
 
 

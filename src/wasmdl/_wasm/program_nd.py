@@ -45,8 +45,7 @@ def broadcast(shape, out_shape) -> tuple:
     lead = len(out_shape) - len(shape)
     strides = contiguous(shape)
     return tuple(
-        0 if i < lead or shape[i - lead] == 1 else strides[i - lead]
-        for i in range(len(out_shape))
+        0 if i < lead or shape[i - lead] == 1 else strides[i - lead] for i in range(len(out_shape))
     )
 
 

@@ -1,14 +1,15 @@
-"""Encoders: one ``Instr`` of a ``wasmdl.program.Program`` -> records of ``program.c``'s stream.
+"""Encoders of the elementwise and layout instructions: one ``Instr`` of a
+``wasmdl.program.Program`` -> records of ``kernels/wasm/program.c``'s stream.
 
-``ENCODERS`` maps a kernel name to ``fn(e, ins, out, params) -> bool``; it appends records
-through the encoder ``e`` (``program.Encoder``: slot shapes and dtypes, address words, scratch)
-and returns False, writing nothing, for what the C side does not cover (another dtype, grouped
-convolutions, sin/cos/erf, ...): that instruction then runs as the numpy kernel. The record
-layouts are the ones listed in ``kernels/wasm/program.c``; the semantics are the numpy
-kernels' (``wasmdl/backend/numpy*.py``).
+An encoder is ``fn(e, ins, out, params) -> bool`` (``program_kernels.ENCODERS`` is the table):
+it appends records through the encoder ``e`` (``program.Encoder``: slot shapes and dtypes,
+address words, scratch) and returns False for what the C side does not cover (another dtype,
+bool arithmetic, ...): that instruction then runs as the numpy kernel. Elementwise ops,
+reductions, casts, ``where`` and every copy (permute, expand, slice, pad, concat) are one
+strided loop (``OP_EW``, see ``program_nd``); the semantics are the numpy kernels'.
 
->>> sorted(ENCODERS)[:4]
-['abs', 'add', 'adam_update', 'argmax']
+>>> f32_bits(1.0), f64_words(1.0)
+(1065353216, [0, 1072693248])
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import program_nd as nd
-from .cpu import ACT
-from .cpu_conv import geometry
 
 F32, I32, BOOL = np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.bool_)
 OP = dict(EW=1, FILL=2, MATMUL=3, DENSE=4, ARGMAX=5, GATHER=6, SCATTER=7, CONV=8, POOL=9,
@@ -102,7 +101,9 @@ def where(e, ins, out, params):
 def cast(e, ins, out, params):
     fn = F_CAST + nd.DTYPES[np.dtype(params["dtype"])]
     shape = e.shape(out)
-    return ew(e, fn, e.dtype(ins[0]), shape, [_dense_out(e, out), _in(e, ins[0], shape), None, None])
+    return ew(
+        e, fn, e.dtype(ins[0]), shape, [_dense_out(e, out), _in(e, ins[0], shape), None, None]
+    )
 
 
 def reduce(name):
@@ -154,7 +155,9 @@ def slice_grad(e, ins, out, params):
     g = ins[0]
     off, st = _window(e, e.shape(out), params["starts"], params["steps"])
     fill(e, out, 0)
-    return copy(e, out, g, e.shape(g), 0, nd.contiguous(e.shape(g)), off * e.dtype(out).itemsize, st)
+    return copy(
+        e, out, g, e.shape(g), 0, nd.contiguous(e.shape(g)), off * e.dtype(out).itemsize, st
+    )
 
 
 def concat(e, ins, out, params):
@@ -162,7 +165,9 @@ def concat(e, ins, out, params):
     ost, at = nd.contiguous(shape), 0
     for s in ins:
         xs = e.shape(s)
-        if not copy(e, out, s, xs, 0, nd.contiguous(xs), at * ost[axis] * e.dtype(out).itemsize, ost):
+        if not copy(
+            e, out, s, xs, 0, nd.contiguous(xs), at * ost[axis] * e.dtype(out).itemsize, ost
+        ):
             return False
         at += xs[axis]
     return True

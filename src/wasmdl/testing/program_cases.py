@@ -43,10 +43,12 @@ CASES = [
     *[("cast", [((5, 3), t)], {"dtype": np.dtype(d)}) for t in "fib"
       for d in (np.float32, np.int32, np.bool_)],
     *[(k, [((3, 4, 5), "f")], {"axis": a, "keepdims": kd}) for k in ("sum", "max", "min")
-      for a, kd in (((0,), False), ((2,), True), ((0, 2), False), ((0, 1, 2), False), ((1,), True))],
+      for a, kd in (((0,), False), ((2,), True), ((0, 2), False), ((0, 1, 2), False),
+                    ((1,), True))],
     ("sum", [((6, 7), "i")], {"axis": (1,), "keepdims": False}),
     ("max", [((6, 7), "i")], {"axis": (0,), "keepdims": False}),
-    *[("argmax", [((4, 7), t)], {"axis": a, "keepdims": False}) for t in "fi" for a in (0, 1, None)],
+    *[("argmax", [((4, 7), t)], {"axis": a, "keepdims": False}) for t in "fi"
+      for a in (0, 1, None)],
     ("matmul", [((5, 7), "f"), ((7, 3), "f")], {}),
     ("matmul", [((1, 1), "f"), ((1, 1), "f")], {}),
     ("matmul", [((2, 5, 7), "f"), ((7, 9), "f")], {}),

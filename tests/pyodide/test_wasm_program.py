@@ -1,0 +1,97 @@
+"""Tier 2 (Node): captured step programs as one WASM opcode stream (``wasmdl/_wasm/program.py``,
+``kernels/wasm/program.c``): every stream kernel against the numpy kernels, whole training
+steps (MLP, CNN, LSTM; SGD with momentum and Adam) over 20 steps against the numpy oracle
+with exactly one ``run_program`` call per step (the existing call counters), programs split
+by an uncovered instruction, and the run's contract (fresh outputs, changing batches)."""
+
+from pytest_pyodide import run_in_pyodide
+
+
+@run_in_pyodide
+def test_every_stream_kernel_matches_numpy(selenium_wasmdl):
+    import wasmdl
+    from wasmdl._wasm import program
+    from wasmdl.testing import program_cases
+
+    be = wasmdl.get_backend("numpy")
+    failures = program_cases.check_ops(lambda p: program.compile(p, be))
+    assert failures == [], "\n".join(failures)
+
+
+@run_in_pyodide
+def test_training_steps_match_numpy_in_one_call(selenium_wasmdl):
+    import wasmdl
+    from wasmdl._wasm import program
+    from wasmdl.testing.cpu_modes import switched
+    from wasmdl.testing.program_steps import MODELS, train_check
+
+    be = wasmdl.get_backend("numpy")
+    for model in MODELS:
+        for opt in ("sgd", "adam"):
+            runs = []
+
+            def compile(p, runs=runs):
+                runs.append(program.compile(p, be))
+                return runs[-1]
+
+            with switched(True) as calls:
+                r = train_check(model, opt, compile, steps=20)
+            what = f"{model} {opt}: {r}"
+            assert r["max_loss_diff"] < 1e-5 and r["max_weight_diff"] < 1e-5, what
+            assert r["calls"] == (1, 0), what
+            assert calls.wasm["run_program"] == 20, (what, calls.summary())
+
+
+@run_in_pyodide
+def test_uncovered_instruction_splits_the_stream(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl
+    from wasmdl._wasm import program
+    from wasmdl.program import Program
+    from wasmdl.testing.cpu_modes import switched
+    from wasmdl.testing.trace import reference
+
+    p = Program()
+    x = p.slot("input", (3, 4), np.float32)
+    y = p.emit("mul", (x, x), {}, (3, 4), np.float32)
+    z = p.emit("erf", (y,), {}, (3, 4), np.float32)  # no C version: numpy between segments
+    w = p.emit("reshape", (z,), {"shape": (12,)}, (12,), np.float32)
+    s = p.emit("sum", (w,), {"axis": (0,), "keepdims": False}, (), np.float32)
+    p.externals, p.outputs = [x], [s, z]
+    run = program.compile(p, wasmdl.get_backend("numpy"))
+    assert (run.wasm_calls, run.numpy_calls) == (2, 1)
+    xs = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    with switched(True) as calls:
+        got = run([xs])
+    assert calls.wasm["run_program"] == 2
+    for a, b in zip(got, reference(p, [xs]), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@run_in_pyodide
+def test_outputs_are_fresh_and_batches_rebind(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl
+    from wasmdl._wasm import program
+    from wasmdl.program import Program
+
+    p = Program()
+    x = p.slot("input", (4, 3), np.float32)
+    w = p.slot("param", (3, 2), np.float32)
+    y = p.emit("matmul", (x, w), {}, (4, 2), np.float32)
+    p.externals, p.outputs = [x, w], [y]
+    run = program.compile(p, wasmdl.get_backend("numpy"))
+    rng = np.random.default_rng(1)
+    wv = rng.standard_normal((3, 2)).astype(np.float32)
+    xs = [rng.standard_normal((4, 3)).astype(np.float32) for _ in range(3)]
+    first = run([xs[0], wv])[0]
+    kept = first.copy()
+    second = run([xs[1], wv])[0]  # a new batch array: its address is patched
+    third = run([np.asfortranarray(xs[2]), wv])[0]  # not C-contiguous: copied, then run
+    np.testing.assert_array_equal(first, kept)  # a later run never writes a returned array
+    for got, x in ((first, xs[0]), (second, xs[1]), (third, xs[2])):
+        np.testing.assert_allclose(got, x @ wv, rtol=1e-6)
+    xs[1][:] = 0  # the same array again with new contents: read at run time
+    np.testing.assert_array_equal(run([xs[1], wv])[0], np.zeros((4, 2), np.float32))
