@@ -19,6 +19,22 @@ def test_every_stream_kernel_matches_numpy(selenium_wasmdl):
 
 
 @run_in_pyodide
+def test_transposes_fold_into_the_gemm(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl
+    from wasmdl._wasm import program
+    from wasmdl.testing.program_cases import transpose_program
+    from wasmdl.testing.trace import reference
+
+    p, arrays = transpose_program()
+    run = program.compile(p, wasmdl.get_backend("numpy"))
+    assert list(run.low.transposed.values()) == [p.externals[0]]  # a.T; c.T is an output
+    for got, want in zip(run(arrays), reference(p, arrays), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@run_in_pyodide
 def test_training_steps_match_numpy_in_one_call(selenium_wasmdl):
     import wasmdl
     from wasmdl._wasm import program

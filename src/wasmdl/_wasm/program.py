@@ -41,6 +41,14 @@ def nbytes(shape, dtype) -> int:
     return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 
 
+def _gemm2d(program, ins) -> bool:
+    """A float32 matmul of two non-empty 2-D operands (the stream always covers it)."""
+    slots = [program.slots[s] for s in (*ins.ins, ins.out)]
+    return ins.kernel == "matmul" and all(
+        len(s.shape) == 2 and 0 not in s.shape and s.dtype == np.float32 for s in slots
+    )
+
+
 class Encoder:
     """What an encoder sees: slot shapes and dtypes, address words, scratch space."""
 
@@ -52,6 +60,11 @@ class Encoder:
 
     def dtype(self, s):
         return self.low.program.slots[s].dtype
+
+    def transposed(self, s) -> bool:
+        """Whether slot ``s`` is a folded transpose (stored as its input, rows and columns
+        swapped)."""
+        return s in self.low.transposed
 
     def addr(self, s, off=0):
         base, boff = self.low.loc[s]
@@ -108,8 +121,25 @@ class Lowered:
         self.arena, self.enc = Arena(), Encoder(self)
         for s, k in self.ext.items():
             self.loc[s] = (("ext", k), 0)
-        self.segments = []
+        self.segments, self.transposed = [], self._transposes()
         self._lower()
+
+    def _transposes(self) -> dict:
+        """{permute output: its input} for 2-D transposes read only by 2-D float32 matmuls,
+        which then read the input with a transpose flag (no copy)."""
+        p, readers = self.program, {}
+        for i in p.instrs:
+            for s in i.ins:
+                readers.setdefault(s, []).append(i)
+        out = {}
+        for i in p.instrs:
+            x = i.ins[0]
+            if i.kernel != "permute" or tuple(i.params["axes"]) != (1, 0) or i.out in p.outputs:
+                continue
+            uses = readers.get(i.out, [])
+            if uses and self.kernels is not None and all(_gemm2d(p, u) for u in uses):
+                out[i.out] = x
+        return out
 
     def _last_uses(self):
         last = {}
@@ -128,7 +158,7 @@ class Lowered:
 
     def _place(self, i, ins):
         """Give the instruction's output a location: an alias, in place, or a new block."""
-        if ins.kernel in ALIASES:
+        if ins.kernel in ALIASES or ins.out in self.transposed:
             self.loc[ins.out] = self.loc[ins.ins[0]]
             self.aliases += 1
         elif ins.kernel in INPLACE:
@@ -154,12 +184,15 @@ class Lowered:
         dead_at = {}
         for s, i in last.items():
             dead_at.setdefault(i, []).append(s)
-        start = 0
+        start, self.marks = 0, []
         for i, ins in enumerate(self.program.instrs):
             self._place(i, ins)
             mark = len(enc.words)
-            ok = ins.kernel in ALIASES or (
-                self._covered(ins) and ENCODERS[ins.kernel](enc, ins.ins, ins.out, ins.params)
+            self.marks.append(mark)  # where each instruction's records start (profiling)
+            ok = (
+                ins.kernel in ALIASES
+                or ins.out in self.transposed
+                or (self._covered(ins) and ENCODERS[ins.kernel](enc, ins.ins, ins.out, ins.params))
             )
             if not ok:
                 del enc.words[mark:]
@@ -200,6 +233,12 @@ class Runner:
         self.code_addr = addr(self.code)
         self.segments = [(kind, (self.code_addr + 4 * seg[0], seg[1]) if kind == "wasm" else seg)
                          for kind, seg in low.segments]  # fmt: skip
+        self.wasm_calls = sum(kind == "wasm" for kind, _ in low.segments)
+        self.numpy_calls = len(low.segments) - self.wasm_calls
+        self.calls = len(low.segments)  # backend calls per run (1 when fully covered)
+        self.one = self.segments[0][1] if self.segments == [("wasm", self.segments[0][1])] else None
+        outs = [self.views.get(s) for s in p.outputs]
+        self.out_views = None if any(v is None for v in outs) else outs
 
     def _view(self, s):
         (where, off), slot = self.low.loc[s], self.program.slots[s]
@@ -221,7 +260,7 @@ class Runner:
                 raise ValueError(f"run: argument 'arrays[{k}]' expected shape {slot.shape}, "
                                  f"received {a.shape}")  # fmt: skip
             fit = a.dtype == slot.dtype and a.flags.c_contiguous
-            if not fit and k in self.written:
+            if k in self.written and not (fit and a.flags.writeable):
                 return False
             c = a if fit else np.ascontiguousarray(a, slot.dtype)
             at = addr(c)
@@ -247,11 +286,16 @@ class Runner:
             self.last = [None] * len(self.last)
             return loop(self.program, self.kernels, arrays)
         run = self.k._run_program
-        for kind, seg in self.segments:
-            if kind == "wasm":
-                run(*seg)
-            else:
-                self._numpy(seg)
+        if self.one is not None:
+            run(*self.one)
+        else:
+            for kind, seg in self.segments:
+                if kind == "wasm":
+                    run(*seg)
+                else:
+                    self._numpy(seg)
+        if self.out_views is not None:
+            return [v.copy() for v in self.out_views]
         return [self.value(s).copy() for s in self.program.outputs]
 
 
@@ -272,8 +316,4 @@ def compile(program, backend):  # noqa: A001 (the backend verb's name)
     k = kernels() if _STATE["enabled"] else None
     if k is None:
         return None
-    low = Lowered(program, k)
-    runner = Runner(low, backend, k)
-    runner.wasm_calls = sum(kind == "wasm" for kind, _ in low.segments)
-    runner.numpy_calls = len(low.segments) - runner.wasm_calls
-    return runner
+    return Runner(Lowered(program, k), backend, k)

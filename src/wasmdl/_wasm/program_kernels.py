@@ -31,6 +31,8 @@ def matmul(e, ins, out, params):
     m, k, n = sa[-2], sa[-1], sb[-1]
     if not _f32(e, a, b) or 0 in (m, k, n):
         return False
+    ta, tb = int(e.transposed(a)), int(e.transposed(b))  # 2-D only (see Lowered)
+    lda, ldb = (m if ta else k), (k if tb else n)
     batch = e.shape(out)[:-2]
     if len(sb) == 2:  # (..., m, k) @ (k, n): one tall GEMM
         m, batch = m * int(np.prod(sa[:-2], dtype=np.int64)), ()
@@ -43,8 +45,8 @@ def matmul(e, ins, out, params):
     lead = 3 - len(shape)
     nb = [1] * lead + list(shape)
     sa3, sb3 = [0] * lead + list(astr), [0] * lead + list(bstr)
-    words = [0, 0, m, n, k, e.addr(a), k, e.addr(b), n, e.addr(out), n, *nb, *sa3, *sb3, e.work]
-    e.record(OP["MATMUL"], words)
+    head = [ta, tb, m, n, k, e.addr(a), lda, e.addr(b), ldb, e.addr(out), n]
+    e.record(OP["MATMUL"], [*head, *nb, *sa3, *sb3, e.work])
     return True
 
 

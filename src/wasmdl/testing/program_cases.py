@@ -157,3 +157,17 @@ def check_ops(compile, names=None, rtol=2e-5, atol=2e-6) -> list:
             elif not np.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True):
                 failures.append(f"{what}: max |diff| {np.max(np.abs(g.astype(float) - w))}")
     return failures
+
+
+def transpose_program(seed=3):
+    """``(program, arrays)``: ``a.T @ b`` and ``a @ c.T`` through permutes the stream folds
+    into the GEMM's transpose flags, and a permute that is also an output (kept a copy)."""
+    rng = np.random.default_rng(seed)
+    p = Program()
+    a, b, c = (p.slot("input", s, np.float32) for s in ((5, 3), (5, 4), (6, 3)))
+    at = p.emit("permute", (a,), {"axes": (1, 0)}, (3, 5), np.float32)
+    ct = p.emit("permute", (c,), {"axes": (1, 0)}, (3, 6), np.float32)
+    x = p.emit("matmul", (at, b), {}, (3, 4), np.float32)
+    y = p.emit("matmul", (a, ct), {}, (5, 6), np.float32)
+    p.externals, p.outputs = [a, b, c], [x, y, ct]
+    return p, [rng.standard_normal(p.slots[s].shape).astype(np.float32) for s in p.externals]
