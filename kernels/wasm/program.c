@@ -36,7 +36,7 @@ enum {
 
 /* elementwise functions (OP_EW's fn) */
 enum {
-  F_COPY = 0, F_NEG, F_ABS, F_EXP, F_LOG, F_SQRT, F_TANH, F_SIGMOID, F_RELU,
+  F_COPY = 0, F_NEG, F_ABS, F_EXP, F_LOG, F_SQRT, F_TANH, F_SIGMOID, F_RELU, F_SIN, F_COS, F_ERF,
   F_ADD = 16, F_SUB, F_MUL, F_DIV, F_POW, F_MAX, F_MIN, F_RELU_GRAD,
   F_EQ = 32, F_NE, F_LT, F_LE, F_GT, F_GE,
   F_WHERE = 48,
@@ -84,6 +84,12 @@ INLINE double rd64(const i32 *p) {
 
 INLINE f32 lane0(v128_t v) { return wasm_f32x4_extract_lane(v, 0); }
 
+/* float -> int32 as numpy on the CPU: truncation (saturating here, NaN gives 0; a plain C
+ * cast would trap out of range) */
+INLINE i32 f2i(f32 v) {
+  return wasm_i32x4_extract_lane(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_splat(v)), 0);
+}
+
 /* ------------------------------------------------------------------ float functions */
 /* log with numpy's edges: log(0) = -inf, log(x < 0) = NaN, log(inf) = inf, NaN stays. */
 static __attribute__((noinline)) f32 flog(f32 x) {
@@ -111,12 +117,66 @@ INLINE v128_t vsigm(v128_t x) { /* numpy backend: 0.5 tanh(0.5 x) + 0.5 */
   return wasm_f32x4_add(wasm_f32x4_mul(vtanh(wasm_f32x4_mul(x, h)), h), h);
 }
 
+/* sin and cos (Cephes' sinf/cosf): x = j pi/4 + z by a three-part pi/4, then the sine or
+ * cosine polynomial of z by octant. Accurate to float32 rounding for |x| up to ~1e5 (the
+ * reduction loses bits beyond; numpy reduces exactly). */
+static __attribute__((noinline)) f32 fsincos(f32 x, i32 cosine) {
+  if (x != x || x - x != 0.0f) return __builtin_nanf(""); /* NaN, +-inf */
+  f32 sign = 1.0f;
+  if (x < 0.0f) {
+    x = -x;
+    if (!cosine) sign = -1.0f;
+  }
+  i32 j = f2i(x * 1.27323954473516f);
+  f32 y = (f32)j;
+  if (j & 1) j += 1, y += 1.0f;
+  j &= 7;
+  if (j > 3) sign = -sign, j -= 4;
+  if (cosine && j > 1) sign = -sign;
+  f32 z = ((x - y * 0.78515625f) - y * 2.4187564849853515625e-4f) - y * 3.77489497744594108e-8f;
+  f32 zz = z * z;
+  i32 use_cos = cosine ? (j == 0 || j == 3) : (j == 1 || j == 2);
+  if (use_cos)
+    y = ((2.443315711809948e-5f * zz - 1.388731625493765e-3f) * zz + 4.166664568298827e-2f) *
+            zz * zz - 0.5f * zz + 1.0f;
+  else
+    y = ((-1.9515295891e-4f * zz + 8.3321608736e-3f) * zz - 1.6666654611e-1f) * zz * z + z;
+  return sign * y;
+}
+
+/* erf: its Taylor series for |x| < 0.5; beyond, 1 - erfc with Numerical Recipes' Chebyshev
+ * fit of erfc (fractional error < 1.2e-7). */
+static __attribute__((noinline)) f32 ferf(f32 x) {
+  if (x != x) return x;
+  f32 a = x < 0.0f ? -x : x, r;
+  if (a < 0.5f) {
+    f32 x2 = a * a;
+    r = a * (1.128379167f + x2 * (-0.376126389f + x2 * (0.112837917f + x2 * (-0.026866170f +
+        x2 * (0.005223978f + x2 * (-0.000854833f + x2 * 0.000120553f))))));  /* 2/sqrt(pi) terms */
+  } else if (a > 10.0f) {
+    r = 1.0f;
+  } else {
+    f32 t = 1.0f / (1.0f + 0.5f * a);
+    f32 p = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f +
+            t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f +
+            t * (-0.82215223f + t * 0.17087277f))))))));
+    r = 1.0f - t * sexp(p - a * a);
+  }
+  return x < 0.0f ? -r : r;
+}
+
+#define PER_LANE(f, x, ...)                                                                      \
+  wasm_f32x4_make(f(wasm_f32x4_extract_lane(x, 0), ##__VA_ARGS__),                                \
+                  f(wasm_f32x4_extract_lane(x, 1), ##__VA_ARGS__),                                \
+                  f(wasm_f32x4_extract_lane(x, 2), ##__VA_ARGS__),                                \
+                  f(wasm_f32x4_extract_lane(x, 3), ##__VA_ARGS__))
+
 /* a ** b: exact products for small integer exponents (x ** 2 is x * x, as numpy), sqrt for
  * 0.5, else exp(b log a) with pow's edges. */
 static __attribute__((noinline)) f32 fpow(f32 a, f32 b) {
   if (b == 0.0f) return 1.0f;
   if (b == 0.5f && a >= 0.0f) return lane0(wasm_f32x4_sqrt(wasm_f32x4_splat(a)));
-  i32 k = (i32)lane0(wasm_f32x4_trunc(wasm_f32x4_splat(b > 64.0f || b < -64.0f ? 0.5f : b)));
+  i32 k = f2i(b > 64.0f || b < -64.0f ? 0.5f : b);
   if ((f32)k == b) {
     i32 e = k < 0 ? -k : k;
     f32 r = 1.0f, s = a;
@@ -163,6 +223,9 @@ UN_F32(un_sqrt, wasm_f32x4_sqrt(x))
 UN_F32(un_tanh, vtanh(x))
 UN_F32(un_sigmoid, vsigm(x))
 UN_F32(un_relu, wasm_f32x4_max(x, wasm_f32x4_splat(0.0f)))
+UN_F32(un_sin, PER_LANE(fsincos, x, 0))
+UN_F32(un_cos, PER_LANE(fsincos, x, 1))
+UN_F32(un_erf, PER_LANE(ferf, x))
 
 #define BIN(NAME, T, SPLAT, LANE0, EXPR)                                                         \
   static void NAME(i32 n, T *d, i32 ds, const T *a, i32 as, const T *b, i32 bs) {                \
@@ -265,8 +328,6 @@ CMP_FN(cmp_f32, f32)
 CMP_FN(cmp_i32, i32)
 CMP_FN(cmp_u8, u8)
 
-/* float -> int32 as numpy on the CPU: truncation (saturating here; NaN gives 0) */
-INLINE i32 f2i(f32 v) { return wasm_i32x4_extract_lane(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_splat(v)), 0); }
 
 static void cast(i32 src, i32 dst, i32 n, void *d, i32 ds, const void *a, i32 as) {
   const f32 *af = a;
@@ -327,6 +388,9 @@ static __attribute__((noinline)) void ew_row(i32 fn, i32 dt, i32 n, u8 *d, i32 d
       case F_TANH: un_tanh(n, df, ds, af, as); break;
       case F_SIGMOID: un_sigmoid(n, df, ds, af, as); break;
       case F_RELU: un_relu(n, df, ds, af, as); break;
+      case F_SIN: un_sin(n, df, ds, af, as); break;
+      case F_COS: un_cos(n, df, ds, af, as); break;
+      case F_ERF: un_erf(n, df, ds, af, as); break;
       case F_ADD: bf_add(n, df, ds, af, as, bf, bs); break;
       case F_SUB: bf_sub(n, df, ds, af, as, bf, bs); break;
       case F_MUL: bf_mul(n, df, ds, af, as, bf, bs); break;

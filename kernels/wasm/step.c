@@ -308,7 +308,7 @@ EXPORT(adam_update)
 void adam_update(f32 *p, const f32 *g, const f32 *hp, f32 *m, f32 *v, i32 n, double b1,
                  double b2, f32 eps, f32 wd, i32 decoupled, i32 maximize) {
   double lr = hp[0];
-  i32 t = (i32)wasm_f32x4_extract_lane(wasm_f32x4_trunc(wasm_f32x4_splat(hp[1])), 0);
+  i32 t = wasm_i32x4_extract_lane(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_splat(hp[1])), 0);
   double bc1 = 1.0 - dpowi(b1, t), bc2 = 1.0 - dpowi(b2, t);
   f32 sq = (f32)wasm_f64x2_extract_lane(wasm_f64x2_sqrt(wasm_f64x2_splat(bc2)), 0);
   adam_core(p, g, m, v, n, (f32)(lr / bc1), sq, (f32)b1, (f32)(1.0 - b1), (f32)b2,

@@ -70,19 +70,22 @@ def test_uncovered_instruction_splits_the_stream(selenium_wasmdl):
 
     p = Program()
     x = p.slot("input", (3, 4), np.float32)
-    y = p.emit("mul", (x, x), {}, (3, 4), np.float32)
-    z = p.emit("erf", (y,), {}, (3, 4), np.float32)  # no C version: numpy between segments
-    w = p.emit("reshape", (z,), {"shape": (12,)}, (12,), np.float32)
-    s = p.emit("sum", (w,), {"axis": (0,), "keepdims": False}, (), np.float32)
-    p.externals, p.outputs = [x], [s, z]
+    t = p.slot("const", (), np.float32)
+    y = p.emit("gt", (x, t), {}, (3, 4), np.bool_)
+    z = p.emit("add", (y, y), {}, (3, 4), np.bool_)  # bool arithmetic: numpy's, in between
+    w = p.emit("reshape", (z,), {"shape": (12,)}, (12,), np.bool_)
+    c = p.emit("cast", (w,), {"dtype": np.dtype(np.float32)}, (12,), np.float32)
+    s = p.emit("sum", (c,), {"axis": (0,), "keepdims": False}, (), np.float32)
+    p.externals, p.outputs = [x, t], [s, z]
     run = program.compile(p, wasmdl.get_backend("numpy"))
     assert (run.wasm_calls, run.numpy_calls) == (2, 1)
     xs = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    arrays = [xs, np.array(0.3, np.float32)]
     with switched(True) as calls:
-        got = run([xs])
+        got = run(arrays)
     assert calls.wasm["run_program"] == 2
-    for a, b in zip(got, reference(p, [xs]), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for a, b in zip(got, reference(p, arrays), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @run_in_pyodide

@@ -256,6 +256,8 @@ class Runner:
             if a is self.last[k]:
                 continue
             slot = slots[self.program.externals[k]]
+            if type(a) is not np.ndarray:  # a numpy or Python scalar: an array of its own
+                a = np.asarray(a, slot.dtype)
             if a.shape != slot.shape:
                 raise ValueError(f"run: argument 'arrays[{k}]' expected shape {slot.shape}, "
                                  f"received {a.shape}")  # fmt: skip

@@ -3,7 +3,7 @@ convolution, pooling, softmax, cross-entropy, optimizer updates), and ``ENCODERS
 kernel name the stream covers -> its encoder (``fn(e, ins, out, params) -> bool``; False when
 that instruction must run as the numpy kernel; see ``program_ops``).
 
->>> "matmul" in ENCODERS and "adam_update" in ENCODERS and "erf" not in ENCODERS
+>>> "matmul" in ENCODERS and "adam_update" in ENCODERS and "reshape" not in ENCODERS
 True
 """
 

@@ -3,8 +3,8 @@ plain numpy kernels (``trace.REFERENCE``): broadcasting, odd sizes, negative str
 and bool dtypes. ``check_ops(compile)`` runs them all and returns one line per failure.
 
 A row is ``(kernel, inputs, params)``; an input is ``(shape, kind)`` with kind ``f`` (normal
-floats), ``p`` (positive floats), ``i`` (int32 in [-5, 5]), ``l`` (labels in [0, 4)), ``b``
-(bool), ``s`` (softmax rows), ``h`` (optimizer hp [lr, step]) or an array itself.
+floats), ``p`` (positive floats), ``w`` (wide floats), ``i`` (int32 in [-5, 5]), ``l`` (labels
+in [0, 4)), ``b`` (bool), ``s`` (softmax rows), ``h`` (optimizer hp [lr, step]), or an array.
 
 >>> len(CASES) > 80, check_ops(None, names=["add"])
 (True, [])
@@ -25,6 +25,7 @@ ADAM = dict(beta1=0.9, beta2=0.999, eps=1e-8)
 CASES = [
     *[(k, [((7, 13), "f")], {}) for k in ("neg", "abs", "exp", "tanh", "sigmoid", "relu")],
     *[(k, [((3, 11), "p")], {}) for k in ("log", "sqrt")],
+    *[(k, [((5, 9), "w")], {}) for k in ("sin", "cos", "erf")],
     *[(k, [((9,), "i")], {}) for k in ("neg", "abs")],
     *[(k, [((5, 1, 7), "f"), ((3, 7), "f")], {})
       for k in ("add", "sub", "mul", "div", "maximum", "minimum")],
@@ -105,6 +106,10 @@ def _array(rng, spec):
     if isinstance(spec, np.ndarray):
         return spec.copy()
     shape, kind = spec
+    if kind == "w":  # wide: |x| up to ~40, edges of erf's ranges and exact octants
+        x = (rng.standard_normal(shape) * 10).astype(np.float32)
+        x.reshape(-1)[:8] = [0.0, 0.5, -0.5, 3.0, -12.0, 1e-4, np.pi / 4, -np.pi]
+        return x
     if kind in "fp":
         x = rng.standard_normal(shape).astype(np.float32)
         return np.abs(x) + np.float32(0.1) if kind == "p" else x
