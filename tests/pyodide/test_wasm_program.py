@@ -19,6 +19,26 @@ def test_every_stream_kernel_matches_numpy(selenium_wasmdl):
 
 
 @run_in_pyodide
+def test_backend_compile_verb_is_the_stream_while_installed(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl
+    from wasmdl._wasm.program import Runner
+    from wasmdl.testing.program_cases import transpose_program
+
+    be = wasmdl.get_backend("numpy")
+    p, arrays = transpose_program()
+    assert isinstance(be.compile(p), Runner)
+    try:
+        wasmdl.set_cpu_kernels(False)
+        assert not isinstance(getattr(be, "compile", lambda p: None)(p), Runner)
+    finally:
+        wasmdl.set_cpu_kernels(True)
+    run = be.compile(p)
+    np.testing.assert_allclose(run(arrays)[0], arrays[0].T @ arrays[1], rtol=1e-5)
+
+
+@run_in_pyodide
 def test_transposes_fold_into_the_gemm(selenium_wasmdl):
     import numpy as np
 
