@@ -17,7 +17,8 @@ enum {
 /* ------------------------------------------------------------------ inner loops
  * n elements; d, a, b with element strides ds, as, bs. Unit strides (and a broadcast scalar)
  * take four lanes at a time; anything else goes element by element through the same vector
- * expression on splats, so both paths round alike. ds == 0 is a reduction into d[0] (a == d). */
+ * expression on splats, so both paths round alike. ds == 0 with d == a is a reduction into
+ * d[0]; a row of one element (ds == 0 too once coalesced) is a plain operation. */
 #define UN_F32(NAME, EXPR)                                                                       \
   static void NAME(i32 n, f32 *d, i32 ds, const f32 *a, i32 as) {                                \
     i32 j = 0;                                                                                   \
@@ -47,7 +48,7 @@ UN_F32(un_erf, PER_LANE(ferf, x))
 #define BIN(NAME, T, SPLAT, LANE0, EXPR)                                                         \
   static void NAME(i32 n, T *d, i32 ds, const T *a, i32 as, const T *b, i32 bs) {                \
     i32 j = 0;                                                                                   \
-    if (ds == 0) { /* reduction of b into d[0] */                                                \
+    if (ds == 0 && d == a) { /* a reduction of b into d[0] (not a row of length 1) */            \
       v128_t r = SPLAT(d[0]);                                                                    \
       if (bs == 1 && n >= 4) {                                                                   \
         v128_t acc = wasm_v128_load(b), x, y;                                                    \

@@ -31,6 +31,12 @@ CASES = [
       for k in ("add", "sub", "mul", "div", "maximum", "minimum")],
     *[(k, [((4, 6), "f"), ((), "f")], {}) for k in ("add", "mul", "sub")],
     *[(k, [((), "f"), ((2, 13), "f")], {}) for k in ("div", "maximum")],
+    ("mul", [((1,), "f"), ((1,), "f")], {}),  # one-element rows: not reductions
+    ("add", [((), "f"), ((), "f")], {}),
+    ("maximum", [((1, 1), "i"), ((1,), "i")], {}),
+    ("neg", [((), "f")], {}),
+    ("sum", [((1, 1), "f")], {"axis": (0,), "keepdims": False}),
+    ("lt", [((1,), "f"), ((), "f")], {}),
     ("pow", [((3, 5), "p"), ((5,), "f")], {}),
     ("pow", [((3, 5), "f"), np.array(2.0, np.float32)], {}),
     ("pow", [((3, 5), "f"), np.array(-3.0, np.float32)], {}),
