@@ -64,12 +64,16 @@ static void op_matmul(const i32 *r) {
   i32 ta = r[0], tb = r[1], M = r[2], N = r[3], K = r[4], lda = r[6], ldb = r[8], ldc = r[10];
   const i32 *nb = r + 11, *sa = r + 14, *sb = r + 17;
   f32 *A = PTR(f32, r[5]), *B = PTR(f32, r[7]), *C = PTR(f32, r[9]), *work = PTR(f32, r[20]);
+  i32 rows = M < 4 && !ta && !tb && lda == K && ldb == N && ldc == N; /* GEMV row by row */
   for (i32 i = 0; i < nb[0]; i++)
     for (i32 j = 0; j < nb[1]; j++)
       for (i32 k = 0; k < nb[2]; k++, C += M * ldc) {
         const f32 *a = A + i * sa[0] + j * sa[1] + k * sa[2];
         const f32 *b = B + i * sb[0] + j * sb[1] + k * sb[2];
-        wasmdl_sgemm(ta, tb, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, C, ldc, work);
+        if (rows)
+          for (i32 m = 0; m < M; m++) wasmdl_gemv(K, N, a + m * K, b, C + m * N);
+        else
+          wasmdl_sgemm(ta, tb, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, C, ldc, work);
       }
 }
 
@@ -184,10 +188,18 @@ static void op_pxent(const i32 *r) {
   if (!gin) out[0] = rows ? total / (f32)rows : __builtin_nanf("");
 }
 
+/* OP_DENSE: act(x @ w + b); fewer than 4 rows (a batch-1 predict) take the GEMV row by row,
+ * 1.2-1.5x sgemm's M < 4 path on matrix-vector shapes (see gemm.c). */
 static void op_dense(const i32 *r) {
   i32 M = r[0], N = r[1], K = r[2];
-  dense(0, 0, M, N, K, PTR(f32, r[3]), K, PTR(f32, r[4]), N, PTR(f32, r[5]), PTR(f32, r[6]), N,
-        r[7], PTR(f32, r[8]));
+  const f32 *x = PTR(f32, r[3]), *w = PTR(f32, r[4]), *b = PTR(f32, r[5]);
+  f32 *y = PTR(f32, r[6]);
+  if (M >= 4) {
+    dense(0, 0, M, N, K, x, K, w, N, b, y, N, r[7], PTR(f32, r[8]));
+    return;
+  }
+  for (i32 m = 0; m < M; m++) wasmdl_gemv(K, N, x + m * K, w, y + m * N);
+  bias_act(y, b, M, N, N, r[7]);
 }
 
 /* Run the records of `code` (nwords int32 words) in order. */
