@@ -156,7 +156,7 @@ class Lowered:
         """Give the instruction's output a location: an alias, in place, or a new block."""
         if ins.kernel in ALIASES or ins.out in self.transposed:
             self.loc[ins.out] = self.loc[ins.ins[0]]
-            self.aliases += 1
+            self.aliases += ins.kernel in ALIASES
         elif ins.kernel in INPLACE:
             self.loc[ins.out] = self.loc[ins.ins[0]]
         else:

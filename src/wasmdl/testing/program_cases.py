@@ -62,6 +62,8 @@ CASES = [
     ("matmul", [((2, 5, 7), "f"), ((2, 7, 3), "f")], {}),
     ("matmul", [((3, 1, 4, 5), "f"), ((2, 5, 6), "f")], {}),
     ("matmul", [((4, 5), "f"), ((3, 5, 2), "f")], {}),
+    ("matmul", [((3, 37), "f"), ((37, 21), "f")], {}),  # fewer than 4 rows: the GEMV
+    ("matmul", [((2, 1, 5), "f"), ((2, 5, 7), "f")], {}),
     ("permute", [((2, 3, 4), "f")], {"axes": (2, 0, 1)}),
     ("permute", [((3, 5), "b")], {"axes": (1, 0)}),
     ("expand", [((3, 1), "i")], {"shape": (2, 3, 4)}),
@@ -95,6 +97,7 @@ CASES = [
     ("prob_cross_entropy_grad", [((6, 4), "s"), ((6, 4), "s"), ((), "p")], {"eps": 1e-7}),
     ("dense", [((5, 7), "f"), ((7, 3), "f"), ((3,), "f")], {"activation": "relu"}),
     ("dense", [((1, 9), "f"), ((9, 13), "f"), ((13,), "f")], {"activation": "linear"}),
+    ("dense", [((2, 19), "f"), ((19, 6), "f"), ((6,), "f")], {"activation": "relu"}),
     ("sgd_update", [((11,), "f"), ((11,), "f"), ((1,), "h")], {}),
     ("sgd_update", [((11,), "f"), ((11,), "f"), ((1,), "h"), ((11,), "f")],
      {**SGD, "first": False}),
@@ -132,11 +135,14 @@ def _array(rng, spec):
 
 
 def program_of(kernel, arrays, params):
-    """A one-instruction program over ``arrays`` (its output's shape and dtype from numpy)."""
+    """A one-instruction program over ``arrays`` (its output's shape and dtype from numpy's
+    result; int64, which CPython's numpy gives integer sums and argmax, is the ops' int32)."""
     want = REFERENCE[kernel](*[a.copy() for a in arrays], **params)
     p = Program()
     ins = [p.slot("param" if kernel in INPLACE else "input", a.shape, a.dtype) for a in arrays]
-    out = p.emit(kernel, ins, dict(params), np.shape(want), np.asarray(want).dtype)
+    dtype = np.asarray(want).dtype
+    dtype = np.dtype(np.int32) if dtype == np.int64 else dtype  # numpy's int sums, argmax
+    out = p.emit(kernel, ins, dict(params), np.shape(want), dtype)
     p.externals = list(ins)
     p.outputs = [out, *ins[1:]] if kernel in INPLACE else [out]
     return p
