@@ -183,6 +183,12 @@ static __attribute__((noinline)) void ew_row(i32 fn, i32 dt, i32 n, u8 *d, i32 d
       if (dt == DT_U8) d[j * ds] = t ? b[j * bs] : c[j * cs];
       else di[j * ds] = t ? ((i32 *)b)[j * bs] : ((i32 *)c)[j * cs];
     }
+  } else if (dt == DT_U8 && fn < F_EQ) { /* bool arithmetic as numpy: + and max are or, * and
+                                            min are and */
+    for (i32 j = 0; j < n; j++) {
+      u8 x = a[j * as] != 0, y = b[j * bs] != 0;
+      d[j * ds] = fn == F_ADD || fn == F_MAX ? (x | y) : (x & y);
+    }
   } else if (fn >= F_EQ) {
     if (dt == DT_F32) cmp_f32(fn, n, d, ds, af, as, bf, bs);
     else if (dt == DT_I32) cmp_i32(fn, n, d, ds, ai, as, bi, bs);

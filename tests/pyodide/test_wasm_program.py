@@ -92,10 +92,10 @@ def test_uncovered_instruction_splits_the_stream(selenium_wasmdl):
     x = p.slot("input", (3, 4), np.float32)
     t = p.slot("const", (), np.float32)
     y = p.emit("gt", (x, t), {}, (3, 4), np.bool_)
-    z = p.emit("add", (y, y), {}, (3, 4), np.bool_)  # bool arithmetic: numpy's, in between
-    w = p.emit("reshape", (z,), {"shape": (12,)}, (12,), np.bool_)
-    c = p.emit("cast", (w,), {"dtype": np.dtype(np.float32)}, (12,), np.float32)
-    s = p.emit("sum", (c,), {"axis": (0,), "keepdims": False}, (), np.float32)
+    z = p.emit("sum", (y,), {"axis": (1,), "keepdims": False}, (3,), np.int32)  # of bools: numpy
+    w = p.emit("reshape", (z,), {"shape": (1, 3)}, (1, 3), np.int32)
+    c = p.emit("cast", (w,), {"dtype": np.dtype(np.float32)}, (1, 3), np.float32)
+    s = p.emit("sum", (c,), {"axis": (0, 1), "keepdims": False}, (), np.float32)
     p.externals, p.outputs = [x, t], [s, z]
     run = program.compile(p, wasmdl.get_backend("numpy"))
     assert (run.wasm_calls, run.numpy_calls) == (2, 1)

@@ -34,6 +34,16 @@ from .cpu import addr
 from .program_lower import ALIGN, Lowered, nbytes
 
 
+def word(address: int) -> int:
+    """An address as the int32 word the stream holds (C reads it back as unsigned, so all of
+    wasm32's 4 GiB works).
+
+    >>> word(8), word(3 << 30)
+    (8, -1073741824)
+    """
+    return address - (1 << 32) if address >= (1 << 31) else address
+
+
 class Runner:
     """``run(arrays) -> list`` for a ``Lowered`` program on the kernels object ``k``."""
 
@@ -51,9 +61,9 @@ class Runner:
             if where[0] == "ext":
                 self.ext_refs[where[1]].append((pos, off))
             elif where[0] == "arena":
-                self.code[pos] = fixed["arena"] + where[1][0] + off
+                self.code[pos] = word(fixed["arena"] + where[1][0] + off)
             else:
-                self.code[pos] = fixed[where] + off
+                self.code[pos] = word(fixed[where] + off)
         self.views = {s: self._view(s) for s in range(len(p.slots)) if s in low.loc}
         self.written = {low.ext[i.ins[j]] for i in p.instrs if i.kernel in INPLACE
                         for j in INPLACE[i.kernel] if j < len(i.ins)}  # fmt: skip
@@ -95,7 +105,7 @@ class Runner:
             c = a if fit else np.ascontiguousarray(a, slot.dtype)
             at = addr(c)
             for pos, off in self.ext_refs[k]:
-                code[pos] = at + off
+                code[pos] = word(at + off)
             self.last[k], self.cur[k] = a, c
         return True
 

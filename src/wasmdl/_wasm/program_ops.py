@@ -27,6 +27,7 @@ INT_UNARY = ("neg", "abs")
 BINARY = {"add": 16, "sub": 17, "mul": 18, "div": 19, "pow": 20, "maximum": 21, "minimum": 22,
           "relu_grad": 23}  # fmt: skip
 INT_BINARY = ("add", "sub", "mul", "maximum", "minimum")
+BOOL_BINARY = ("add", "mul", "maximum", "minimum")  # or, and, or, and
 COMPARE = {"eq": 32, "ne": 33, "lt": 34, "le": 35, "gt": 36, "ge": 37}
 F_WHERE, F_CAST, F_COPY = 48, 64, 0
 REDUCE = {"sum": ("add", 0.0, 0), "max": ("maximum", -np.inf, -(2**31)),
@@ -85,6 +86,8 @@ def elementwise(name):
             fn = UNARY.get(name) or BINARY[name]
         elif dt == I32 and (name in INT_UNARY or name in INT_BINARY):
             fn = UNARY[name] if name in INT_UNARY else BINARY[name]
+        elif dt == BOOL and name in BOOL_BINARY and len(ins) == 2:
+            fn = BINARY[name]
         else:
             return False
         srcs = [_in(e, s, shape) for s in ins] + [None] * (3 - len(ins))

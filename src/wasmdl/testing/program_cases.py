@@ -42,6 +42,7 @@ CASES = [
     ("pow", [((3, 5), "f"), np.array(-3.0, np.float32)], {}),
     ("relu_grad", [((6, 9), "f"), ((6, 9), "f")], {}),
     *[(k, [((3, 5), "i"), ((5,), "i")], {}) for k in ("add", "sub", "mul", "maximum", "minimum")],
+    *[(k, [((4, 1), "b"), ((3,), "b")], {}) for k in ("add", "mul", "maximum", "minimum")],
     *[(k, [((4, 1), t), ((3,), t)], {}) for k in ("eq", "ne", "lt", "le", "gt", "ge")
       for t in "fib"],
     ("where", [((4, 1), "b"), ((4, 5), "f"), ((5,), "f")], {}),
