@@ -53,20 +53,12 @@ class Runner:
         self.code = np.array(low.enc.words, np.int32)
         self.arena = np.zeros(low.arena.size + ALIGN, np.uint8)
         self.col = np.empty(max(low.col_floats, 1), np.float32)
-        base = addr(self.arena)
-        self.base = -base % ALIGN  # the arena's first aligned byte
-        fixed = {"arena": base + self.base, "col": addr(self.col), "work": k._work}
-        self.ext_refs = [[] for _ in p.externals]
-        for pos, where, off in low.enc.refs:
-            if where[0] == "ext":
-                self.ext_refs[where[1]].append((pos, off))
-            elif where[0] == "arena":
-                self.code[pos] = word(fixed["arena"] + where[1][0] + off)
-            else:
-                self.code[pos] = word(fixed[where] + off)
+        self.base = -addr(self.arena) % ALIGN  # the arena's first aligned byte
+        self.ext_refs = self._resolve(low.enc.refs)
         self.views = {s: self._view(s) for s in range(len(p.slots)) if s in low.loc}
-        self.written = {low.ext[i.ins[j]] for i in p.instrs if i.kernel in INPLACE
-                        for j in INPLACE[i.kernel] if j < len(i.ins)}  # fmt: skip
+        writes = [i.ins[j] for i in p.instrs if i.kernel in INPLACE
+                  for j in INPLACE[i.kernel] if j < len(i.ins)]  # fmt: skip
+        self.written = {low.ext[s] for s in writes if s in low.ext}  # externals written in place
         self.last, self.cur = [None] * len(p.externals), [None] * len(p.externals)
         self.code_addr = addr(self.code)
         self.segments = [(kind, (self.code_addr + 4 * seg[0], seg[1]) if kind == "wasm" else seg)
@@ -77,6 +69,20 @@ class Runner:
         self.one = self.segments[0][1] if self.segments == [("wasm", self.segments[0][1])] else None
         outs = [self.views.get(s) for s in p.outputs]
         self.out_views = None if any(v is None for v in outs) else outs
+
+    def _resolve(self, refs) -> list:
+        """Write the fixed address words (arena, scratch); returns, per external, the
+        ``(word position, byte offset)`` pairs that ``_bind`` patches at run time."""
+        fixed = {"arena": addr(self.arena) + self.base, "col": addr(self.col), "work": self.k._work}
+        ext = [[] for _ in self.program.externals]
+        for pos, where, off in refs:
+            if where[0] == "ext":
+                ext[where[1]].append((pos, off))
+            elif where[0] == "arena":
+                self.code[pos] = word(fixed["arena"] + where[1][0] + off)
+            else:
+                self.code[pos] = word(fixed[where] + off)
+        return ext
 
     def _view(self, s):
         (where, off), slot = self.low.loc[s], self.program.slots[s]
