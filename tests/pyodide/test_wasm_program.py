@@ -55,6 +55,21 @@ def test_transposes_fold_into_the_gemm(selenium_wasmdl):
 
 
 @run_in_pyodide
+def test_every_stream_kernel_matches_numpy_in_the_simd128_build(selenium_wasmdl):
+    import wasmdl
+    from wasmdl._wasm import program
+    from wasmdl.testing import program_cases
+    from wasmdl.testing.cpu_modes import switched
+
+    be = wasmdl.get_backend("numpy")
+    with switched(True, module="cpu.wasm") as calls:
+        assert wasmdl.cpu_kernels()["module"] == "cpu.wasm"
+        failures = program_cases.check_ops(lambda p: program.compile(p, be))
+    assert failures == [], "\n".join(failures)
+    assert calls.wasm["run_program"] == len(program_cases.CASES)
+
+
+@run_in_pyodide
 def test_training_steps_match_numpy_in_one_call(selenium_wasmdl):
     import wasmdl
     from wasmdl._wasm import program
