@@ -101,7 +101,8 @@ static void op_argmax(const i32 *r) {
     }
 }
 
-/* OP_GATHER: numpy take (negative indices count from the end). */
+/* OP_GATHER: numpy take (negative indices count from the end). An index outside the axis,
+ * where numpy raises IndexError, reads nothing and gives zeros. */
 static void op_gather(const i32 *r) {
   i32 es = r[0], outer = r[1], len = r[2], nidx = r[3], inner = r[4];
   const u8 *x = PTR(u8, r[5]);
@@ -110,13 +111,14 @@ static void op_gather(const i32 *r) {
   i32 row = inner * es;
   for (i32 o = 0; o < outer; o++)
     for (i32 i = 0; i < nidx; i++, out += row) {
-      i32 k = idx[i] < 0 ? idx[i] + len : idx[i];
+      i32 k = idx[i] < 0 ? idx[i] + len : idx[i], ok = k >= 0 && k < len;
       const u8 *src = x + (o * len + k) * row;
-      for (i32 b = 0; b < row; b++) out[b] = src[b];
+      for (i32 b = 0; b < row; b++) out[b] = ok ? src[b] : 0;
     }
 }
 
-/* OP_SCATTER: out = zeros; out[..., idx[i], ...] += g[..., i, ...] (float32) */
+/* OP_SCATTER: out = zeros; out[..., idx[i], ...] += g[..., i, ...] (float32). An index outside
+ * the axis (numpy raises) is skipped: nothing outside `out` is ever written. */
 static void op_scatter(const i32 *r) {
   i32 outer = r[0], len = r[1], nidx = r[2], inner = r[3];
   const f32 *g = PTR(f32, r[4]);
@@ -126,6 +128,7 @@ static void op_scatter(const i32 *r) {
   for (i32 o = 0; o < outer; o++)
     for (i32 i = 0; i < nidx; i++, g += inner) {
       i32 k = idx[i] < 0 ? idx[i] + len : idx[i];
+      if (k < 0 || k >= len) continue;
       f32 *d = out + (o * len + k) * inner;
       i32 t = 0;
       for (; t + 4 <= inner; t += 4)

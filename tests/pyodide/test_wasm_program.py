@@ -149,3 +149,25 @@ def test_outputs_are_fresh_and_batches_rebind(selenium_wasmdl):
         np.testing.assert_allclose(got, x @ wv, rtol=1e-6)
     xs[1][:] = 0  # the same array again with new contents: read at run time
     np.testing.assert_array_equal(run([xs[1], wv])[0], np.zeros((4, 2), np.float32))
+
+
+@run_in_pyodide
+def test_indices_outside_the_axis_never_touch_other_memory(selenium_wasmdl):
+    """numpy raises IndexError; the stream (which cannot raise) reads zeros and writes
+    nothing outside the output."""
+    import numpy as np
+
+    import wasmdl
+    from wasmdl._wasm import program
+    from wasmdl.program import Program
+
+    p = Program()
+    x, i = p.slot("input", (4, 3), np.float32), p.slot("input", (3,), np.int32)
+    g = p.emit("gather", (x, i), {"axis": 0}, (3, 3), np.float32)
+    s = p.emit("scatter_add", (g, i), {"shape": (4, 3), "axis": 0}, (4, 3), np.float32)
+    p.externals, p.outputs = [x, i], [g, s]
+    run = program.compile(p, wasmdl.get_backend("numpy"))
+    xs = np.arange(12, dtype=np.float32).reshape(4, 3) + 1
+    got_g, got_s = run([xs, np.array([1, 1 << 20, -9], np.int32)])
+    np.testing.assert_array_equal(got_g, [xs[1], [0, 0, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(got_s, [[0, 0, 0], xs[1], [0, 0, 0], [0, 0, 0]])
