@@ -22,7 +22,7 @@ enum {
   OP_ARGMAX = 5,     /* dt outer len inner x out */
   OP_GATHER = 6,     /* esize outer axis_len nidx inner x idx out */
   OP_SCATTER = 7,    /* outer axis_len nidx inner g idx out */
-  OP_CONV = 8,       /* mode in1 in2 out col col_floats work geo[15] */
+  OP_CONV = 8,       /* mode in1 in2 out col col_floats work groups geo[15] */
   OP_POOL = 9,       /* mode x g out geo[15] */
   OP_SOFTMAX = 10,   /* x y rows cols */
   OP_SMAX_GRAD = 11, /* g y out rows cols */
@@ -43,12 +43,8 @@ f32 prob_xent(const f32 *p, const void *t, i32 sparse, i32 rows, i32 cols, f32 e
               f32 gscale);
 void dense(i32 ta, i32 tb, i32 M, i32 N, i32 K, const f32 *A, i32 lda, const f32 *B, i32 ldb,
            const f32 *bias, f32 *C, i32 ldc, i32 act, f32 *work);
-void conv2d_forward(const i32 *geo, const f32 *x, const f32 *w, f32 *out, f32 *col, i32 cf,
-                    f32 *work);
-void conv2d_grad_input(const i32 *geo, const f32 *g, const f32 *w, f32 *dx, f32 *col, i32 cf,
-                       f32 *work);
-void conv2d_grad_weight(const i32 *geo, const f32 *x, const f32 *g, f32 *dw, f32 *col, i32 cf,
-                        f32 *work);
+void conv2d_grouped(i32 mode, const i32 *geo, i32 groups, const f32 *a, const f32 *b, f32 *out,
+                    f32 *col, i32 col_floats, f32 *work);
 void maxpool2d_forward(const i32 *geo, const f32 *x, f32 *out);
 void maxpool2d_grad(const i32 *geo, const f32 *x, const f32 *gy, f32 *dx);
 void avgpool2d_forward(const i32 *geo, const f32 *x, f32 *out);
@@ -138,12 +134,8 @@ static void op_scatter(const i32 *r) {
 }
 
 static void op_conv(const i32 *r) {
-  const i32 *geo = r + 7;
-  f32 *col = PTR(f32, r[4]), *work = PTR(f32, r[6]), *out = PTR(f32, r[3]);
-  const f32 *x = PTR(f32, r[1]), *y = PTR(f32, r[2]);
-  if (r[0] == 0) conv2d_forward(geo, x, y, out, col, r[5], work);
-  else if (r[0] == 1) conv2d_grad_input(geo, x, y, out, col, r[5], work);
-  else conv2d_grad_weight(geo, x, y, out, col, r[5], work);
+  conv2d_grouped(r[0], r + 8, r[7], PTR(f32, r[1]), PTR(f32, r[2]), PTR(f32, r[3]),
+                 PTR(f32, r[4]), r[5], PTR(f32, r[6]));
 }
 
 static void op_pool(const i32 *r) {

@@ -63,19 +63,20 @@ def dense(e, ins, out, params):
 
 
 def conv(name):
+    mode = CONV_MODE[name]
+
     def enc(e, ins, out, params):
-        if params["groups"] != 1 or not _f32(e, *ins):
+        groups = params["groups"]
+        if not _f32(e, *ins):
             return False
-        x_shape = {0: e.shape(ins[0]), 1: tuple(params.get("input_shape", ()))}
-        w_shape = {0: e.shape(ins[1]), 1: e.shape(ins[1]), 2: tuple(params.get("weight_shape", ()))}
-        mode = CONV_MODE[name]
-        xs = x_shape.get(mode, e.shape(ins[0]))
-        geo = geometry(xs, w_shape[mode], params["strides"], params["padding"], params["dilation"])
-        kkc, pixels = int(geo[7] * geo[8] * geo[3]), int(geo[0] * geo[4] * geo[5])
-        if kkc * pixels * int(geo[6]) == 0:
+        xs = tuple(params["input_shape"]) if mode == 1 else e.shape(ins[0])
+        ws = tuple(params["weight_shape"]) if mode == 2 else e.shape(ins[1])
+        geo = geometry(xs, ws, params["strides"], params["padding"], params["dilation"])
+        kkc, pixels = int(geo[7] * geo[8] * ws[2]), int(geo[0] * geo[4] * geo[5])
+        if kkc * pixels * int(geo[6]) == 0 or xs[3] != ws[2] * groups or ws[3] % groups:
             return False
         col, floats = e.col(min(kkc * pixels, max(1 << 20, kkc * 4)))
-        words = [mode, e.addr(ins[0]), e.addr(ins[1]), e.addr(out), col, floats, e.work]
+        words = [mode, e.addr(ins[0]), e.addr(ins[1]), e.addr(out), col, floats, e.work, groups]
         e.record(OP["CONV"], [*words, *map(int, geo)])
         return True
 

@@ -84,6 +84,11 @@ CASES = [
      {"input_shape": (2, 7, 6, 3), **CONV}),
     ("conv2d_grad_weight", [((2, 7, 6, 3), "f"), ((2, 4, 7, 5), "f")],
      {"weight_shape": (3, 2, 3, 5), **CONV}),
+    ("conv2d", [((2, 6, 5, 4), "f"), ((3, 3, 1, 8), "f")], {**CONV, "groups": 4}),  # depthwise
+    ("conv2d_grad_input", [((2, 3, 5, 6), "f"), ((3, 3, 2, 6), "f")],
+     {**CONV, "groups": 2, "input_shape": (2, 6, 5, 4)}),
+    ("conv2d_grad_weight", [((2, 6, 5, 4), "f"), ((2, 3, 5, 6), "f")],
+     {**CONV, "groups": 2, "weight_shape": (3, 3, 2, 6)}),
     ("maxpool2d", [((2, 7, 6, 5), "f")], POOL),
     ("avgpool2d", [((2, 7, 6, 5), "f")], POOL),
     ("maxpool2d_grad", [((2, 7, 6, 5), "f"), ((2, 4, 3, 5), "f")], POOL),
