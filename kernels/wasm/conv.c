@@ -6,7 +6,8 @@
  *   forward      out[P, O]       = col[P, KKC] @ W[KKC, O]
  *   grad input   dcol[P, KKC]    = g[P, O] @ W^T           then scattered (col2im) into dx
  *   grad weight  dW[KKC, O]     += col^T @ g[P, O]
- * Geometry comes in one int32 array `geo` (geo.h) to keep the call short.
+ * Geometry comes in one int32 array `geo` (geo.h) to keep the call short. Grouped convolutions
+ * (depthwise: groups = C) run the same per group on its channels (program.c's stream).
  */
 #include "geo.h"
 
@@ -26,10 +27,12 @@ INLINE void row_copy(f32 *dst, const f32 *src, i32 n, i32 add) {
   for (; j < n; j++) dst[j] = add ? dst[j] + src[j] : src[j];
 }
 
-/* For pixels q0..q0+np: gather patches into col (add == 0), or scatter-add col into x. */
-static void im2col(const i32 *geo, f32 *x, f32 *col, i32 q0, i32 np, i32 scatter) {
+/* For pixels q0..q0+np: gather patches of the channels [c0, c0 + cg) into col (add == 0), or
+ * scatter-add col into x. A patch row is (kh, kw, c) over those cg channels. */
+static void im2col(const i32 *geo, f32 *x, f32 *col, i32 q0, i32 np, i32 scatter, i32 c0,
+                   i32 cg) {
   Geo gg = geo_read(geo), *g = &gg;
-  i32 kkc = g->kh * g->kw * g->c, per_image = g->oh * g->ow;
+  i32 kkc = g->kh * g->kw * cg, per_image = g->oh * g->ow;
   for (i32 q = 0; q < np; q++) {
     i32 qq = q0 + q, n = qq / per_image, rem = qq % per_image;
     i32 oh = rem / g->ow, ow = rem % g->ow;
@@ -38,59 +41,65 @@ static void im2col(const i32 *geo, f32 *x, f32 *col, i32 q0, i32 np, i32 scatter
       i32 ih = oh * g->sh - g->pt + i * g->dh;
       for (i32 j = 0; j < g->kw; j++) {
         i32 iw = ow * g->sw - g->pl + j * g->dw;
-        f32 *seg = crow + (i * g->kw + j) * g->c;
+        f32 *seg = crow + (i * g->kw + j) * cg;
         i32 inside = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
-        f32 *px = inside ? x + ((n * g->h + ih) * g->w + iw) * g->c : 0;
+        f32 *px = inside ? x + ((n * g->h + ih) * g->w + iw) * g->c + c0 : 0;
         if (scatter) {
-          if (inside) row_copy(px, seg, g->c, 1);
+          if (inside) row_copy(px, seg, cg, 1);
         } else {
-          row_copy(seg, px, g->c, 0);
+          row_copy(seg, px, cg, 0);
         }
       }
     }
   }
 }
 
-INLINE i32 block_pixels(const Geo *g, i32 col_floats) {
-  i32 kkc = g->kh * g->kw * g->c;
-  return imax(1, col_floats / imax(kkc, 1));
+INLINE i32 block_pixels(i32 kkc, i32 col_floats) { return imax(1, col_floats / imax(kkc, 1)); }
+
+/* The three convolutions for `groups` groups (cg = C / groups input and og = O / groups output
+ * channels each; the kernel is KH x KW x cg x O, group j's outputs the columns [j og, (j + 1)
+ * og)). mode 0: out = conv(a = x, b = w); 1: out = dx from (a = g, b = w); 2: out = dw from
+ * (a = x, b = g). */
+void conv2d_grouped(i32 mode, const i32 *geo, i32 groups, const f32 *a, const f32 *b, f32 *out,
+                    f32 *col, i32 col_floats, f32 *work) {
+  Geo g = geo_read(geo);
+  i32 cg = g.c / groups, og = g.o / groups, kkc = g.kh * g.kw * cg;
+  i32 total = g.n * g.oh * g.ow, bp = block_pixels(kkc, col_floats);
+  if (mode == 1) row_copy(out, 0, g.n * g.h * g.w * g.c, 0);
+  if (mode == 2 && total == 0) row_copy(out, 0, kkc * g.o, 0);
+  for (i32 j = 0; j < groups; j++)
+    for (i32 q0 = 0; q0 < total; q0 += bp) {
+      i32 np = imin(bp, total - q0);
+      if (mode == 0) {
+        im2col(geo, (f32 *)a, col, q0, np, 0, j * cg, cg);
+        wasmdl_sgemm(0, 0, np, og, kkc, 1.0f, col, kkc, b + j * og, g.o, 0.0f,
+                     out + q0 * g.o + j * og, g.o, work);
+      } else if (mode == 1) {
+        wasmdl_sgemm(0, 1, np, kkc, og, 1.0f, a + q0 * g.o + j * og, g.o, b + j * og, g.o, 0.0f,
+                     col, kkc, work);
+        im2col(geo, out, col, q0, np, 1, j * cg, cg);
+      } else {
+        im2col(geo, (f32 *)a, col, q0, np, 0, j * cg, cg);
+        wasmdl_sgemm(1, 0, kkc, og, np, 1.0f, col, kkc, b + q0 * g.o + j * og, g.o,
+                     q0 ? 1.0f : 0.0f, out + j * og, g.o, work);
+      }
+    }
 }
 
 EXPORT(conv2d_forward)
 void conv2d_forward(const i32 *geo, const f32 *x, const f32 *w, f32 *out, f32 *col, i32 col_floats,
                     f32 *work) {
-  Geo g = geo_read(geo);
-  i32 kkc = g.kh * g.kw * g.c, total = g.n * g.oh * g.ow, bp = block_pixels(&g, col_floats);
-  for (i32 q0 = 0; q0 < total; q0 += bp) {
-    i32 np = imin(bp, total - q0);
-    im2col(geo, (f32 *)x, col, q0, np, 0);
-    wasmdl_sgemm(0, 0, np, g.o, kkc, 1.0f, col, kkc, w, g.o, 0.0f, out + q0 * g.o, g.o, work);
-  }
+  conv2d_grouped(0, geo, 1, x, w, out, col, col_floats, work);
 }
 
 EXPORT(conv2d_grad_input)
 void conv2d_grad_input(const i32 *geo, const f32 *gout, const f32 *w, f32 *dx, f32 *col,
                        i32 col_floats, f32 *work) {
-  Geo g = geo_read(geo);
-  i32 kkc = g.kh * g.kw * g.c, total = g.n * g.oh * g.ow, bp = block_pixels(&g, col_floats);
-  row_copy(dx, 0, g.n * g.h * g.w * g.c, 0);
-  for (i32 q0 = 0; q0 < total; q0 += bp) {
-    i32 np = imin(bp, total - q0);
-    wasmdl_sgemm(0, 1, np, kkc, g.o, 1.0f, gout + q0 * g.o, g.o, w, g.o, 0.0f, col, kkc, work);
-    im2col(geo, dx, col, q0, np, 1);
-  }
+  conv2d_grouped(1, geo, 1, gout, w, dx, col, col_floats, work);
 }
 
 EXPORT(conv2d_grad_weight)
 void conv2d_grad_weight(const i32 *geo, const f32 *x, const f32 *gout, f32 *dw, f32 *col,
                         i32 col_floats, f32 *work) {
-  Geo g = geo_read(geo);
-  i32 kkc = g.kh * g.kw * g.c, total = g.n * g.oh * g.ow, bp = block_pixels(&g, col_floats);
-  if (total == 0) row_copy(dw, 0, kkc * g.o, 0);
-  for (i32 q0 = 0; q0 < total; q0 += bp) {
-    i32 np = imin(bp, total - q0);
-    im2col(geo, (f32 *)x, col, q0, np, 0);
-    wasmdl_sgemm(1, 0, kkc, g.o, np, 1.0f, col, kkc, gout + q0 * g.o, g.o, q0 ? 1.0f : 0.0f, dw,
-                 g.o, work);
-  }
+  conv2d_grouped(2, geo, 1, x, gout, dw, col, col_floats, work);
 }

@@ -133,8 +133,8 @@ void softmax(const f32 *x, f32 *y, i32 rows, i32 cols, i32 ld) {
 
 /* Cross-entropy of softmax(logits) against integer labels, summed over rows (the caller divides
  * for a mean). If grad is not null it receives (softmax - onehot) * scale, with the same row
- * stride ld (grad may alias logits). Labels must lie in [0, cols) (the caller checks); a label
- * outside contributes nothing and gets no one-hot. */
+ * stride ld (grad may alias logits). A label outside [0, cols) is a zero target row, as in
+ * numpy_step: it adds nothing to the loss and gets a zero gradient row. */
 EXPORT(softmax_xent_labels)
 f32 softmax_xent_labels(const f32 *logits, const i32 *labels, i32 rows, i32 cols, i32 ld,
                         f32 *grad, f32 scale) {
@@ -147,8 +147,8 @@ f32 softmax_xent_labels(const f32 *logits, const i32 *labels, i32 rows, i32 cols
     f32 mx = row_max(x, cols), xy = ok ? x[y] : 0.0f;
     f32 s = exp_shifted(x, g, cols, mx);
     if (ok) total += slog(s) + mx - xy;
-    if (g) {
-      scale_row(g, cols, scale / s);
+    if (g) { /* a label outside [0, cols) is a zero target row: a zero gradient row */
+      scale_row(g, cols, ok ? scale / s : 0.0f);
       if (ok) g[y] -= scale;
     }
   }
@@ -211,17 +211,16 @@ f32 prob_xent(const f32 *p, const void *t, i32 sparse, i32 rows, i32 cols, f32 e
   return total;
 }
 
-/* SGD (PyTorch semantics): g += wd p; buf = momentum buf + (1 - dampening) g (buf = g on the
- * first step); g = nesterov ? g + momentum buf : buf; p -= lr g. buf may be null when
- * momentum == 0. */
-EXPORT(sgd_step)
-void sgd_step(f32 *p, const f32 *g, f32 *buf, i32 n, f32 lr, f32 momentum, f32 dampening,
-              f32 wd, i32 nesterov, i32 first) {
+/* SGD (PyTorch semantics), sign -1 for `maximize`: d = sign g + wd p; buf = momentum buf +
+ * (1 - dampening) d (buf = d on the first step); d = nesterov ? d + momentum buf : buf;
+ * p -= lr d. buf may be null when momentum == 0. */
+INLINE void sgd_core(f32 *p, const f32 *g, f32 *buf, i32 n, f32 lr, f32 momentum, f32 dampening,
+                     f32 wd, i32 nesterov, i32 first, f32 sign) {
   v128_t vlr = wasm_f32x4_splat(lr), vwd = wasm_f32x4_splat(wd), vm = wasm_f32x4_splat(momentum);
-  v128_t vd = wasm_f32x4_splat(first ? 1.0f : 1.0f - dampening);
+  v128_t vd = wasm_f32x4_splat(first ? 1.0f : 1.0f - dampening), vs = wasm_f32x4_splat(sign);
   i32 i = 0;
   for (; i + 4 <= n; i += 4) {
-    v128_t pv = wasm_v128_load(p + i), gv = wasm_v128_load(g + i);
+    v128_t pv = wasm_v128_load(p + i), gv = wasm_f32x4_mul(wasm_v128_load(g + i), vs);
     if (wd != 0.0f) gv = wasm_f32x4_add(gv, wasm_f32x4_mul(vwd, pv));
     if (momentum != 0.0f) {
       v128_t b = wasm_f32x4_mul(vd, gv);
@@ -232,7 +231,7 @@ void sgd_step(f32 *p, const f32 *g, f32 *buf, i32 n, f32 lr, f32 momentum, f32 d
     wasm_v128_store(p + i, wasm_f32x4_sub(pv, wasm_f32x4_mul(vlr, gv)));
   }
   for (; i < n; i++) {
-    f32 gv = g[i] + (wd != 0.0f ? wd * p[i] : 0.0f);
+    f32 gv = g[i] * sign + (wd != 0.0f ? wd * p[i] : 0.0f);
     if (momentum != 0.0f) {
       f32 b = (first ? 1.0f : 1.0f - dampening) * gv + (first ? 0.0f : momentum * buf[i]);
       buf[i] = b;
@@ -242,36 +241,77 @@ void sgd_step(f32 *p, const f32 *g, f32 *buf, i32 n, f32 lr, f32 momentum, f32 d
   }
 }
 
-/* Adam / AdamW (PyTorch semantics). bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. decoupled (AdamW):
- * p *= 1 - lr wd; else g += wd p. m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
- * p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps). */
-EXPORT(adam_step)
-void adam_step(f32 *p, const f32 *g, f32 *m, f32 *v, i32 n, f32 lr, f32 b1, f32 b2, f32 eps,
-               f32 wd, f32 bc1, f32 bc2, i32 decoupled) {
-  f32 step = lr / bc1, rs = 1.0f / wasm_f32x4_extract_lane(wasm_f32x4_sqrt(wasm_f32x4_splat(bc2)), 0);
-  f32 decay = decoupled ? 1.0f - lr * wd : 1.0f, l2 = decoupled ? 0.0f : wd;
-  v128_t vb1 = wasm_f32x4_splat(b1), vc1 = wasm_f32x4_splat(1.0f - b1);
-  v128_t vb2 = wasm_f32x4_splat(b2), vc2 = wasm_f32x4_splat(1.0f - b2);
-  v128_t vrs = wasm_f32x4_splat(rs), veps = wasm_f32x4_splat(eps), vstep = wasm_f32x4_splat(step);
+EXPORT(sgd_step)
+void sgd_step(f32 *p, const f32 *g, f32 *buf, i32 n, f32 lr, f32 momentum, f32 dampening,
+              f32 wd, i32 nesterov, i32 first) {
+  sgd_core(p, g, buf, n, lr, momentum, dampening, wd, nesterov, first, 1.0f);
+}
+
+/* numpy_step.sgd_update's signature: the learning rate is hp[0] (read at run time). */
+EXPORT(sgd_update)
+void sgd_update(f32 *p, const f32 *g, const f32 *hp, f32 *buf, i32 n, f32 momentum,
+                f32 dampening, f32 wd, i32 nesterov, i32 maximize, i32 first) {
+  sgd_core(p, g, buf, n, hp[0], momentum, dampening, wd, nesterov, first, maximize ? -1.0f : 1.0f);
+}
+
+/* Adam / AdamW (PyTorch semantics), d = sign g. decoupled (AdamW): p *= decay (1 - lr wd);
+ * else d += l2 p. m = b1 m + c1 d; v = b2 v + c2 d^2 (c = 1 - b); p -= step m / (sqrt(v) / sq +
+ * eps), with step = lr / (1 - b1^t) and sq = sqrt(1 - b2^t). */
+INLINE void adam_core(f32 *p, const f32 *g, f32 *m, f32 *v, i32 n, f32 step, f32 sq, f32 b1,
+                      f32 c1, f32 b2, f32 c2, f32 eps, f32 decay, f32 l2, f32 sign) {
+  v128_t vb1 = wasm_f32x4_splat(b1), vc1 = wasm_f32x4_splat(c1), vs = wasm_f32x4_splat(sign);
+  v128_t vb2 = wasm_f32x4_splat(b2), vc2 = wasm_f32x4_splat(c2), vsq = wasm_f32x4_splat(sq);
+  v128_t veps = wasm_f32x4_splat(eps), vstep = wasm_f32x4_splat(step);
   v128_t vdecay = wasm_f32x4_splat(decay), vl2 = wasm_f32x4_splat(l2);
   i32 i = 0;
   for (; i + 4 <= n; i += 4) {
-    v128_t pv = wasm_v128_load(p + i), gv = wasm_v128_load(g + i);
+    v128_t pv = wasm_v128_load(p + i), gv = wasm_f32x4_mul(wasm_v128_load(g + i), vs);
     gv = wasm_f32x4_add(gv, wasm_f32x4_mul(vl2, pv));
     v128_t mv = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vc1, gv));
     v128_t vv = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)),
                                wasm_f32x4_mul(vc2, wasm_f32x4_mul(gv, gv)));
     wasm_v128_store(m + i, mv);
     wasm_v128_store(v + i, vv);
-    v128_t den = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(vv), vrs), veps);
+    v128_t den = wasm_f32x4_add(wasm_f32x4_div(wasm_f32x4_sqrt(vv), vsq), veps);
     pv = wasm_f32x4_sub(wasm_f32x4_mul(pv, vdecay), wasm_f32x4_mul(vstep, wasm_f32x4_div(mv, den)));
     wasm_v128_store(p + i, pv);
   }
   for (; i < n; i++) {
-    f32 gv = g[i] + l2 * p[i];
-    f32 mv = b1 * m[i] + (1.0f - b1) * gv, vv = b2 * v[i] + (1.0f - b2) * gv * gv;
+    f32 gv = g[i] * sign + l2 * p[i];
+    f32 mv = b1 * m[i] + c1 * gv, vv = b2 * v[i] + c2 * gv * gv;
     m[i] = mv, v[i] = vv;
-    f32 sq = wasm_f32x4_extract_lane(wasm_f32x4_sqrt(wasm_f32x4_splat(vv)), 0);
-    p[i] = p[i] * decay - step * mv / (sq * rs + eps);
+    f32 s = wasm_f32x4_extract_lane(wasm_f32x4_sqrt(wasm_f32x4_splat(vv)), 0);
+    p[i] = p[i] * decay - step * mv / (s / sq + eps);
   }
+}
+
+INLINE f32 sqrt32(f32 x) { return wasm_f32x4_extract_lane(wasm_f32x4_sqrt(wasm_f32x4_splat(x)), 0); }
+
+/* Adam at step t: bc1 = 1 - beta1^t, bc2 = 1 - beta2^t (computed by the caller). */
+EXPORT(adam_step)
+void adam_step(f32 *p, const f32 *g, f32 *m, f32 *v, i32 n, f32 lr, f32 b1, f32 b2, f32 eps,
+               f32 wd, f32 bc1, f32 bc2, i32 decoupled) {
+  adam_core(p, g, m, v, n, lr / bc1, sqrt32(bc2), b1, 1.0f - b1, b2, 1.0f - b2, eps,
+            decoupled ? 1.0f - lr * wd : 1.0f, decoupled ? 0.0f : wd, 1.0f);
+}
+
+INLINE double dpowi(double b, i32 e) { /* b^e, e >= 0, by squaring */
+  double r = 1.0;
+  for (; e > 0; e >>= 1, b *= b)
+    if (e & 1) r *= b;
+  return r;
+}
+
+/* numpy_step.adam_update's signature: hp = [lr, step] (read at run time); the betas come in
+ * double, so 1 - beta and the bias corrections are rounded once, as numpy's Python floats. */
+EXPORT(adam_update)
+void adam_update(f32 *p, const f32 *g, const f32 *hp, f32 *m, f32 *v, i32 n, double b1,
+                 double b2, f32 eps, f32 wd, i32 decoupled, i32 maximize) {
+  double lr = hp[0];
+  i32 t = wasm_i32x4_extract_lane(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_splat(hp[1])), 0);
+  double bc1 = 1.0 - dpowi(b1, t), bc2 = 1.0 - dpowi(b2, t);
+  f32 sq = (f32)wasm_f64x2_extract_lane(wasm_f64x2_sqrt(wasm_f64x2_splat(bc2)), 0);
+  adam_core(p, g, m, v, n, (f32)(lr / bc1), sq, (f32)b1, (f32)(1.0 - b1), (f32)b2,
+            (f32)(1.0 - b2), eps, decoupled ? (f32)(1.0 - lr * wd) : 1.0f, decoupled ? 0.0f : wd,
+            maximize ? -1.0f : 1.0f);
 }

@@ -112,13 +112,25 @@ def install(backend) -> list[str]:
     _INSTALLED[backend] = {n: backend.kernels[n] for n in fast}
     for name, f in fast.items():
         backend.kernels[name] = _with_fallback(f, backend.kernels[name])
+    backend.compile = partial(_compile_program, backend)  # over the class's verb, if any
     log.info("wasmdl CPU kernels active on %r: %s", backend.name, sorted(fast))
     return sorted(fast)
 
 
+def _compile_program(backend, program):
+    """The backend verb ``compile(program)`` while the kernels are installed: one WASM opcode
+    stream (``program.py``); where that declines, the backend class's own ``compile``."""
+    from .program import compile as stream
+
+    run = stream(program, backend)
+    own = getattr(type(backend), "compile", None)
+    return run if run is not None or own is None else own(backend, program)
+
+
 def uninstall(backend) -> None:
-    """Restore the numpy kernels ``install`` replaced on ``backend``."""
+    """Restore the numpy kernels (and ``compile``) ``install`` replaced on ``backend``."""
     backend.kernels.update(_INSTALLED.pop(backend, {}))
+    vars(backend).pop("compile", None)
 
 
 def set_enabled(enabled: bool) -> dict:

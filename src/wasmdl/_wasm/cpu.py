@@ -58,6 +58,7 @@ class CpuKernels:
     def __init__(self, exports):
         self.exports = exports
         self._sgemm, self._dense = exports.sgemm, exports.dense
+        self._run_program = exports.run_program  # wasmdl/_wasm/program.py: one call per step
         self.work = np.zeros(exports.sgemm_work_floats(), F32)  # scratch: packed B panel
         self._work = addr(self.work)
         self.col = np.empty(0, F32)  # im2col workspace of the conv kernels (cpu_conv.py)

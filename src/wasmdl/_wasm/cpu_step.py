@@ -1,7 +1,8 @@
 """The per-step WASM kernels (``kernels/wasm/step.c``) with the numpy backend's signatures:
 the fused ops' kernels (``relu`` and ``relu_grad``, ``softmax``, ``softmax_cross_entropy``,
-``prob_cross_entropy`` and their gradients) and the
-in-place optimizer updates (``sgd_update``, ``adam_update``) that ``wasmdl/_wasm.install``
+``prob_cross_entropy`` and their gradients) and the in-place optimizer updates
+``sgd_update(p, g, hp, [buf], ...)`` and ``adam_update(p, g, hp, m, v, ...)`` (``hp``: the
+float32 host values ``[lr]`` / ``[lr, step]``, read by the kernel) that ``wasmdl/_wasm.install``
 puts over ``wasmdl/backend/numpy_step.py``'s.
 
 Each function returns None for what it does not handle (not float32, not C-contiguous, a label
@@ -65,6 +66,18 @@ def _grad(g, p):
     return addr(g)
 
 
+def _state(cached, a):
+    """The address of an array updated in place, or None (not an ndarray the kernels write)."""
+    return cached(a) if isinstance(a, np.ndarray) else None
+
+
+def _hp(hp, n):
+    """The address of the float32 host values ``[lr, step, ...]`` (at least ``n``), or None."""
+    if not isinstance(hp, np.ndarray) or hp.dtype != F32 or hp.size < n or hp.ndim != 1:
+        return None
+    return addr(hp) if hp.flags.c_contiguous else None
+
+
 def table(k) -> dict:
     """Kernel name -> WASM implementation for the kernels object ``k`` (``CpuKernels``)."""
 
@@ -117,33 +130,30 @@ def table(k) -> dict:
         return _prob_xent(p, t, eps, g)
 
     cached = Addresses()
-    sgd, adam = (None, None) if k is None else (k.exports.sgd_step, k.exports.adam_step)
+    sgd, adam = (None, None) if k is None else (k.exports.sgd_update, k.exports.adam_update)
 
     def sgd_update(p, g, hp, buf=None, momentum=0.0, dampening=0.0, weight_decay=0.0,
                    nesterov=False, maximize=False, first=False):  # fmt: skip
-        lr = float(hp[0])
-        pp, pb = cached(p), (cached(buf) if momentum else 0)
-        if pp is None or pb is None or (momentum and buf.shape != p.shape):
-            return None
-        d = np.negative(g) if maximize else g  # kept alive through the call
-        pg = _grad(d, p)
-        if pg is None:
-            return None
-        sgd(pp, pg, pb, p.size, lr, momentum, dampening, weight_decay, int(nesterov), int(first))
+        pp, ph = _state(cached, p), _hp(hp, 1)
+        pb = (_state(cached, buf) if momentum else 0) if ph is not None else None
+        pg = _grad(g, p) if pp is not None else None
+        if pb is None or pg is None or (momentum and buf.shape != p.shape):
+            return None  # also: a caller of the old (p, g, buf, lr) signature
+        sgd(pp, pg, ph, pb, p.size, momentum, dampening, weight_decay, int(nesterov),
+            int(maximize), int(first))  # fmt: skip
         return p
 
-    def adam_update(p, g, hp, m, v, beta1, beta2, eps, weight_decay=0.0,
-                    decoupled=False, maximize=False):  # fmt: skip
-        lr, step = float(hp[0]), float(hp[1])
-        pp, pm, pv = cached(p), cached(m), cached(v)
-        if pp is None or pm is None or pv is None or not m.shape == v.shape == p.shape:
+    def adam_update(p, g, hp, m, v, beta1, beta2, eps, weight_decay=0.0, decoupled=False,
+                    maximize=False):  # fmt: skip
+        ph = _hp(hp, 2)
+        pp, pm, pv = (_state(cached, a) for a in (p, m, v))
+        if ph is None or None in (pp, pm, pv) or not m.shape == v.shape == p.shape:
             return None
-        d = np.negative(g) if maximize else g  # kept alive through the call
-        pg = _grad(d, p)
+        pg = _grad(g, p)
         if pg is None:
             return None
-        bc1, bc2 = 1.0 - beta1**step, 1.0 - beta2**step
-        adam(pp, pg, pm, pv, p.size, lr, beta1, beta2, eps, weight_decay, bc1, bc2, int(decoupled))
+        adam(pp, pg, ph, pm, pv, p.size, beta1, beta2, eps, weight_decay, int(decoupled),
+             int(maximize))  # fmt: skip
         return p
 
     return {
