@@ -48,6 +48,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))  # the top-level bench/ package (not in the wheel)
 
 import build_site  # noqa: E402
 import serve  # noqa: E402
