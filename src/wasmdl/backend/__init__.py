@@ -23,6 +23,17 @@ from .base import (  # noqa: F401  (the registry lives in base.py: backends impo
     set_backend,
 )
 
+__all__ = [  # the public registry (defined in base.py; listed so the API docs show it here)
+    "Backend",
+    "SyncReadError",
+    "available_backends",
+    "get_backend",
+    "missing_kernel",
+    "register_backend",
+    "register_kernels",
+    "set_backend",
+]
+
 
 def _numpy_factory():
     from .numpy import NumpyBackend
