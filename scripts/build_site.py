@@ -49,6 +49,9 @@ def build_wheel() -> Path:
     out = WHEEL_DIR / str(os.getpid())
     if out.exists():
         shutil.rmtree(out)
+    # setuptools stages the package in build/lib and never deletes there: a module removed from
+    # src/ would still ship. Start from an empty stage.
+    shutil.rmtree(ROOT / "build" / "lib", ignore_errors=True)
     cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check"]
     result = subprocess.run(cmd + ["--outdir", str(out), str(ROOT)], capture_output=True, text=True)
     if result.returncode != 0:
