@@ -137,8 +137,7 @@ class Tensor:
                     f"backward: expected a gradient argument for a non-scalar output, "
                     f"received none for shape {self.shape}"
                 )
-            ones = self.backend.from_host(np.ones(self.shape, self.dtype))
-            gradient = Tensor._wrap(ones, self.shape, self.dtype, self.backend)
+            gradient = Tensor(np.ones(self.shape, self.dtype), self.dtype, backend=self.backend)
         elif not isinstance(gradient, Tensor):
             gradient = Tensor(gradient, dtype=self.dtype, backend=self.backend)
         if gradient.shape != self.shape:

@@ -26,15 +26,20 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 # The layers, lowest first: (name, the modules in it; a package stands for all its modules).
 LAYERS = [
-    ("device", ["_version", "_js", "dtypes", "backend", "_wasm"]),
-    ("tensor", ["autograd", "tensor", "creation", "ops", "program"]),
+    # program: a captured step as plain data, which a backend's compile(program) may read
+    ("device", ["_version", "_js", "dtypes", "backend", "_wasm", "program"]),
+    # tracing, rewrite, replay, capture: recording, rewriting and replaying steps (issue #13)
+    (
+        "tensor",
+        ["autograd", "tensor", "creation", "ops", "tracing", "rewrite", "replay", "capture"],
+    ),
     ("composites", ["functional", "activations", "initializers", "regularizers"]),
     (
         "api",
         ["nn", "models", "optim", "training", "losses", "metrics", "callbacks", "io", "datasets"]
         + ["data"],
     ),
-    ("package", ["", "testing"]),  # "": wasmdl/__init__.py, the public re-exports
+    ("package", ["", "testing"]),  # "": wasmdl/__init__.py alone, the public re-exports
 ]
 
 # TEMPORARY (issue #13): the whole-model MLP path (_wasm/mlp.py) imports the model layer from
@@ -98,7 +103,7 @@ def layer_of(module):
     for rank, (name, members) in enumerate(LAYERS):
         for member in members:
             full = "wasmdl" + (f".{member}" if member else "")
-            if module == full or module.startswith(full + "."):
+            if module == full or (member and module.startswith(full + ".")):
                 if best is None or len(full) > best[0]:
                     best = (len(full), rank, name)
     assert best is not None, f"{module} is in no layer: add it to LAYERS in {__file__}"
@@ -223,6 +228,12 @@ def test_the_parser_sees_function_level_and_submodule_imports(source, expected):
     ]
     got = {t for n in node_list for t in _targets("wasmdl.tensor", False, n)}
     assert {t for t in got if t.startswith("wasmdl")} == expected
+
+
+def test_a_new_module_must_be_placed():
+    assert layer_of("wasmdl") == (4, "package") and layer_of("wasmdl.ops.core") == (1, "tensor")
+    with pytest.raises(AssertionError, match="wasmdl.newthing is in no layer"):
+        layer_of("wasmdl.newthing")
 
 
 def test_a_circle_is_found():
