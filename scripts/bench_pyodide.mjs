@@ -1,7 +1,7 @@
 // Runs one of wasmdl's Pyodide benchmarks inside Pyodide in Node and writes
 // artifacts/bench_<name>_pyodide.json:
-//   micro  python -m wasmdl.bench.micro  (per-op overhead, matmul GFLOP/s)
-//   step   python -m wasmdl.bench.step   (ms per training step, per-step kernels vs op by op)
+//   micro  python -m bench.micro  (per-op overhead, matmul GFLOP/s)
+//   step   python -m bench.step   (ms per training step, per-step kernels vs op by op)
 // Usage (after scripts/setup, which builds the wheel into site/):
 //   node scripts/bench_pyodide.mjs micro|step [wasmdl-*.whl] [--quick]
 // Relaxed SIMD is switched on as Chromium and Node 22 have it, so the kernel module browsers
@@ -20,26 +20,29 @@ if (!["micro", "step"].includes(bench)) {
 }
 if (!args.includes("--simd128")) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 const quick = args.includes("--quick");
-let wheel = args.find((a) => a.endsWith(".whl"));
-if (!wheel) {
-  const dir = path.join(root, "site/simple/wasmdl");
+const newest = (project) => {  // the site's wheel of a project in its /simple/ index
+  const dir = path.join(root, "site/simple", project);
   const found = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".whl")) : [];
   if (!found.length) throw new Error(`no wheel given and none in ${dir}; build the site first`);
-  wheel = path.join(dir, found.sort().at(-1));
-}
+  return path.join(dir, found.sort().at(-1));
+};
+const wheel = args.find((a) => a.endsWith(".whl")) ?? newest("wasmdl");
+const benchWheel = newest("wasmdl-bench"); // the bench package itself is not in wasmdl's wheel
 // Let wasmdl's WASM kernels find Pyodide's memory the "host" way (as a page would).
 eval(fs.readFileSync(path.join(root, "kernels/wasm/capture_memory.js"), "utf8"));
 const dist = path.join(root, ".cache/pyodide/dist") + "/";
 const { loadPyodide } = createRequire(import.meta.url)(dist + "pyodide.js");
 const py = await loadPyodide({ indexURL: dist });
 await py.loadPackage(["numpy", "micropip", "scipy"]);
-const name = path.basename(wheel);
-py.FS.writeFile(`/tmp/${name}`, fs.readFileSync(wheel));
-await py.runPythonAsync(`import micropip\nawait micropip.install("emfs:/tmp/${name}")`);
+for (const w of [wheel, benchWheel]) {
+  const name = path.basename(w);
+  py.FS.writeFile(`/tmp/${name}`, fs.readFileSync(w));
+  await py.runPythonAsync(`import micropip\nawait micropip.install("emfs:/tmp/${name}")`);
+}
 const out = await py.runPythonAsync(`
 import json
 import wasmdl
-from wasmdl.bench import ${bench} as bench
+from bench import ${bench} as bench
 res = bench.run(quick=${quick ? "True" : "False"})
 print(bench.report(res))
 print("CPU kernels:", wasmdl.cpu_kernels()["reason"])

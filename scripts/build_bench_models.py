@@ -1,14 +1,14 @@
 """Build the benchmark's model files, data and manifest into ``site/bench/models/``.
 
 One seeded set of weights per grid configuration (``weights.npz``) is converted into every
-framework's own saved format (see ``wasmdl.bench.formats``), and wasmdl computes the
+framework's own saved format (see ``bench.formats``), and wasmdl computes the
 reference outputs every framework is checked against (``reference.json``). The page's npm
 bundles are copied to ``site/vendor/`` and their sizes recorded. Re-running is cheap: a build
 key over the inputs skips configurations already built.
 
     python scripts/build_bench_models.py [--site site] [--configs d1_w64,d2_w128]
 
-The site build calls ``build(site_dir)``; ``python -m wasmdl.bench`` calls it too.
+The site build calls ``build(site_dir)``; ``python -m bench`` calls it too.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "src"))
+sys.path.insert(0, ROOT)  # the top-level bench/ package
 
-from wasmdl.bench import adapter, formats, grid, libraries, webdnn_export  # noqa: E402
+from bench import adapter, formats, grid, libraries, webdnn_export  # noqa: E402
 
 BUILD_VERSION = "1"  # bump when a writer changes its output
 

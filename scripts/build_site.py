@@ -3,6 +3,7 @@
     site/index.html, site/repl/, ...   copied from web/
     site/pyodide/                      the verified Pyodide dist (hard links of .cache/pyodide/dist)
     site/simple/wasmdl/                PEP 503 index: root-absolute links to the fresh wheel
+                                       (steps may add projects: wasmdl-bench)
     site/...                           whatever each scripts/site_steps_*.py adds (run_steps):
                                        page folders, /vendor/<npm package>/..., docs, bench
 
@@ -48,6 +49,9 @@ def build_wheel() -> Path:
     out = WHEEL_DIR / str(os.getpid())
     if out.exists():
         shutil.rmtree(out)
+    # setuptools stages the package in build/lib and never deletes there: a module removed from
+    # src/ would still ship. Start from an empty stage.
+    shutil.rmtree(ROOT / "build" / "lib", ignore_errors=True)
     cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check"]
     result = subprocess.run(cmd + ["--outdir", str(out), str(ROOT)], capture_output=True, text=True)
     if result.returncode != 0:
@@ -60,22 +64,30 @@ def build_wheel() -> Path:
     return wheels[0]
 
 
-def write_index(simple: Path, wheel: Path) -> None:
-    """Write a PEP 503 index for wasmdl whose links are root-absolute (micropip needs that)."""
+_PAGE = (
+    '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{}</title></head>'
+    "<body>\n{}\n</body></html>\n"
+)
+
+
+def write_index(simple: Path, wheel: Path, project: str = "wasmdl") -> None:
+    """Publish ``wheel`` as ``project`` in the PEP 503 index ``simple/`` with root-absolute links
+    (micropip needs that), and list every project the index holds on its root page."""
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    pkg = simple / "wasmdl"
+    pkg = simple / project
     link_or_copy(wheel, pkg / wheel.name)
-    href = html.escape(f"/simple/wasmdl/{wheel.name}#sha256={digest}")
-    page = (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{}</title></head>'
-        "<body>\n{}\n</body></html>\n"
-    )
-    (pkg / "index.html").write_text(
-        page.format("Links for wasmdl", f'<a href="{href}">{html.escape(wheel.name)}</a>')
-    )
-    (simple / "index.html").write_text(
-        page.format("Simple index", '<a href="/simple/wasmdl/">wasmdl</a>')
-    )
+    href = html.escape(f"/simple/{project}/{wheel.name}#sha256={digest}")
+    link = f'<a href="{href}">{html.escape(wheel.name)}</a>'
+    _write_new(pkg / "index.html", _PAGE.format(f"Links for {project}", link))
+    names = sorted(p.name for p in simple.iterdir() if p.is_dir())
+    links = [f'<a href="/simple/{name}/">{name}</a>' for name in names]
+    _write_new(simple / "index.html", _PAGE.format("Simple index", "\n".join(links)))
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a new file (never into an existing one: it may be a hard link into another site)."""
+    path.unlink(missing_ok=True)
+    path.write_text(text)
 
 
 def run_steps(site_dir: Path) -> list[str]:

@@ -30,6 +30,8 @@ For Pyodide (tests/pyodide with ``--runtime node``, tests/chrome with ``--runtim
   and assertion rewriting work in the test body. Or drive JavaScript directly:
   ``selenium_wasmdl.run_js("return 1 + 1")``, ``selenium_wasmdl.run_async("import wasmdl; ...")``.
 - ``selenium_wasmdl_module``: the same runtime as a module-scoped fixture (for module fixtures).
+  Datasets download from ``wasmdl_server + "/datasets/"`` (``wasmdl.datasets.set_base_url``);
+  Node has no synchronous fetch, so a Node test first runs ``await mnist.load_data_async()``.
 
 Timeouts: loading Pyodide and installing wasmdl may take ``WASMDL_SCRIPT_TIMEOUT`` (180 s); each
 script of a test ``WASMDL_TEST_TIMEOUT`` (90 s) unless marked ``@pytest.mark.driver_timeout(s)``.
@@ -48,6 +50,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))  # the top-level bench/ package (not in the wheel)
 
 import build_site  # noqa: E402
 import serve  # noqa: E402
@@ -140,6 +143,7 @@ import micropip
 micropip.set_index_urls([{index!r}])
 await micropip.install("wasmdl")
 import wasmdl
+wasmdl.datasets.set_base_url({datasets!r})  # the test page is not the site: name its /datasets/
 wasmdl.__version__
 """
 
@@ -149,7 +153,8 @@ def selenium_wasmdl_module(selenium_module_scope, wasmdl_server: str, wasmdl_whe
     """A Pyodide runtime per test module with wasmdl installed by name from the local index."""
     expected = wasmdl_wheel.name.split("-")[1]
     index = wasmdl_server + "/simple/{package_name}/"
-    version = selenium_module_scope.run_async(INSTALL_CODE.format(index=index))
+    datasets = wasmdl_server + "/datasets/"
+    version = selenium_module_scope.run_async(INSTALL_CODE.format(index=index, datasets=datasets))
     if version != expected:
         pytest.fail(
             f"selenium_wasmdl_module: micropip.install('wasmdl') from {index} gave version "

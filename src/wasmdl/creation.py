@@ -15,7 +15,7 @@ from functools import partial
 
 import numpy as np
 
-from .dtypes import FLOATS, float32, infer_dtype, to_dtype
+from .dtypes import FLOATS, float32, to_dtype
 from .tensor import Tensor
 from .tracing import ACTIVE, made
 
@@ -24,21 +24,6 @@ def _backend(backend):
     from .backend import get_backend
 
     return get_backend(backend)
-
-
-def _from_data(t, data, dtype, requires_grad, backend):
-    """Fill the slots of a new Tensor ``t`` from host data (copied)."""
-    if isinstance(data, Tensor):
-        data = data.numpy()
-    arr = np.asarray(data)
-    dt = infer_dtype(arr) if dtype is None else to_dtype(dtype, "tensor: argument 'dtype'")
-    arr = np.array(arr, dtype=dt, order="C")  # always a private copy
-    be = _backend(backend)
-    t._h, t.shape, t.dtype, t.backend = made(be.from_host(arr), arr), arr.shape, dt, be
-    t.grad, t._ctx, t._retain = None, None, False
-    t.requires_grad = False
-    if requires_grad:
-        t.requires_grad_(True)
 
 
 def tensor(data, dtype=None, requires_grad=False, backend=None):

@@ -1,5 +1,7 @@
-"""Tensor: shape, dtype, a backend handle, operators and backward(). No math lives here: every
-operator calls an op (``wasmdl.ops``), and data reach the host only through the backend.
+"""Tensor: shape, dtype, a backend handle and backward(). No math lives here, and no op is
+imported: ``wasmdl.ops`` (a layer above) installs the Python operators (``+``, ``@``, ``[]``,
+``.T``; ``ops.OPERATORS``) and ``wasmdl.functional`` the named methods (``x.sum()``). Data reach
+the host only through the backend.
 
 >>> import wasmdl as wl
 >>> x = wl.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -14,8 +16,9 @@ import math
 import numpy as np
 
 from . import autograd
-from .dtypes import FLOATS
-from .tracing import ACTIVE
+from .backend.base import get_backend
+from .dtypes import FLOATS, infer_dtype, to_dtype
+from .tracing import ACTIVE, made
 
 
 class Tensor:
@@ -44,9 +47,18 @@ class Tensor:
     __array_priority__ = 100  # numpy defers `ndarray + Tensor` to Tensor.__radd__
 
     def __init__(self, data, dtype=None, requires_grad=False, backend=None):
-        from .creation import _from_data
-
-        _from_data(self, data, dtype, requires_grad, backend)
+        if isinstance(data, Tensor):
+            data = data.numpy()
+        arr = np.asarray(data)
+        dt = infer_dtype(arr) if dtype is None else to_dtype(dtype, "tensor: argument 'dtype'")
+        arr = np.array(arr, dtype=dt, order="C")  # always a private copy
+        be = get_backend(backend)
+        self._h = made(be.from_host(arr), arr)
+        self.shape, self.dtype, self.backend = arr.shape, dt, be
+        self.grad, self._ctx, self._retain = None, None, False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, h, shape, dtype, backend):
@@ -64,11 +76,6 @@ class Tensor:
     @property
     def size(self):
         return math.prod(self.shape)
-
-    @property
-    def T(self):
-        """Axes reversed (``x.permute(reversed axes)``)."""
-        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def is_leaf(self):
@@ -136,7 +143,7 @@ class Tensor:
                     f"backward: expected a gradient argument for a non-scalar output, "
                     f"received none for shape {self.shape}"
                 )
-            gradient = _ops.full_like(self, 1.0)
+            gradient = Tensor(np.ones(self.shape, self.dtype), self.dtype, backend=self.backend)
         elif not isinstance(gradient, Tensor):
             gradient = Tensor(gradient, dtype=self.dtype, backend=self.backend)
         if gradient.shape != self.shape:
@@ -194,81 +201,17 @@ class Tensor:
 
     def to(self, backend):
         """This tensor's data copied onto ``backend`` (a name or a Backend)."""
-        from .backend import get_backend
-
         be = get_backend(backend) if isinstance(backend, str) else backend
         if be is self.backend:
             return self
         return Tensor._wrap(be.from_host(self.numpy()), self.shape, self.dtype, be)
 
     # ----------------------------------------------------------------- operators
-    def __add__(self, o):
-        return _ops.add(self, o)
-
-    def __radd__(self, o):
-        return _ops.add(o, self)
-
-    def __sub__(self, o):
-        return _ops.sub(self, o)
-
-    def __rsub__(self, o):
-        return _ops.sub(o, self)
-
-    def __mul__(self, o):
-        return _ops.mul(self, o)
-
-    def __rmul__(self, o):
-        return _ops.mul(o, self)
-
-    def __truediv__(self, o):
-        return _ops.div(self, o)
-
-    def __rtruediv__(self, o):
-        return _ops.div(o, self)
-
-    def __pow__(self, o):
-        return _ops.pow(self, o)
-
-    def __rpow__(self, o):
-        return _ops.pow(o, self)
-
-    def __matmul__(self, o):
-        return _ops.matmul(self, o)
-
-    def __rmatmul__(self, o):
-        return _ops.matmul(o, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
+    # +, -, *, /, **, @, comparisons, [] and .T: installed by wasmdl.ops (ops.OPERATORS)
+    __hash__ = object.__hash__  # == builds a tensor, so identity hashes
 
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __eq__(self, o):
-        return _ops.eq(self, o)
-
-    def __ne__(self, o):
-        return _ops.ne(self, o)
-
-    def __lt__(self, o):
-        return _ops.lt(self, o)
-
-    def __le__(self, o):
-        return _ops.le(self, o)
-
-    def __gt__(self, o):
-        return _ops.gt(self, o)
-
-    def __ge__(self, o):
-        return _ops.ge(self, o)
-
-    __hash__ = object.__hash__
-
-    def __getitem__(self, key):
-        return _ops.getitem(self, key)
 
     def __setitem__(self, key, value):
         raise TypeError(
@@ -279,6 +222,3 @@ class Tensor:
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
-
-
-from . import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

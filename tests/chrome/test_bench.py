@@ -20,8 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # the top-level bench/ package
 
-from wasmdl.bench import driver  # noqa: E402
+from bench import driver  # noqa: E402
 
 QUICK = {"configs": "d1_w64", "repeats": 2, "budget": 150, "maxcall": 2000, "stall": 120}
 # Rows that cannot run in this project, each with the reason the page must show.

@@ -12,7 +12,8 @@ def test_kernels_active_and_exact_in_chromium(selenium_wasmdl):
     from pyodide_js import _module
 
     import wasmdl
-    from wasmdl._wasm import checks, kernels
+    from wasmdl._wasm import kernels
+    from wasmdl.testing import wasm_checks as checks
 
     st = wasmdl.cpu_kernels()
     assert "matmul" in st["active"] and st["memory"] in ("host", "side-module"), st

@@ -2,7 +2,7 @@
 
 One page for the module (``selenium_wasmdl``); every test batches its work into one Pyodide
 call. Python is entered through ``runPythonAsync`` here, so sync ``t.numpy()`` works through
-JSPI, as in the REPL. The checks themselves live in ``wasmdl.backend.webgpu_checks`` (shared
+JSPI, as in the REPL. The checks themselves live in ``wasmdl.testing.webgpu_checks`` (shared
 with the benchmark); the op cases are the core table ``wasmdl.testing.CASES``, compared with
 the numpy references at the table's float32 tolerances (forward rtol/atol 1e-5; gradients
 against float64 finite differences rtol/atol 1e-4).
@@ -24,7 +24,7 @@ def _long_scripts(selenium_wasmdl):
 
 @run_in_pyodide
 def test_coverage_report_is_empty_for_the_core_table(selenium_wasmdl):
-    from wasmdl.backend import webgpu_checks as C
+    from wasmdl.testing import webgpu_checks as C
 
     report = C.coverage()
     print("webgpu coverage:", report)
@@ -120,7 +120,7 @@ def test_grouped_conv_with_the_vec4_kernel_matches_numpy(selenium_wasmdl):
 async def test_mlp_follows_the_numpy_loss_curve(selenium_wasmdl):
     import numpy as np
 
-    from wasmdl.backend import webgpu_checks as C
+    from wasmdl.testing import webgpu_checks as C
 
     gpu = np.array(await C.mlp_losses("webgpu", 50))
     ref = np.array(await C.mlp_losses("numpy", 50))
@@ -134,7 +134,7 @@ async def test_mlp_follows_the_numpy_loss_curve(selenium_wasmdl):
 async def test_cnn_trains_like_numpy(selenium_wasmdl):
     import numpy as np
 
-    from wasmdl.backend import webgpu_checks as C
+    from wasmdl.testing import webgpu_checks as C
 
     gpu = np.array(await C.cnn_losses("webgpu", 3))
     ref = np.array(await C.cnn_losses("numpy", 3))
@@ -145,7 +145,7 @@ async def test_cnn_trains_like_numpy(selenium_wasmdl):
 
 def test_training_step_crossings_are_a_small_constant(selenium_wasmdl, chrome_report):
     code = (
-        "from wasmdl.backend import webgpu_checks as C\nimport json\n"
+        "from wasmdl.testing import webgpu_checks as C\nimport json\n"
         "json.dumps(await C.step_crossings())"
     )
     r = json.loads(selenium_wasmdl.run_async(code))
@@ -163,7 +163,7 @@ def test_training_step_crossings_are_a_small_constant(selenium_wasmdl, chrome_re
 async def test_500_step_loop_keeps_live_buffers_flat(selenium_wasmdl):
     import math
 
-    from wasmdl.backend import webgpu_checks as C
+    from wasmdl.testing import webgpu_checks as C
 
     r = await C.memory_loop(500, sizes=(784, 32, 10), batch=8, every=50)
     print("live buffers every 50 steps:", r["buffers"], r["memory"])
@@ -173,7 +173,7 @@ async def test_500_step_loop_keeps_live_buffers_flat(selenium_wasmdl):
 
 @run_in_pyodide
 async def test_fit_and_predict_without_await_per_batch(selenium_wasmdl):
-    from wasmdl.backend import webgpu_checks as C
+    from wasmdl.testing import webgpu_checks as C
 
     r = await C.fit_in_repl(2)
     assert r["predict_shape"] == [8, 10]
@@ -219,7 +219,7 @@ async def test_readback_forms_and_memory_verbs(selenium_wasmdl):
 
 
 def test_sync_numpy_outside_async_python_says_to_await(selenium_wasmdl):
-    code = "from wasmdl.backend import webgpu_checks as C\nC.sync_read_error()"
+    code = "from wasmdl.testing import webgpu_checks as C\nC.sync_read_error()"
     msg = selenium_wasmdl.run(code)  # runPython: no JSPI stack switching possible
     assert msg and msg.startswith("SyncReadError"), msg
     assert "await t.numpy_async()" in msg

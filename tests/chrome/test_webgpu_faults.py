@@ -39,7 +39,7 @@ def test_compile_error_limit_and_device_loss(selenium_wasmdl):
             """
 import json
 import wasmdl as wl
-from wasmdl.backend import webgpu_checks as C
+from wasmdl.testing import webgpu_checks as C
 wl.set_backend("webgpu")
 json.dumps(await C.faults())
 """

@@ -16,7 +16,7 @@ def test_warmup_leaves_nothing_to_compile_on_the_first_step(selenium_wasmdl, chr
 import json, time
 import wasmdl as wl
 from wasmdl.backend import webgpu
-from wasmdl.backend import webgpu_checks as C
+from wasmdl.testing import webgpu_checks as C
 
 be = await webgpu.init_async()
 xn, yn = C.mlp_data(16)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from wasmdl.bench import adapter, formats, grid, protobuf, report
+from bench import adapter, formats, grid, protobuf, report
 
 CFG = grid.config_by_id("d2_w64")
 

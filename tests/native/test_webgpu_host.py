@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import wasmdl as wl
-from wasmdl.backend import webgpu_checks, webgpu_plan
+from wasmdl.backend import webgpu_plan
 from wasmdl.backend.webgpu_kernels import EXPRESSIONS, KERNELS, REDUCTIONS
 from wasmdl.backend.webgpu_wgsl import WGSL, template
+from wasmdl.testing import webgpu_checks
 
 WGSL_DIR = Path(__file__).resolve().parents[2] / "kernels" / "wgsl"
 

@@ -17,6 +17,15 @@ import pytest
 from pytest_pyodide import run_in_pyodide
 
 
+@pytest.fixture(scope="module", autouse=True)
+def mnist_cached(selenium_wasmdl_module):
+    """Node has no synchronous fetch: download MNIST once with the JS fetch (from the site's
+    /datasets/, verified), so the recipes' plain ``mnist.load_data()`` finds it in the cache."""
+    selenium_wasmdl_module.run_async(
+        "from wasmdl.datasets import mnist\nawait mnist.load_data_async()"
+    )
+
+
 @pytest.mark.parametrize("kernels", ["on", "off"])
 @pytest.mark.driver_timeout(300)
 @run_in_pyodide
@@ -108,12 +117,17 @@ async def test_fit_async_lets_the_event_loop_run(selenium_wasmdl):
 @run_in_pyodide
 def test_mnist_file_verifies_in_pyodide(selenium_wasmdl):
     import numpy as np
+    import pytest
 
-    from wasmdl.datasets import mnist
+    from wasmdl.datasets import files, mnist
 
-    (x, y), (xt, yt) = mnist.load_data()
+    (x, y), (xt, yt) = mnist.load_data()  # the copy mnist_cached downloaded and verified
     assert x.shape == (8000, 28, 28) and xt.shape == (2000, 28, 28)
     assert np.bincount(yt).tolist() == [200, 225, 198, 206, 196, 173, 203, 214, 189, 196]
+    assert (files.folders()[0] / "mnist.npz").is_file()
+    # a file not yet cached: Node cannot fetch synchronously, and the error says what to do
+    with pytest.raises(FileNotFoundError, match=r"absent\.npz.*XMLHttpRequest.*get_file_async"):
+        files.get_file("absent.npz", "0" * 64)
 
 
 @pytest.mark.driver_timeout(1500)  # last in the module: a timeout stops the runtime

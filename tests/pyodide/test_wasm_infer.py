@@ -147,11 +147,13 @@ def test_small_batch_predict_sees_every_fused_training_step(selenium_wasmdl):
 
 
 @run_in_pyodide
-def test_bench_adapter_predict_into_writes_a_float32array(selenium_wasmdl):
+async def test_bench_adapter_predict_into_writes_a_float32array(selenium_wasmdl):
+    import micropip
     import numpy as np
     from js import Float32Array
 
-    from wasmdl.bench import adapter, grid, infer_profile
+    await micropip.install("wasmdl-bench")  # the bench's own wheel, from the site's index
+    from bench import adapter, grid, infer_profile
 
     cid, runner, model = infer_profile.make_case("d1_w128")
     out = Float32Array.new(runner.n_out)

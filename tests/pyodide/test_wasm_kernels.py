@@ -1,6 +1,6 @@
 """Tier 2 (Node; also runs with --runtime chrome): the WASM SIMD CPU kernels inside Pyodide.
 
-Every kernel against float64 numpy references (wasmdl/_wasm/checks.py: odd sizes, all
+Every kernel against float64 numpy references (wasmdl/testing/wasm_checks.py: odd sizes, all
 transpose cases, alpha/beta, strided and transposed views, batches), again after Pyodide's
 memory has grown; both ways of finding Pyodide's Memory; the on/off switch; and the fallback
 to plain numpy (with one warning) when loading fails.
@@ -8,7 +8,7 @@ to plain numpy (with one warning) when loading fails.
 
 from pytest_pyodide import run_in_pyodide
 
-# Bound on the worst relative error (float32 results, errors scaled as in checks.py): 2e-6.
+# Bound on the worst relative error (float32 results, errors scaled as in wasm_checks.py): 2e-6.
 
 
 @run_in_pyodide
@@ -31,7 +31,7 @@ def test_kernels_are_active_on_the_numpy_backend(selenium_wasmdl):
 @run_in_pyodide
 def test_every_kernel_matches_float64_references(selenium_wasmdl):
     from wasmdl import _wasm
-    from wasmdl._wasm import checks
+    from wasmdl.testing import wasm_checks as checks
 
     k = _wasm.kernels()
     for name in checks.CHECKS:
@@ -43,8 +43,9 @@ def test_every_kernel_matches_float64_references(selenium_wasmdl):
 def test_both_module_builds_match_float64_references(selenium_wasmdl):
     """cpu.wasm (SIMD128, separate mul and add) is what engines without relaxed SIMD load: it is
     checked here on its own instance, beside the relaxed build in use."""
-    from wasmdl._wasm import checks, loader
+    from wasmdl._wasm import loader
     from wasmdl._wasm.cpu import CpuKernels
+    from wasmdl.testing import wasm_checks as checks
 
     for name in (loader.MODULE_FILE, loader.RELAXED_FILE):
         inst = loader.instantiate(name=name)
@@ -83,7 +84,7 @@ def test_kernels_after_memory_growth(selenium_wasmdl):
     from pyodide_js import _module
 
     from wasmdl import _wasm
-    from wasmdl._wasm import checks
+    from wasmdl.testing import wasm_checks as checks
 
     k = _wasm.kernels()
     before = _module.HEAPU8.buffer.byteLength

@@ -1,6 +1,6 @@
 // The benchmark page: pick frameworks x backends x configurations (form or URL), run each
 // framework x backend in a fresh iframe (runner.html), collect rows, draw table and charts,
-// export JSON/CSV. window.bench holds the state for automation (python -m wasmdl.bench).
+// export JSON/CSV. window.bench holds the state for automation (python -m bench).
 import { FRAMEWORKS, selectRows } from './frameworks.js';
 import { drawCharts } from './charts.js';
 import { renderTable, toCSV } from './table.js';

@@ -7,6 +7,7 @@ CPython (tests, type checks) and the browser-only code paths are easy to find.
 - ``await import_module(path)``: load an ES module shipped in the wheel, once per page.
 - ``run_sync(awaitable, what)``: wait for a JS promise from synchronous Python through JSPI,
   or raise ``SyncReadError`` saying which async form to use instead.
+- ``page_origin()``, ``fetch_bytes_sync(url)``, ``await fetch_bytes(url)``: downloads (datasets).
 
 >>> from wasmdl import _js
 >>> _js.IN_PYODIDE
@@ -99,6 +100,68 @@ def run_sync(awaitable, what, async_form):
         "(the wasmdl REPL, pyodide.runPythonAsync, callPromising) so JSPI can suspend it; "
         f"here it cannot. Use `{async_form}` instead."
     )
+
+
+def page_origin():
+    """The origin of the page (or worker) Python runs in, e.g. ``http://127.0.0.1:8000``; None
+    on CPython and in Node (no page).
+
+    >>> page_origin() is None
+    True
+    """
+    if not IN_PYODIDE:
+        return None
+    import js
+
+    location = getattr(js, "location", None)
+    return None if location is None else str(location.origin)
+
+
+# Sync XHR: a page's main thread may not ask for an ArrayBuffer, so it reads the bytes as
+# "x-user-defined" text (one char per byte); workers get the ArrayBuffer. Node has no XHR.
+_FETCH_SYNC_JS = """(url) => {
+  if (typeof XMLHttpRequest === "undefined") return null;
+  const xhr = new XMLHttpRequest();
+  xhr.open("GET", url, false);
+  const win = typeof window !== "undefined";
+  if (win) xhr.overrideMimeType("text/plain; charset=x-user-defined");
+  else xhr.responseType = "arraybuffer";
+  try { xhr.send(); } catch (e) { return "network error: " + e.message; }
+  if (xhr.status !== 200) return `HTTP ${xhr.status} ${xhr.statusText}`;
+  if (!win) return new Uint8Array(xhr.response);
+  const s = xhr.responseText, out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}"""
+
+
+def fetch_bytes_sync(url):
+    """``url``'s body as bytes, fetched synchronously (a browser page or worker). Raises
+    ``OSError`` saying why (HTTP status, network error, or no synchronous fetch here: Node)."""
+    _require_pyodide("fetch_bytes_sync")
+    from pyodide.code import run_js
+
+    got = run_js(_FETCH_SYNC_JS)(url)
+    if got is None:
+        raise OSError("no synchronous fetch here (no XMLHttpRequest: Node?)")
+    if isinstance(got, str):
+        raise OSError(got)
+    return bytes(got.to_py())
+
+
+async def fetch_bytes(url):
+    """``url``'s body as bytes, fetched with the JS ``fetch`` (browsers and Node). Raises
+    ``OSError`` on an HTTP error or a network failure."""
+    _require_pyodide("fetch_bytes")
+    from pyodide.http import pyfetch
+
+    try:
+        resp = await pyfetch(url)
+    except Exception as e:  # a JS TypeError ("Failed to fetch"): offline, refused, CORS
+        raise OSError(f"network error: {e}") from None
+    if not resp.ok:
+        raise OSError(f"HTTP {resp.status} {resp.status_text}")
+    return await resp.bytes()
 
 
 def _require_pyodide(fn):

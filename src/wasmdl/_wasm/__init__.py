@@ -139,7 +139,7 @@ def set_enabled(enabled: bool) -> dict:
     >>> set_enabled(False)["enabled"], set_enabled(True)["enabled"]
     (False, True)
     """
-    from ..backend import get_backend
+    from ..backend.base import get_backend
 
     _STATE["enabled"] = bool(enabled)
     backend = get_backend("numpy")
@@ -153,7 +153,7 @@ def set_enabled(enabled: bool) -> dict:
 def status() -> dict:
     """Which CPU kernels are active, whether they are enabled, how the memory was found, and
     which module build runs (``cpu_relaxed.wasm``: fused multiply-add; ``cpu.wasm``: SIMD128)."""
-    from ..backend import get_backend
+    from ..backend.base import get_backend
 
     get_backend("numpy")  # creating the numpy backend installs the kernels (backend/numpy.py)
     if _STATE["enabled"]:

@@ -13,9 +13,9 @@ entries (the WASM SIMD kernels replace ``matmul`` and the conv kernels this way)
 import numpy as np
 
 from .._js import IN_PYODIDE
-from . import Backend, missing_kernel
 from . import numpy_conv as conv
 from . import numpy_step as step
+from .base import Backend, missing_kernel
 from .numpy_matmul import matmul
 
 

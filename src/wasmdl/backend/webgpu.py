@@ -22,11 +22,11 @@ import json
 import numpy as np
 
 from .. import _js
-from . import webgpu_kernels
-from .base import Backend
+from . import webgpu_kernels, webgpu_warmup
+from .base import Backend, missing_kernel
 from .webgpu_memory import dispose, scope  # noqa: F401  (public: webgpu.dispose/scope)
 from .webgpu_plan import Plan, Pool
-from .webgpu_warmup import compile_deferred, stats, warmup_async, warmup_model  # noqa: F401
+from .webgpu_warmup import compile_deferred, stats, warmup_model  # noqa: F401
 
 FLUSH_DISPATCHES = 512  # submit a batch once it holds this many dispatches
 # host word type per dtype (4 bytes per element on the GPU; bool travels as uint32 0/1)
@@ -146,8 +146,6 @@ class WebGPUBackend(Backend):
     def run(self, kernel, xs, out_shape, out_dtype, params):
         fn = self.kernels.get(kernel)
         if fn is None:
-            from . import missing_kernel
-
             raise missing_kernel(kernel, self)
         if out_dtype not in WORD:
             self.alloc(out_shape, out_dtype)  # raises the dtype error naming the shape
@@ -266,8 +264,8 @@ class WebGPUBackend(Backend):
         self.pool = Pool()
         self.plan.clear()
         self.pipes.clear()
-        _forget_constants(self)
-        from . import _current, get_backend
+        self.constants.clear()  # the ops layer's cached scalars: their buffers are gone
+        from .base import _current, get_backend
 
         if _current[0] is self:  # new tensors go to the numpy backend from now on
             _current[0] = get_backend("numpy")
@@ -284,18 +282,9 @@ class WebGPUBackend(Backend):
 
 
 def _others():
-    from . import available_backends
+    from .base import available_backends
 
     return [n for n in available_backends() if n != "webgpu"]
-
-
-def _forget_constants(backend):
-    """Drop the core's cached scalar tensors that live on ``backend`` (their buffers are gone)."""
-    from ..ops import elementwise
-
-    cache = getattr(elementwise, "_CONST", {})
-    for key in [k for k in cache if backend in k]:
-        del cache[key]
 
 
 async def init_async():
@@ -304,9 +293,15 @@ async def init_async():
     Works from any async context (``await``), including pages that enter Python through plain
     ``runPython``-driven event handlers where ``set_backend("webgpu")`` cannot wait.
     """
-    from . import _INSTANCES
+    from .base import _INSTANCES
 
     be = _INSTANCES.get("webgpu")
     if be is None:  # the registry's instance, created without the synchronous wait
         be = _INSTANCES["webgpu"] = WebGPUBackend()
     return await be.init_async()
+
+
+async def warmup_async(step, backend=None):
+    """``webgpu_warmup.warmup_async`` on ``backend`` (default: this page's device, opened if
+    needed): ``step()`` runs with all its new pipelines compiled in one parallel call."""
+    return await webgpu_warmup.warmup_async(step, backend or await init_async())

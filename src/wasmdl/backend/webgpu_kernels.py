@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .base import Operand
 from .webgpu_conv import CONV_KERNELS
 from .webgpu_index import INDEX_KERNELS
 from .webgpu_wgsl import WGSL, broadcast_strides, contiguous_strides, grid, template
@@ -244,9 +245,7 @@ MATMUL = {"tiled": ("matmul", 16), "regs": ("matmul_regs", 32), "vec4": ("matmul
 def _fill_zero(be, out, shape, dtype):
     import numpy as np
 
-    from ..tensor import Tensor
-
-    z = Tensor._wrap(be.from_host(np.zeros((), dtype)), (), dtype, be)
+    z = Operand(be.from_host(np.zeros((), dtype)), (), dtype)
     return elementwise(be, "expand", "a", [z], [(0, [0] * len(shape))], shape, dtype)
 
 

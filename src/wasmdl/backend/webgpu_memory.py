@@ -38,7 +38,7 @@ class scope:  # noqa: N801  (used like a function: ``with webgpu.scope():``)
         return t
 
     def __enter__(self):
-        from . import get_backend
+        from .base import get_backend
 
         self.backend = self.backend or get_backend("webgpu")
         self._start = self.backend.memory()["buffers"]

@@ -90,14 +90,14 @@ def _template(instr, vals, out, watch):
 
 def compile_program(be, program, flush_every):
     """``run(arrays)`` for ``program`` on WebGPU backend ``be`` (see the module docstring)."""
-    from ..tensor import Tensor
+    from .base import Operand
 
     slots, instrs, n = program.slots, program.instrs, len(program.slots)
     templates = [None] * len(instrs)
     state = {"recorded": False, "pool": be.pool}
 
     def run_kernel(k, i, vals):
-        xs = [Tensor._wrap(vals[j], slots[j].shape, slots[j].dtype, be) for j in i.ins]
+        xs = [Operand(vals[j], slots[j].shape, slots[j].dtype) for j in i.ins]
         if state["recorded"]:
             return be.run(i.kernel, xs, i.shape, i.dtype, i.params)
         with _Watch(be) as watch:

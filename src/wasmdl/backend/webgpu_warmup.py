@@ -31,7 +31,7 @@ def stats(reset=False):
     >>> stats()
     {}
     """
-    from . import _INSTANCES
+    from .base import _INSTANCES
 
     be = _INSTANCES.get("webgpu")
     return {} if be is None else be.stats(reset)
@@ -70,13 +70,12 @@ def _forget(be, rows):
     be.plan.clear()  # the recorded dispatches name those pipelines
 
 
-async def warmup_async(step, backend=None):
+async def warmup_async(step, backend):
     """Run ``step()`` (sync: it records GPU work) with every new pipeline compiled in one
     parallel call before the work is submitted; returns the report (pipelines, per-pipeline
-    ``compile_ms``, their ``sum_ms`` and the call's ``wall_ms``). ``step``'s work runs too."""
-    from . import webgpu
-
-    be = backend or await webgpu.init_async()
+    ``compile_ms``, their ``sum_ms`` and the call's ``wall_ms``). ``step``'s work runs too.
+    (``webgpu.warmup_async`` is this with the backend defaulting to the page's device.)"""
+    be = backend
     be.ensure_ready()
     be.flush()  # earlier work goes out with the pipelines it already has
     if be._deferred is not None:
@@ -119,11 +118,9 @@ async def warmup_model(model, x, y):
 
 
 def _snapshot(model, opt):
-    from ..tensor import Tensor
-
     state = {p: dict(s) for p, s in opt.state.items()}
-    tensors = [w for w in model.weights]
-    tensors += [v for s in state.values() for v in s.values() if isinstance(v, Tensor)]
+    tensors = [w for w in model.weights]  # and the state's tensors (known here by their handle)
+    tensors += [v for s in state.values() for v in s.values() if hasattr(v, "_h")]
     return state, [(t, t._h) for t in tensors], opt.iterations
 
 

@@ -9,9 +9,11 @@ last ``round(n_k / 5)`` are test digits, the others training digits: 8,000 train
 test digits, stratified by class. Each set is ordered round-robin by class (digit 0 of class 0,
 digit 0 of class 1, ..., digit 1 of class 0, ..., skipping exhausted classes).
 
-The file ships in the wheel (``wasmdl/datasets/mnist.npz``, 1.6 MB) and is verified by sha256
-on every load, natively and in Pyodide. ``load_data`` also takes a path or the raw bytes (for
-example fetched in the browser with ``pyodide.http.pyfetch``).
+The file (``mnist.npz``, 1.6 MB) is not in the wheel: it is fetched on first use, like Keras's
+``load_data``, and verified by sha256 on every load (``wasmdl.datasets.files``: a local folder,
+``$WASMDL_DATASETS``, a cached download; in a browser the site's ``/datasets/mnist.npz``).
+In a wasmdl checkout it is ``web/datasets/mnist.npz``. ``load_data`` also takes a path or the
+raw bytes; ``await load_data_async()`` downloads without blocking (and works in Node).
 
 Example:
     >>> from wasmdl.datasets import mnist
@@ -22,51 +24,67 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import io
-from importlib import resources
 
 import numpy as np
+
+from .files import check_sha256, get_file, get_file_async
 
 SHA256 = "7e8e51d9611939f8d0f978bb9f5a10e8914e0bdedd6b7db34d542e71f6bb9c1d"
 NUM_TRAIN, NUM_TEST = 8000, 2000
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def _read_bytes(source) -> bytes:
-    if source is None:
-        return resources.files(__package__).joinpath("mnist.npz").read_bytes()
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source)
-    if hasattr(source, "to_py"):  # a JS ArrayBuffer / Uint8Array proxy in Pyodide
-        return bytes(source.to_py())
-    with open(source, "rb") as f:
-        return f.read()
+def _parse(data):
+    with np.load(io.BytesIO(data), allow_pickle=False) as f:
+        x_train, y_train, x_test, y_test = (f[k] for k in _KEYS)
+    return (x_train, y_train), (x_test, y_test)
 
 
-def load_data(source=None, *, verify: bool = True):
+def _given(path, verify):
+    """The bytes of an explicit source (file bytes or a JS buffer), else None."""
+    if isinstance(path, bytes | bytearray | memoryview):
+        data = bytes(path)
+    elif hasattr(path, "to_py"):  # a JS ArrayBuffer / Uint8Array proxy in Pyodide
+        data = bytes(path.to_py())
+    else:
+        return None
+    return check_sha256("mnist.load_data", "mnist.npz", data, SHA256 if verify else None, "bytes")
+
+
+def load_data(path=None, *, verify: bool = True):
     """Return ``(x_train, y_train), (x_test, y_test)`` as uint8 numpy arrays (Keras' signature).
 
     Images are ``(n, 28, 28)`` uint8 in [0, 255]; labels are ``(n,)`` uint8 in [0, 9].
-    ``source``: None (the file shipped in the wheel), a path, or the file's bytes.
-    ``verify``: check the sha256 of the bytes against ``SHA256`` (raise ``ValueError`` if wrong).
+    ``path``: None (fetched on first use, see ``wasmdl.datasets.files``), a file or a folder
+    holding ``mnist.npz``, or the file's bytes. ``verify``: check the sha256 against ``SHA256``
+    (``ValueError`` if it differs); a missing file raises ``FileNotFoundError`` naming the URL
+    tried and what to do.
 
     Example:
         >>> (x, y), _ = load_data()
         >>> x.shape, y.shape
         ((8000, 28, 28), (8000,))
     """
-    data = _read_bytes(source)
-    if verify:
-        got = hashlib.sha256(data).hexdigest()
-        if got != SHA256:
-            raise ValueError(
-                f"mnist.load_data: expected a file with sha256 {SHA256}, received one with "
-                f"sha256 {got} ({len(data)} bytes); rebuild it with scripts/build_mnist.py"
-            )
-    with np.load(io.BytesIO(data), allow_pickle=False) as f:
-        x_train, y_train, x_test, y_test = (f[k] for k in _KEYS)
-    return (x_train, y_train), (x_test, y_test)
+    data = _given(path, verify)
+    if data is None:
+        data = get_file("mnist.npz", SHA256 if verify else None, path, "mnist.load_data")
+    return _parse(data)
+
+
+async def load_data_async(path=None):
+    """``load_data`` that downloads without blocking (JS ``fetch`` in Pyodide: pages and Node);
+    the file is cached, so later ``load_data()`` calls find it.
+
+    >>> import asyncio
+    >>> (x, _), _ = asyncio.run(load_data_async())
+    >>> x.shape
+    (8000, 28, 28)
+    """
+    data = _given(path, True)
+    if data is None:
+        data = await get_file_async("mnist.npz", SHA256, path, "mnist.load_data_async")
+    return _parse(data)
 
 
 def load(flatten: bool = False, one_hot: bool = False, dtype="float32"):

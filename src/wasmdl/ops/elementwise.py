@@ -20,22 +20,23 @@ from .core import apply, broadcast_shapes, defop, fail
 
 ALL = (*NUMERIC, bool_)
 
+
 # ----------------------------------------------------------------------------- coercion
-_CONST = {}
-
-
 def const(value, dtype, backend):
-    """A cached 0-d tensor holding ``value`` (scalars in expressions cost one upload, once)."""
-    key = (value, dtype, backend)
+    """A cached 0-d tensor holding ``value`` (scalars in expressions cost one upload, once).
+    The cache is the backend's own (``Backend.constants``): a backend that loses its memory
+    clears it without knowing this layer."""
+    key = (value, dtype)
     if not value and type(value) is float:  # -0.0 == 0.0 as keys: keep the sign of zero
-        key = (str(value), dtype, backend)
-    t = _CONST.get(key)
+        key = (str(value), dtype)
+    cache = backend.constants
+    t = cache.get(key)
     if t is None:
-        if len(_CONST) > 512:
-            _CONST.clear()
+        if len(cache) > 512:
+            cache.clear()
         arr = np.array(value, dtype)
         h = made(backend.from_host(arr), arr)
-        t = _CONST[key] = Tensor._wrap(h, (), dtype, backend)
+        t = cache[key] = Tensor._wrap(h, (), dtype, backend)
     return t
 
 

@@ -10,7 +10,6 @@ gather (+ its VJP scatter_add); and the view helpers built on them.
 import builtins
 import math
 
-from . import reduce as R
 from .core import apply, check_tensor, defop, fail, norm_axis
 
 _pyslice = builtins.slice  # this module defines its own ``slice`` op
@@ -146,7 +145,7 @@ def unbroadcast(g, shape):
     axes = tuple(range(lead)) + tuple(
         i + lead for i, d in enumerate(shape) if d == 1 and g.shape[i + lead] != 1
     )
-    return reshape(R.sum(g, axes, keepdims=False), shape)
+    return reshape(apply("sum", g, axis=axes, keepdims=False), shape)  # the op: reduce.py is above
 
 
 # ----------------------------------------------------------------------------- slice

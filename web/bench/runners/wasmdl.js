@@ -1,5 +1,6 @@
 // wasmdl in Pyodide: load Pyodide from /pyodide/, install wasmdl BY NAME from the site's
-// /simple/ index with micropip, then drive wasmdl.bench.adapter (Python) for every phase.
+// /simple/ index with micropip, then drive bench.adapter (Python; the wasmdl-bench wheel from
+// the same index) for every phase.
 // The data set is handed to Python once per page (as a Python user's numpy arrays); each call
 // passes only the sample or batch index. Results are read back to the CPU (a sync point).
 // GPU backends read back synchronously through JSPI, which needs Python entered through an
@@ -16,11 +17,12 @@ export default {
     // not new URL(): it would percent-encode micropip's {package_name} placeholder
     micropip.set_index_urls([location.origin + ctx.root + 'simple/{package_name}/']);
     await micropip.install('wasmdl');
+    await micropip.install('wasmdl-bench'); // this harness's Python side (not in wasmdl's wheel)
     py.globals.set('_bench_backend', backend);
     py.globals.set('_bench_data', ctx.data.raw);
     py.globals.set('_bench_layout', py.toPy(ctx.manifest.data));
     this.runner = await py.runPythonAsync(`
-from wasmdl.bench import adapter
+from bench import adapter
 _r = adapter.BrowserRunner(_bench_backend, _bench_data.to_py(), _bench_layout)
 await _r.setup()
 _r`);

@@ -8,10 +8,10 @@ them under ``site/bench/models/<config>/``. Formats:
 - ConvNetJS ``Net.toJSON()``: input, then fc (+ relu) layers, then a softmax layer.
 - brain.js 1.6.1 ``NeuralNetwork.toJSON()``: one activation for every layer (relu).
 - synaptic 1.1.4 ``Network.toJSON()``: neuron list + connection list (relu hidden, identity out).
-- ONNX and Keras.js: see ``wasmdl.bench.protobuf``; WebDNN: ``wasmdl.bench.webdnn_export``.
+- ONNX and Keras.js: see ``bench.protobuf``; WebDNN: ``bench.webdnn_export``.
 
 Example:
-    >>> from wasmdl.bench.grid import CONFIGS, make_weights
+    >>> from bench.grid import CONFIGS, make_weights
     >>> files = tfjs_layers(make_weights(CONFIGS[0]))
     >>> sorted(files)
     ['group1-shard1of1.bin', 'model.json']
@@ -56,8 +56,8 @@ def tfjs_layers(weights) -> dict[str, bytes]:
     }
     model = {
         "format": "layers-model",
-        "generatedBy": "wasmdl.bench (Keras 2 Sequential of Dense layers)",
-        "convertedBy": "wasmdl.bench.formats.tfjs_layers",
+        "generatedBy": "bench (Keras 2 Sequential of Dense layers)",
+        "convertedBy": "bench.formats.tfjs_layers",
         "modelTopology": {
             "class_name": "Sequential",
             "config": {"name": "mlp", "layers": layers},

@@ -7,7 +7,7 @@ own model file, and trained with ``wasmdl.optim.SGD(lr=0.15)`` on mean categoric
 cross-entropy, batch 64.
 
 Example:
-    >>> from wasmdl.bench import grid
+    >>> from bench import grid
     >>> ws = grid.make_weights(grid.CONFIGS[0])
     >>> model = build_model(ws)
     >>> x = grid.to_float(grid.load_data()[2][:2])
@@ -28,7 +28,7 @@ OUTPUT_ACTIVATION = {"softmax": "softmax", "relu_out": "relu", "linear_out": Non
 
 
 def version() -> str:
-    from .._version import __version__
+    from wasmdl._version import __version__
 
     return __version__
 

@@ -223,7 +223,7 @@ def run_subprocess(config_ids, models_dir, frameworks, repeats, budget_s, progre
         cmd = [
             sys.executable,
             "-m",
-            "wasmdl.bench.native",
+            "bench.native",
             "--models",
             models_dir,
             "--configs",

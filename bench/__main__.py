@@ -1,13 +1,13 @@
-"""``python -m wasmdl.bench``: run the same-page benchmark headless and write its tables.
+"""``python -m bench``: run the same-page benchmark headless and write its tables.
 
 Serves the built site, opens ``/bench/`` in headless Chromium with the flags that work here,
 runs the grid (chosen frameworks x backends x configurations) with a progress bar, runs the
 same grid natively (wasmdl on CPython, PyTorch if installed) and writes ``bench.json``,
 ``bench.csv``, ``bench.md`` and one PNG chart per phase into ``--out``.
 
-    python -m wasmdl.bench                       # CPU rows x all 12 configurations
-    python -m wasmdl.bench --fw all --configs d1_w64 --repeats 3
-    python -m wasmdl.bench --order config --rounds 3   # frameworks interleaved per configuration
+    python -m bench                       # CPU rows x all 12 configurations
+    python -m bench --fw all --configs d1_w64 --repeats 3
+    python -m bench --order config --rounds 3   # frameworks interleaved per configuration
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from . import driver, native, report
 
 
 def parse(argv=None):
-    p = argparse.ArgumentParser(prog="python -m wasmdl.bench", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     p.add_argument("--fw", default="cpu", help="cpu | all | comma list (tfjs:wasm,convnetjs)")
     p.add_argument("--configs", default="all", help="all | comma list of ids (d1_w64,...)")
     p.add_argument("--repeats", type=int, default=5)
@@ -76,6 +76,7 @@ def prepare_site(site: str, rebuild: bool) -> str:
             if os.path.exists(dst):
                 os.unlink(dst)
             shutil.copyfile(src, dst)
+    driver._script("site_steps_bench").publish_bench_wheel(snap)  # this checkout's bench/
     driver._script("build_bench_models").build(snap, quiet=False)
     return snap
 
@@ -175,7 +176,7 @@ def main(argv=None) -> int:
     paths = report.write_all(run, out)
     pngs = write_charts(res["charts"], out)
     print(
-        f"wasmdl.bench: {len(rows)} rows in {run['wall_s']:.0f} s -> "
+        f"bench: {len(rows)} rows in {run['wall_s']:.0f} s -> "
         f"{', '.join(list(paths.values()) + pngs)}"
     )
     return 0

@@ -1,4 +1,4 @@
-"""Benchmarks. The same-page benchmark of the WWW'19 study (``python -m wasmdl.bench``):
+"""Benchmarks. The same-page benchmark of the WWW'19 study (``python -m bench``):
 
 - ``grid``: the 12 MLP configurations, seeded weights, data, float64 oracle;
 - ``formats``, ``protobuf``, ``webdnn_export``: every peer framework's own model format;
@@ -9,7 +9,7 @@
 The page itself is ``web/bench/`` (served at ``/bench/``).
 
 Example:
-    >>> from wasmdl.bench import grid
+    >>> from bench import grid
     >>> len(grid.CONFIGS)
     12
 """

@@ -2,7 +2,7 @@
 step kernels (``wasmdl.ops.fused``, ``Optimizer`` fused updates), natively or inside Pyodide
 (``node scripts/bench_pyodide.mjs step``).
 
-    python -m wasmdl.bench.step [--quick] [--json artifacts/bench_step_native.json]
+    python -m bench.step [--quick] [--json artifacts/bench_step_native.json]
 
 Modes of the numpy backend's kernel table, measured interleaved (best of several rounds):
 
@@ -29,8 +29,8 @@ import time
 import numpy as np
 
 import wasmdl as wl
+from bench.micro import CPU_CLOCK, IN_PYODIDE, per_call_us
 from wasmdl.backend import numpy_step, register_kernels
-from wasmdl.bench.micro import CPU_CLOCK, IN_PYODIDE, per_call_us
 from wasmdl.ops.fused import FUSED
 
 STEP = (*FUSED, "sgd_update", "adam_update")

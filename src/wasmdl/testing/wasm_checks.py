@@ -51,7 +51,7 @@ def _operand(rng, rows, cols, trans, strided):
 
 def check_gemm(k, seed=0) -> float:
     """Every size x transposes x (alpha, beta) x strided-or-not through ``k.exports.sgemm``."""
-    from .cpu import addr, gemm_operand
+    from .._wasm.cpu import addr, gemm_operand
 
     rng, worst = np.random.default_rng(seed), 0.0
     cases = itertools.product(GEMM_SIZES, (0, 1), (0, 1), ((1.0, 0.0), (-0.5, 0.75)), (0, 1))
@@ -96,8 +96,8 @@ CONV_CASES = [  # (x shape NHWC, w shape HWIO, strides, padding, dilation)
 
 def check_conv(k, seed=2) -> float:
     """Forward and both gradients against the numpy backend's kernels run in float64."""
+    from .._wasm import cpu_conv
     from ..backend import numpy_conv
-    from . import cpu_conv
 
     rng, worst = np.random.default_rng(seed), 0.0
     for xs, ws, s, pad, d in CONV_CASES:
@@ -208,8 +208,8 @@ GUARD = 8  # floats past each output and packed buffer that must stay untouched
 def check_gemv(k, seed=5) -> float:
     """Inference on 1-3 rows through ``mlp_forward`` with a packed kernel (``gemv_pack``, panels
     of 32 columns, the last zero-padded): every size above, writes confined to the outputs."""
-    from .cpu import addr
-    from .mlp import FIELDS, L_P
+    from .._wasm.cpu import addr
+    from .._wasm.mlp import FIELDS, L_P
 
     rng, worst = np.random.default_rng(seed), 0.0
     for (kk, n), rows in itertools.product(GEMV_SIZES, (1, 2, 3)):
@@ -255,8 +255,8 @@ def check_pool(k, seed=6) -> float:
     """Max/average pooling forward and gradient against the numpy kernels run in float64:
     padding, overlap, dilation, channel tails; ties (the first maximum gets the gradient),
     -inf and NaN inputs."""
+    from .._wasm import cpu_conv
     from ..backend import numpy_conv as ref
-    from . import cpu_conv
 
     rng, worst = np.random.default_rng(seed), 0.0
     for shape, pool, strides, padding, dilation in POOL_CASES:
@@ -286,7 +286,7 @@ COL_SUM_SHAPES = [(16384, 1), (4096, 5), (2, 64, 64, 33), (130, 128), (4, 28, 28
 def check_col_sum(k, seed=7) -> float:
     """``sum`` over all leading axes (a bias's gradient; keepdims or not) against float64;
     a strided input, another axis or a small array is declined (None: numpy runs)."""
-    from . import cpu_bias
+    from .._wasm import cpu_bias
 
     rng, worst, leading_sum = np.random.default_rng(seed), 0.0, cpu_bias.table(k)["sum"]
     for shape in COL_SUM_SHAPES:
@@ -309,8 +309,8 @@ def check_prob_xent(k, seed=8) -> float:
     numpy kernels in float64: int32/int64 labels and float targets, unnormalised rows, entries
     below eps and above 1 - eps (the clip's zero gradient), 3-D input, a NaN row and an
     all-zero row (NaN, as numpy)."""
+    from .._wasm.cpu_step import table
     from ..backend import numpy_step as ref
-    from .cpu_step import table
 
     rng, worst, t = np.random.default_rng(seed), 0.0, table(k)
     for shape in ((1, 1), (5, 7), (64, 10), (3, 130), (2, 3, 4)):

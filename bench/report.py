@@ -229,7 +229,7 @@ def readme_section(run: dict) -> str:
     lines = [
         f"Latest full run: {env.get('date')}, {env.get('machine', {}).get('cpu_model')} "
         f"({env.get('machine', {}).get('cpus')} cores), {env.get('browser')} headless, "
-        f"wall time {run.get('wall_s', 0) / 60:.1f} min (`python -m wasmdl.bench`)."
+        f"wall time {run.get('wall_s', 0) / 60:.1f} min (`python -m bench`)."
     ]
     for phase, title in PHASES.items():
         t = phase_table(short, phase, run["configs"])

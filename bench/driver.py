@@ -176,14 +176,13 @@ def run_page(
 
 
 def repo_root() -> str:
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/ is at the top
 
 
 def _script(name: str):
     path = os.path.join(repo_root(), "scripts", f"{name}.py")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"wasmdl.bench: {path} is missing (run from a wasmdl checkout)")
+        raise FileNotFoundError(f"bench: {path} is missing (run from a wasmdl checkout)")
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

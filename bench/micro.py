@@ -1,7 +1,7 @@
 """Micro-benchmark (not a test): per-op Python overhead of wasmdl over raw numpy, and matmul
 GFLOP/s, natively or inside Pyodide (``node scripts/bench_pyodide.mjs micro``).
 
-    python -m wasmdl.bench.micro [--quick] [--json artifacts/bench_micro_native.json]
+    python -m bench.micro [--quick] [--json artifacts/bench_micro_native.json]
 
 Overhead = (wasmdl op time) - (the same numpy call's time) on small (8x8) float32 inputs, the
 minimum over repeats; matmul rows time n x n float32 products on every path available here.

@@ -19,8 +19,8 @@ and the differences between successive rows: JS<->Python call and result convers
 
 Usage (from a checkout; needs .cache/pyodide/dist)::
 
-    python -m wasmdl.bench.infer_profile                    # Node and Chromium
-    python -m wasmdl.bench.infer_profile --runtimes chromium --configs d1_w128,d8_w256
+    python -m bench.infer_profile                    # Node and Chromium
+    python -m bench.infer_profile --runtimes chromium --configs d1_w128,d8_w256
 
 writes ``artifacts/infer_profile.json`` and prints a table. Phases are interleaved (rounds of
 one batch of calls per phase; minimum over rounds), the machine being noisy. ``measure_case``
@@ -117,7 +117,7 @@ class Profiler:
     interleave the phases, so the minimum over rounds compares them on the same machine load."""
 
     def __init__(self, case, budget_s=0.02):
-        from .._wasm import mlp
+        from wasmdl._wasm import mlp
 
         _, runner, model = case
         x = runner.x_test[3:4]
@@ -162,7 +162,7 @@ def measure_case(case, rounds=7, budget_s=0.02) -> dict:
 # makes it (awaited, as the harness does), then the Python-side phases of the same case.
 HOST_JS = """
 async function inferProfile(py, ids, rounds, budgetMs) {
-  const prof = py.pyimport("wasmdl.bench.infer_profile");
+  const prof = py.pyimport("bench.infer_profile");
   const res = {};
   for (const id of ids) {
     const c = prof.make_case(id), r = c.get(1), model = c.get(2);
@@ -206,13 +206,15 @@ NODE_JS = """
 const fs = require("fs");
 HOST
 (async () => {
-  const [dist, wheel, ids, reps, budget] = process.argv.slice(-5);
+  const [dist, wheels, ids, reps, budget] = process.argv.slice(-5);
   const { loadPyodide } = require(dist + "/pyodide.js");
   const py = await loadPyodide({ indexURL: dist + "/" });
   await py.loadPackage(["numpy", "micropip"], { messageCallback: () => {} });
-  const name = wheel.split("/").pop();
-  py.FS.writeFile("/tmp/" + name, fs.readFileSync(wheel));
-  await py.runPythonAsync(`import micropip; await micropip.install("emfs:/tmp/${name}")`);
+  for (const wheel of wheels.split(",")) {  // wasmdl, then the bench's own wheel
+    const name = wheel.split("/").pop();
+    py.FS.writeFile("/tmp/" + name, fs.readFileSync(wheel));
+    await py.runPythonAsync(`import micropip; await micropip.install("emfs:/tmp/${name}")`);
+  }
   const phases = await inferProfile(py, ids.split(","), +reps, +budget);
   const status = py.runPython("import json, wasmdl; json.dumps(wasmdl.cpu_kernels())");
   console.log("RESULT " + JSON.stringify({ phases: JSON.parse(phases),
@@ -230,8 +232,10 @@ PAGE_JS = """
   await add({ src: "/pyodide/pyodide.js" });
   const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
   await py.loadPackage(["numpy", "micropip"]);
-  await py.runPythonAsync(
-    `import micropip, js; await micropip.install(js.location.origin + "/WHEEL")`);
+  for (const name of WHEELS) {  // wasmdl, then the bench's own wheel
+    await py.runPythonAsync(
+      `import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
+  }
   const phases = await inferProfile(py, IDS, ROUNDS, BUDGET);
   const status = py.runPython("import json, wasmdl; json.dumps(wasmdl.cpu_kernels())");
   return JSON.stringify({ phases: JSON.parse(phases), cpu_kernels: JSON.parse(status),
@@ -240,12 +244,12 @@ PAGE_JS = """
 """
 
 
-def run_node(dist, wheel, ids, rounds, budget_ms) -> dict:
+def run_node(dist, wheels, ids, rounds, budget_ms) -> dict:
     import subprocess
 
     js = NODE_JS.replace("HOST", HOST_JS)
-    argv = ["node", "-e", js, "--", str(dist), str(wheel), ",".join(ids), str(rounds),
-            str(budget_ms)]  # fmt: skip
+    argv = ["node", "-e", js, "--", str(dist), ",".join(map(str, wheels)), ",".join(ids),
+            str(rounds), str(budget_ms)]  # fmt: skip
     out = subprocess.run(argv, capture_output=True, text=True, timeout=900)
     lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
     if out.returncode or not lines:
@@ -255,7 +259,7 @@ def run_node(dist, wheel, ids, rounds, budget_ms) -> dict:
     return json.loads(lines[-1][7:])
 
 
-def run_chromium(dist, wheel, ids, rounds, budget_ms) -> dict:
+def run_chromium(dist, wheels, ids, rounds, budget_ms) -> dict:
     import os
     import tempfile
     from pathlib import Path
@@ -264,12 +268,14 @@ def run_chromium(dist, wheel, ids, rounds, budget_ms) -> dict:
 
     with tempfile.TemporaryDirectory() as root:
         os.symlink(os.path.abspath(dist), os.path.join(root, "pyodide"))
-        os.symlink(os.path.abspath(wheel), os.path.join(root, wheel.name))
+        for wheel in wheels:
+            os.symlink(os.path.abspath(wheel), os.path.join(root, wheel.name))
         Path(root, "index.html").write_text("<!doctype html><meta charset='utf-8'><body>")
         with serve(root) as url, Chromium() as browser:
             browser.navigate(url + "/index.html")
             time.sleep(1.0)
-            js = (PAGE_JS.replace("HOST", HOST_JS).replace("WHEEL", wheel.name)
+            names = json.dumps([w.name for w in wheels])
+            js = (PAGE_JS.replace("HOST", HOST_JS).replace("WHEELS", names)
                   .replace("IDS", json.dumps(ids)).replace("ROUNDS", str(rounds))
                   .replace("BUDGET", str(budget_ms)))  # fmt: skip
             return json.loads(browser.evaluate(js, timeout=900))
@@ -306,7 +312,7 @@ def main(argv=None) -> int:
     from pathlib import Path
 
     from .driver import repo_root
-    from .gemm import _wheel
+    from .gemm import _wheels
 
     p = argparse.ArgumentParser(description="Per-phase profile of one batch-1 inference")
     p.add_argument("--runtimes", default="node,chromium")
@@ -318,10 +324,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     ids, results = args.configs.split(","), {}
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = _wheel(tmp)
+        wheels = _wheels(tmp)
         for runtime in args.runtimes.split(","):
             run = {"node": run_node, "chromium": run_chromium}[runtime]
-            results[runtime] = run(args.dist, wheel, ids, args.rounds, args.budget_ms)
+            results[runtime] = run(args.dist, wheels, ids, args.rounds, args.budget_ms)
             results[runtime]["utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))

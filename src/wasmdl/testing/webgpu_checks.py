@@ -1,7 +1,7 @@
 """Checks of the WebGPU backend against the numpy backend, run inside a browser page (the Chrome
 test tier and the benchmark call these; each returns plain data to assert on or print).
 
-    from wasmdl.backend import webgpu_checks as C
+    from wasmdl.testing import webgpu_checks as C
     C.coverage()                          # ops of the core table without a WebGPU kernel: []
     await C.mlp_losses("webgpu", 50)      # the 784-128-10 MLP's loss curve on a backend
     await C.step_crossings()              # Python->JS calls and submits per training step
@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
+from ..backend.webgpu_kernels import KERNELS
 from ..ops import OPS
-from .webgpu_kernels import KERNELS
 
 
 def coverage():

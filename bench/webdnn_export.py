@@ -10,7 +10,7 @@ the ``webgpu`` one targets a pre-standard WebGPU API (WSC shaders): neither can 
 run here, and the benchmark page shows those reasons.
 
 Example (needs ``pip install webdnn==1.2.11``):
-    >>> from wasmdl.bench.grid import CONFIGS, make_weights
+    >>> from bench.grid import CONFIGS, make_weights
     >>> files = descriptors(make_weights(CONFIGS[0]))  # doctest: +SKIP
     >>> sorted(files)[:2]  # doctest: +SKIP
     ['webdnn/graph_fallback.json', 'webdnn/graph_webgl_16384.json']

@@ -13,8 +13,8 @@ isolated). After each contender is warmed for ``WARMUP_MS`` (>= 20 calls), every
 each contender for ~60 ms in rotated order; a cell is the median round's ms per call and
 ``ratio`` the median over rounds of wasmdl's time over TF.js's in the same round.
 
-    python -m wasmdl.bench.capture     # writes artifacts/bench_capture.json, prints the table
-    python -m wasmdl.bench.capture --rounds 9 --only readme_mlp_predict,cnn_predict
+    python -m bench.capture     # writes artifacts/bench_capture.json, prints the table
+    python -m bench.capture --rounds 9 --only readme_mlp_predict,cnn_predict
 
 ``page_workloads()`` is what runs inside Pyodide:
 
@@ -313,7 +313,7 @@ def main(argv=None) -> int:
     from . import gemm
     from .driver import repo_root
 
-    p = argparse.ArgumentParser(prog="python -m wasmdl.bench.capture", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m bench.capture", description=__doc__)
     p.add_argument("--dist", default=str(Path(repo_root(), ".cache", "pyodide", "dist")))
     p.add_argument("--only", default=None, help="comma-separated workload names")
     p.add_argument("--rounds", type=int, default=9)
@@ -321,8 +321,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     only = args.only.split(",") if args.only else None
     with tempfile.TemporaryDirectory() as tmp:
-        wheels = gemm._wheels(tmp) if hasattr(gemm, "_wheels") else [gemm._wheel(tmp)]
-        module = "bench" if len(wheels) > 1 else "wasmdl.bench"
+        wheels = gemm._wheels(tmp)
+        module = "bench"
         result = run_chromium(args.dist, wheels, module, only, args.rounds)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
