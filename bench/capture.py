@@ -6,8 +6,8 @@ Workloads (same model, same weights in both frameworks; outputs compared before 
   lstm_train           LSTM(64) over 28x28 rows -> Dense 10, Adam, batch 64
   readme_mlp_train     README MLP, Adam + accuracy, batch 64
   d{1,2,4,8}_w{64,128,256}_sgd  the paper's MLPs, SGD lr 0.15, categorical cross-entropy on
-                       softmax outputs, batch 64 (also against wasmdl's old fused MLP path,
-                       ``wasmdl._wasm.mlp``, while it exists)
+                       softmax outputs, batch 64 (docs/bench/capture_old_fused.json has them
+                       against the hand-written MLP path this replaced, before it was deleted)
 TF.js 4.22 runs its wasm backend (XNNPACK, SIMD, one thread: the page is not cross-origin
 isolated). After each contender is warmed for ``WARMUP_MS`` (>= 20 calls), every round runs
 each contender for ~60 ms in rotated order; a cell is the median round's ms per call and
@@ -113,37 +113,16 @@ def _workload(name):
     sgd = opt == "sgd"
     loss = "categorical_crossentropy" if sgd else "sparse_categorical_crossentropy"
     labels = np.eye(10, dtype=np.float32)[y] if sgd else y
-    models = {}
-    for label in ("wasmdl", "wasmdl old fused") if sgd else ("wasmdl",):
-        wl.manual_seed(0)
-        m = build(wl, nn)
-        m.compile(optimizer=wl.optim.SGD(lr=0.15) if sgd else "adam", loss=loss,
-                  metrics=[] if sgd else ["accuracy"])  # fmt: skip
-        models[label] = m
-    m = models["wasmdl"]
+    wl.manual_seed(0)
+    m = build(wl, nn)
+    m.compile(optimizer=wl.optim.SGD(lr=0.15) if sgd else "adam", loss=loss,
+              metrics=[] if sgd else ["accuracy"])  # fmt: skip
     run = {
         "wasmdl": _loop(lambda: m.predict(x) if kind == "predict" else m.train_on_batch(x, labels))
     }
-    if "wasmdl old fused" in models:
-        old = _old_fused(models["wasmdl old fused"], x, labels)
-        if old is not None:
-            run["wasmdl old fused"] = old
     return {"kind": kind, "spec": _spec(m), "x": x.ravel().tolist(), "xShape": list(shape),
             "y": labels.ravel().tolist(), "yShape": list(labels.shape), "loss": loss, "opt": opt,
             "expect": m.predict(x[:1]).ravel().tolist(), "run": run, "model": m}  # fmt: skip
-
-
-def _old_fused(model, x, y):
-    """wasmdl's hand-written dense-MLP SGD path (``_wasm.mlp``), or None where it is gone or
-    not active (natively)."""
-    try:
-        from wasmdl._wasm import mlp
-    except ImportError:
-        return None
-    model._ensure_optimizer()
-    if mlp.train_step(model, x, y) is None:
-        return None
-    return _loop(lambda: float(mlp.train_step(model, x, y)))
 
 
 def page_workloads(names=None) -> dict:
@@ -291,16 +270,15 @@ def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000) -> d
 
 def table(result) -> str:
     """The markdown table: ms per call of each contender and the ratios."""
-    lines = ["| workload | wasmdl ms | TF.js wasm ms | wasmdl / TF.js | backend calls / step | "
-             "old fused ms | new / old |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| workload | wasmdl ms | TF.js wasm ms | wasmdl / TF.js | backend calls / step |",
+             "|---|---|---|---|---|"]  # fmt: skip
     for name, row in result["workloads"].items():
         ms, ratio = row.get("ms", {}), row.get("ratio", {})
         calls = result.get("calls", {}).get(name, {}).get("backend_calls", "-")
         tf_ms = ms.get("tfjs wasm", row["errors"].get("tfjs wasm", "-"))
         lines.append(
             f"| {name} | {ms.get('wasmdl', '-')} | {tf_ms} | "
-            f"{ratio.get('wasmdl / tfjs wasm', '-')} | {calls} | "
-            f"{ms.get('wasmdl old fused', '-')} | {ratio.get('wasmdl / wasmdl old fused', '-')} |"
+            f"{ratio.get('wasmdl / tfjs wasm', '-')} | {calls} |"
         )
     return "\n".join(lines)
 

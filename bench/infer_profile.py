@@ -10,12 +10,12 @@ rounds, microseconds per call, all in the same runtime and run):
   adapter        Python: ``BrowserRunner.predict_into(model, i)`` (slice, predict, write the
                  outputs into the JS Float32Array given once to ``set_output``)
   predict        Python: ``model.predict(x)`` on a (1, 784) float32 array (the public API)
-  forward_array  Python: ``wasmdl._wasm.mlp.forward_array(model, x)`` (the fused fast path)
-  wasm_py        Python: the bound WASM export called with the plan's arguments (FFI + kernel)
-  wasm_js        JS: the same export called in a JS loop (the kernel alone)
+  stream_py      Python: the captured predict step's one ``run_program`` call (the C instruction
+                 stream, ``wasmdl._wasm.program``) with its bound arguments (FFI + kernels)
+  stream_js      JS: the same export called in a JS loop (the kernels alone)
 
 and the differences between successive rows: JS<->Python call and result conversion, adapter,
-``predict`` API overhead, fast-path overhead, FFI, kernel.
+``predict`` API and replay overhead (argument binding, output copy), FFI, kernels.
 
 Usage (from a checkout; needs .cache/pyodide/dist)::
 
@@ -41,14 +41,13 @@ import numpy as np
 from . import adapter, grid
 
 WIDE = [c.id for c in grid.CONFIGS if c.width >= 128]
-PHASES = ["js_runner", "adapter", "predict", "forward_array", "wasm_py", "wasm_js"]
+PHASES = ["js_runner", "adapter", "predict", "stream_py", "stream_js"]
 SPLIT = {  # derived phase -> (outer, inner)
     "js<->py call + conversion": ("js_runner", "adapter"),
     "adapter (slice, assign)": ("adapter", "predict"),
-    "predict API": ("predict", "forward_array"),
-    "fast path (python)": ("forward_array", "wasm_py"),
-    "ffi (py->js->wasm)": ("wasm_py", "wasm_js"),
-    "kernel": ("wasm_js", None),
+    "predict API + replay": ("predict", "stream_py"),
+    "ffi (py->js->wasm)": ("stream_py", "stream_js"),
+    "kernels": ("stream_js", None),
 }
 N_TEST = 100
 TIMER_JS = """(f, args, n) => {
@@ -112,13 +111,23 @@ def batch_us(fn, n, clock=time.perf_counter) -> float:
     return (clock() - t0) / n * 1e6
 
 
+def _stream(model, x):
+    """``(export, args)`` of the one ``run_program`` call a replay of ``model.predict(x)`` makes,
+    or None where predict is not one WASM call (natively: no kernels)."""
+    for _ in range(4):  # warm-up, two recordings, one replay
+        model.predict(x)
+    entry = model.predict_function._last
+    run = getattr(entry.replay, "run", None) if entry is not None else None
+    if getattr(run, "one", None) is None:
+        return None
+    return run.k._run_program, run.one  # its arguments stay bound (run.last keeps them alive)
+
+
 class Profiler:
     """The Python-side phases of one case, each a batch of calls per ``round()``: rounds
     interleave the phases, so the minimum over rounds compares them on the same machine load."""
 
     def __init__(self, case, budget_s=0.02):
-        from wasmdl._wasm import mlp
-
         _, runner, model = case
         x = runner.x_test[3:4]
         if getattr(runner, "out", None) is None:
@@ -128,10 +137,10 @@ class Profiler:
             "predict": lambda: model.predict(x),
         }
         self.timer = None
-        if mlp.forward_array(model, x) is not None:
-            self.fns["forward_array"] = lambda: mlp.forward_array(model, x)
-            _, call, args = mlp._plan(model, x.shape[0]).fwd
-            self.fns["wasm_py"] = lambda: call(*args)
+        stream = _stream(model, x)
+        if stream is not None:
+            call, args = stream
+            self.fns["stream_py"] = lambda: call(*args)
             from pyodide.code import run_js
             from pyodide.ffi import to_js
 
@@ -142,8 +151,8 @@ class Profiler:
         """One batch of each phase: µs per call."""
         out = {k: batch_us(f, self.n[k]) for k, f in self.fns.items()}
         if self.timer is not None:
-            n = self.n["wasm_py"]
-            out["wasm_js"] = self.timer(self.call, self.args, n) * 1e3 / n
+            n = self.n["stream_py"]
+            out["stream_js"] = self.timer(self.call, self.args, n) * 1e3 / n
         return out
 
 

@@ -305,8 +305,8 @@ void sgemm(i32 ta, i32 tb, i32 M, i32 N, i32 K, f32 alpha, const f32 *A, i32 lda
   wasmdl_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, work);
 }
 
-/* y = x @ W (wasmdl_gemv, used by mlp.c and program.c) for one row x (K) and W (K x N, row-major): matrix-vector shapes, i.e. inference on
- * one sample. W is streamed in order, 8 rows at a time: each 4-column slice of y is loaded once
+/* y = x @ W (wasmdl_gemv, used by program.c) for one row x (K) and W (K x N, row-major):
+ * matrix-vector shapes, i.e. inference on one sample. W is streamed in order, 8 rows at a time: each 4-column slice of y is loaded once
  * per 8 rows and gets their 8 products as one multiply-add chain (the slices are independent,
  * so out-of-order execution overlaps the chains). Measured in V8 (Node 20) on the benchmark's
  * networks (d1..d8 x w128/w256, one sample): 1.2-1.5x sgemm's M = 1 path (micro_1x8 over

@@ -128,9 +128,7 @@ class ModelCheckpoint(Callback):
                 return
             self.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
-        from . import io
-
-        (io.save_weights if self.weights_only else io.save_model)(self.model, path)
+        (self.model.save_weights if self.weights_only else self.model.save)(path)
 
 
 class LearningRateScheduler(Callback):

@@ -1,7 +1,8 @@
 """Tier 3: the WASM SIMD CPU kernels in Chromium (``--runtime chrome``): Chromium's V8 and its
 main-thread compile limits, every kernel against float64 references, after memory growth, and
-the fused MLP step against the general path. (tests/pyodide/test_wasm_kernels.py has the full
-set, and passes with ``--runtime chrome`` too; this is the part CI runs in Chromium.)"""
+captured training and batch-1 predict steps (the C instruction stream) against the general
+path. (tests/pyodide/test_wasm_kernels.py has the full set, and passes with ``--runtime chrome``
+too; this is the part CI runs in Chromium.)"""
 
 from pytest_pyodide import run_in_pyodide
 
@@ -28,7 +29,7 @@ def test_kernels_active_and_exact_in_chromium(selenium_wasmdl):
 
 
 @run_in_pyodide
-def test_fused_mlp_step_in_chromium(selenium_wasmdl):
+def test_captured_mlp_step_in_chromium(selenium_wasmdl):
     import numpy as np
 
     import wasmdl
@@ -47,7 +48,8 @@ def test_fused_mlp_step_in_chromium(selenium_wasmdl):
     fast, ref = make(), make()
     ref.set_weights(fast.get_weights())
     got = [fast.train_on_batch(x, y) for _ in range(3)]
-    assert fast._wasm_plans
+    info = fast.capture_info()["train"]
+    assert info["captured"] and info["backend_calls"] == 1, info
     try:
         wasmdl.set_cpu_kernels(False)
         want = [ref.train_on_batch(x, y) for _ in range(3)]
@@ -59,14 +61,13 @@ def test_fused_mlp_step_in_chromium(selenium_wasmdl):
 
 
 @run_in_pyodide
-def test_one_sample_predict_gemv_in_chromium(selenium_wasmdl):
-    """Batch-1 ``predict`` of a dense MLP (mlp.c's GEMV, relaxed-SIMD module in Chromium) against
-    the general path with the kernels off; odd widths (K % 8, N % 4 != 0)."""
+def test_one_sample_captured_predict_in_chromium(selenium_wasmdl):
+    """Batch-1 ``predict`` of a dense MLP (the C stream's GEMV, relaxed-SIMD module in Chromium)
+    against the general path with the kernels off; odd widths (K % 8, N % 4 != 0)."""
     import numpy as np
 
     import wasmdl
     from wasmdl import nn
-    from wasmdl._wasm import mlp
 
     rng = np.random.default_rng(2)
     model = wasmdl.Sequential(
@@ -78,7 +79,8 @@ def test_one_sample_predict_gemv_in_chromium(selenium_wasmdl):
     )
     x = rng.standard_normal((5, 45)).astype(np.float32)
     rows = [model.predict(x[i : i + 1]) for i in range(5)]
-    assert model._wasm_plans[1].fwd is not None and mlp.forward_array(model, x[:2]) is not None
+    info = model.capture_info()["predict"]
+    assert info["captured"] and info["backend_calls"] == 1, info
     try:
         wasmdl.set_cpu_kernels(False)
         want = model.predict(x)

@@ -37,23 +37,10 @@ LAYERS = [
     (
         "api",
         ["nn", "models", "optim", "training", "losses", "metrics", "callbacks", "io", "datasets"]
-        + ["data"],
+        + ["data", "graph", "graph_config", "training_io"],
     ),
     ("package", ["", "testing"]),  # "": wasmdl/__init__.py alone, the public re-exports
 ]
-
-# TEMPORARY (issue #13): the whole-model MLP path (_wasm/mlp.py) imports the model layer from
-# the device layer and closes the circle training -> _wasm.mlp -> models -> training. It is being
-# deleted; empty this set when it goes (the test then holds with no exception at all, and
-# test_the_allowance_names_real_edges fails until the set is emptied).
-ALLOWED_UNTIL_MLP_IS_DELETED = {
-    ("wasmdl.training", "wasmdl._wasm.mlp"),
-    ("wasmdl._wasm.mlp", "wasmdl.models"),
-    ("wasmdl._wasm.mlp", "wasmdl.nn.core"),
-    ("wasmdl._wasm.mlp", "wasmdl.optim"),
-    ("wasmdl._wasm.mlp", "wasmdl.losses"),
-    ("wasmdl._wasm.mlp", "wasmdl.creation"),
-}
 
 
 def _modules():
@@ -111,12 +98,7 @@ def layer_of(module):
 
 
 def _edges():
-    return {
-        (a, b): lines
-        for a, targets in GRAPH.items()
-        for b, lines in targets.items()
-        if (a, b) not in ALLOWED_UNTIL_MLP_IS_DELETED
-    }
+    return {(a, b): lines for a, targets in GRAPH.items() for b, lines in targets.items()}
 
 
 def _cycles(edges):
@@ -206,12 +188,6 @@ def test_no_imports_from_a_higher_layer():
         if rb > ra:
             bad.append(f"{a} (layer {la}) imports {b} (layer {lb}) on line {lines[0]}")
     assert not bad, "\n".join(bad)
-
-
-def test_the_allowance_names_real_edges():
-    """The temporary allowance shrinks as the code does: an edge that no longer exists must go."""
-    stale = [e for e in ALLOWED_UNTIL_MLP_IS_DELETED if e[1] not in GRAPH.get(e[0], {})]
-    assert not stale, f"remove from ALLOWED_UNTIL_MLP_IS_DELETED: {stale}"
 
 
 @pytest.mark.parametrize(

@@ -25,12 +25,12 @@ import build_kernels  # noqa: E402
 
 WASM_DIR = ROOT / "kernels" / "wasm"
 MODULES = list(build_kernels.VARIANTS)  # cpu.wasm, cpu_relaxed.wasm
-EXPORTS = {  # what wasmdl/_wasm/cpu.py, cpu_conv.py, cpu_step.py, program.py and mlp.py call
+EXPORTS = {  # what wasmdl/_wasm/cpu.py, cpu_conv.py, cpu_step.py, and program.py call
     "sgemm", "sgemm_work_floats", "dense", "bias_act", "act_grad", "softmax",
     "softmax_xent_labels", "softmax_xent_probs", "sgd_step", "adam_step",
-    "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weight", "mlp_forward", "mlp_sgd_step",
-    "gemv_pack", "gemv_packed_floats", "maxpool2d_forward", "maxpool2d_grad", "avgpool2d_forward",
-    "avgpool2d_grad", "col_sum", "prob_xent", "sgd_update", "adam_update", "run_program",
+    "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weight", "maxpool2d_forward",
+    "maxpool2d_grad", "avgpool2d_forward", "avgpool2d_grad", "col_sum", "prob_xent", "sgd_update",
+    "adam_update", "run_program",
 }  # fmt: skip
 
 

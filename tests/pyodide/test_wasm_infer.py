@@ -1,13 +1,12 @@
-"""Tier 2 (Node; also passes with --runtime chrome): the per-sample inference fast path.
+"""Tier 2 (Node; also passes with --runtime chrome): small-batch inference on the captured path.
 
-``model.predict`` of a batch that fits in one call on a dense MLP takes one WASM call
-(``wasmdl._wasm.mlp.forward_array``); batches of 1-3 rows run ``mlp.c``'s GEMV on a packed copy
-of the kernels (panels of 32 columns), larger ones sgemm. Both against the general autograd path
-(kernels off) and a float64 numpy forward, on odd sizes (K not a multiple of 8, N not a multiple
-of 4, N < 4, N > 32 and not a multiple of 32), every hidden activation, a layer without bias;
-plus the plan following replaced weights and weights changed in place by fused training steps
-(the packed copy is remade), the switch, and the benchmark adapter's ``predict_into`` (outputs
-written into a JS Float32Array).
+``model.predict`` of a batch that fits in one call replays the captured predict step: on the WASM
+CPU path one call into the C instruction stream (``_wasm/program``), whose matmul takes GEMV for
+1-3 rows and sgemm above. Against the general path (kernels off, eager) and a float64 numpy
+forward, on odd sizes (K not a multiple of 8, N not a multiple of 4, N < 4, N > 32 and not a
+multiple of 32), every hidden activation, a layer without bias; plus replaced weights and weights
+changed in place by captured training steps, the switch, and the benchmark adapter's
+``predict_into`` (outputs written into a JS Float32Array).
 """
 
 from pytest_pyodide import run_in_pyodide
@@ -19,7 +18,6 @@ def test_gemv_and_sgemm_forward_match_the_general_path(selenium_wasmdl):
 
     import wasmdl
     from wasmdl import nn
-    from wasmdl._wasm import mlp
 
     def reference(model, x, acts):
         """float64 numpy forward: the independent oracle."""
@@ -53,15 +51,15 @@ def test_gemv_and_sgemm_forward_match_the_general_path(selenium_wasmdl):
         x = rng.standard_normal((6, sizes[0])).astype(np.float32)
         x[:, ::3] = 0.0  # MNIST-like zeros
         for batch in (1, 2, 3, 4, 5):
-            got = mlp.forward_array(model, x[:batch])
-            assert got is not None, (sizes, batch)
+            got = model.predict(x[:batch])
             assert got.shape == (batch, sizes[-1]) and got.dtype == np.float32
             np.testing.assert_allclose(got, reference(model, x[:batch], acts), atol=2e-6, rtol=1e-5)
-            assert np.array_equal(model.predict(x[:batch]), got)  # predict takes this path
+            assert np.array_equal(model.predict(x[:batch]), got)  # replays are deterministic
+        info = model.capture_info()["predict"]
+        assert info["captured"] and info["backend_calls"] == 1, info
         rows = [model.predict(x[i : i + 1]) for i in range(6)]
         try:
             wasmdl.set_cpu_kernels(False)
-            assert mlp.forward_array(model, x[:1]) is None  # the switch is honoured
             want = model.predict(x)
         finally:
             wasmdl.set_cpu_kernels(True)
@@ -103,9 +101,9 @@ def test_one_sample_predict_follows_replaced_weights_and_casts(selenium_wasmdl):
 
 @run_in_pyodide
 def test_small_batch_predict_sees_every_fused_training_step(selenium_wasmdl):
-    """Fused SGD steps write the weights in place (same arrays): a one- or two-row ``predict``
-    between them must use the new weights, not a stale packed copy, and a one-row training
-    step's own forward must read the updated weights (kernels off as the reference)."""
+    """Captured SGD steps write the weights in place (same arrays): a one- or two-row ``predict``
+    between them must use the new weights, and a one-row training step's own forward must read
+    the updated weights (kernels off as the reference)."""
     import numpy as np
 
     import wasmdl
@@ -135,7 +133,7 @@ def test_small_batch_predict_sees_every_fused_training_step(selenium_wasmdl):
         return out
 
     got = run(fast)
-    assert fast._wasm_plans[1].packed is not None, "the packed GEMV path was not taken"
+    assert fast.capture_info()["train"]["captured"], fast.capture_info()
     try:
         wasmdl.set_cpu_kernels(False)
         want = run(ref)
@@ -166,4 +164,4 @@ async def test_bench_adapter_predict_into_writes_a_float32array(selenium_wasmdl)
             runner.predict(model, i) == adapter.predict(model, runner.x_test[i : i + 1])[0].tolist()
         )
     phases = infer_profile.measure_case((cid, runner, model), rounds=1, budget_s=0.001)
-    assert {"adapter", "predict", "forward_array", "wasm_py", "wasm_js"} <= set(phases)
+    assert {"adapter", "predict"} <= set(phases)

@@ -211,65 +211,6 @@ def test_load_failure_keeps_numpy_and_warns_once(selenium_wasmdl):
 
 
 @run_in_pyodide
-def test_fused_mlp_matches_the_general_path(selenium_wasmdl):
-    import numpy as np
-
-    import wasmdl
-    from wasmdl import _wasm, nn, optim
-    from wasmdl._wasm import mlp
-
-    rng = np.random.default_rng(0)
-    x = rng.random((37, 29), dtype=np.float32)  # odd batch and widths
-    labels = rng.integers(0, 7, 37)
-    onehot = np.eye(7, dtype=np.float32)[labels]
-
-    def make(acts, loss, **sgd):
-        sizes = (29, 13, 6, 7)
-        first = {"input_shape": (29,)}
-        m = wasmdl.Sequential(
-            [
-                nn.Dense(sizes[i + 1], activation=a, use_bias=i != 1, **(first if i == 0 else {}))
-                for i, a in enumerate(acts)
-            ]
-        )
-        m.compile(optimizer=optim.SGD(m.parameters(), lr=0.3, **sgd), loss=loss)
-        return m
-
-    cases = [
-        (("relu", "tanh", "softmax"), "categorical_crossentropy", onehot),
-        (("sigmoid", None, "softmax"), "sparse_categorical_crossentropy", labels),
-    ]
-    for acts, loss, y in cases:
-        fast, ref = make(acts, loss), make(acts, loss)
-        weights = [w.copy() for w in fast.get_weights()]
-        fast.set_weights(weights)
-        ref.set_weights(weights)
-        got = [fast.train_on_batch(x, y) for _ in range(3)]
-        assert fast._wasm_plans, "the fused step was not taken"
-        assert all(np.array_equal(a, b) for a, b in zip(weights, ref.get_weights(), strict=True))
-        try:
-            _wasm.set_enabled(False)
-            want = [ref.train_on_batch(x, y) for _ in range(3)]
-            pred_ref = ref.predict(x)
-        finally:
-            _wasm.set_enabled(True)
-        np.testing.assert_allclose(got, want, rtol=1e-5)
-        for a, b in zip(fast.get_weights(), ref.get_weights(), strict=True):
-            np.testing.assert_allclose(a, b, atol=2e-6)
-        np.testing.assert_allclose(fast.predict(x), pred_ref, atol=2e-6)
-        assert mlp.forward(fast, x) is not None
-        rows = [fast.predict(x[i : i + 1]) for i in range(3)]  # one batch: forward_array
-        np.testing.assert_allclose(np.concatenate(rows), pred_ref[:3], atol=2e-6)
-        assert not np.shares_memory(rows[0], rows[1])  # not the plan's output buffer
-        np.testing.assert_allclose(fast.predict(x[:5].astype(np.float64)), pred_ref[:5], atol=2e-6)
-        assert fast._wasm_plans[1].fwd is not None, "the one-batch fused path was not taken"
-    declined = make(("relu", "relu", "softmax"), "categorical_crossentropy", momentum=0.9)
-    assert mlp.train_step(declined, x, onehot) is None  # momentum: the general path
-    declined = make(("relu", "relu", "softmax"), "mse")
-    assert mlp.train_step(declined, x, onehot) is None
-
-
-@run_in_pyodide
 def test_op_table_rows_of_replaced_kernels_with_kernels_on_and_off(selenium_wasmdl):
     """The core op table's matmul/conv/linear/pooling rows (forward and finite-difference
     gradients, contiguous and strided) with the WASM kernels on and off (test_ops.py runs all

@@ -14,7 +14,7 @@ def test_every_stream_kernel_matches_numpy(selenium_wasmdl):
     from wasmdl.testing import program_cases
 
     be = wasmdl.get_backend("numpy")
-    failures = program_cases.check_ops(lambda p: program.compile(p, be))
+    failures = program_cases.check_ops(lambda p: program.compile(p, be, wasmdl._wasm.kernels()))
     assert failures == [], "\n".join(failures)
 
 
@@ -48,7 +48,7 @@ def test_transposes_fold_into_the_gemm(selenium_wasmdl):
     from wasmdl.testing.trace import reference
 
     p, arrays = transpose_program()
-    run = program.compile(p, wasmdl.get_backend("numpy"))
+    run = program.compile(p, wasmdl.get_backend("numpy"), wasmdl._wasm.kernels())
     assert list(run.low.transposed.values()) == [p.externals[0]]  # a.T; c.T is an output
     for got, want in zip(run(arrays), reference(p, arrays), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -64,7 +64,7 @@ def test_every_stream_kernel_matches_numpy_in_the_simd128_build(selenium_wasmdl)
     be = wasmdl.get_backend("numpy")
     with switched(True, module="cpu.wasm") as calls:
         assert wasmdl.cpu_kernels()["module"] == "cpu.wasm"
-        failures = program_cases.check_ops(lambda p: program.compile(p, be))
+        failures = program_cases.check_ops(lambda p: program.compile(p, be, wasmdl._wasm.kernels()))
     assert failures == [], "\n".join(failures)
     assert calls.wasm["run_program"] == len(program_cases.CASES)
 
@@ -82,7 +82,7 @@ def test_training_steps_match_numpy_in_one_call(selenium_wasmdl):
             runs = []
 
             def compile(p, runs=runs):
-                runs.append(program.compile(p, be))
+                runs.append(program.compile(p, be, wasmdl._wasm.kernels()))
                 return runs[-1]
 
             with switched(True) as calls:
@@ -112,7 +112,7 @@ def test_uncovered_instruction_splits_the_stream(selenium_wasmdl):
     c = p.emit("cast", (w,), {"dtype": np.dtype(np.float32)}, (1, 3), np.float32)
     s = p.emit("sum", (c,), {"axis": (0, 1), "keepdims": False}, (), np.float32)
     p.externals, p.outputs = [x, t], [s, z]
-    run = program.compile(p, wasmdl.get_backend("numpy"))
+    run = program.compile(p, wasmdl.get_backend("numpy"), wasmdl._wasm.kernels())
     assert (run.wasm_calls, run.numpy_calls) == (2, 1)
     xs = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     arrays = [xs, np.array(0.3, np.float32)]
@@ -136,7 +136,7 @@ def test_outputs_are_fresh_and_batches_rebind(selenium_wasmdl):
     w = p.slot("param", (3, 2), np.float32)
     y = p.emit("matmul", (x, w), {}, (4, 2), np.float32)
     p.externals, p.outputs = [x, w], [y]
-    run = program.compile(p, wasmdl.get_backend("numpy"))
+    run = program.compile(p, wasmdl.get_backend("numpy"), wasmdl._wasm.kernels())
     rng = np.random.default_rng(1)
     wv = rng.standard_normal((3, 2)).astype(np.float32)
     xs = [rng.standard_normal((4, 3)).astype(np.float32) for _ in range(3)]
@@ -166,7 +166,7 @@ def test_indices_outside_the_axis_never_touch_other_memory(selenium_wasmdl):
     g = p.emit("gather", (x, i), {"axis": 0}, (3, 3), np.float32)
     s = p.emit("scatter_add", (g, i), {"shape": (4, 3), "axis": 0}, (4, 3), np.float32)
     p.externals, p.outputs = [x, i], [g, s]
-    run = program.compile(p, wasmdl.get_backend("numpy"))
+    run = program.compile(p, wasmdl.get_backend("numpy"), wasmdl._wasm.kernels())
     xs = np.arange(12, dtype=np.float32).reshape(4, 3) + 1
     got_g, got_s = run([xs, np.array([1, 1 << 20, -9], np.int32)])
     np.testing.assert_array_equal(got_g, [xs[1], [0, 0, 0], [0, 0, 0]])

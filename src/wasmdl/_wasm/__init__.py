@@ -122,7 +122,8 @@ def _compile_program(backend, program):
     stream (``program.py``); where that declines, the backend class's own ``compile``."""
     from .program import compile as stream
 
-    run = stream(program, backend)
+    k = kernels() if _STATE["enabled"] else None
+    run = stream(program, backend, k) if k is not None else None
     own = getattr(type(backend), "compile", None)
     return run if run is not None or own is None else own(backend, program)
 

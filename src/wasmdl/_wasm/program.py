@@ -154,12 +154,7 @@ def loop(program, kernels, arrays):
     return [np.array(vals[s], copy=True) for s in program.outputs]
 
 
-def compile(program, backend):  # noqa: A001 (the backend verb's name)
-    """``run(arrays) -> list`` executing ``program`` in WebAssembly (one ``run_program`` call
-    per stream segment), or None where the kernels are not loaded (CPython, or disabled)."""
-    from . import _STATE, kernels
-
-    k = kernels() if _STATE["enabled"] else None
-    if k is None:
-        return None
+def compile(program, backend, k):  # noqa: A001 (the backend verb's name)
+    """``run(arrays) -> list`` executing ``program`` in WebAssembly on the loaded kernels ``k``
+    (``wasmdl._wasm.kernels()``): one ``run_program`` call per stream segment."""
     return Runner(Lowered(program, k), backend, k)

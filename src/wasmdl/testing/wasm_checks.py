@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-CHECKS = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim", "check_gemv",
+CHECKS = ("check_gemm", "check_matmul", "check_conv", "check_step", "check_optim",
           "check_pool", "check_col_sum", "check_prob_xent")  # fmt: skip
 # (m, n, k): odd sizes; several K blocks (515, 1100, 300); a short K with two M blocks and an M %
 # 4 row (301, 37, 64); two N blocks ending in a partial panel (9, 203, 300): sgemm's block edges
@@ -197,36 +197,6 @@ def check_optim(k, seed=4) -> float:
                 assert k.adam_step(p, g, m, v, 1e-2, 0.9, 0.999, 1e-8, wd, t, decoupled)
                 r = adam_ref(*r[:1], g, *r[1:], 1e-2, 0.9, 0.999, 1e-8, wd, t, decoupled)
             worst = max(worst, rel_err(p, r[0]), rel_err(m, r[1]), rel_err(v, r[2]))
-    return worst
-
-
-GEMV_SIZES = [(1, 1), (2, 3), (3, 31), (7, 32), (8, 33), (29, 64), (100, 70), (257, 97),
-              (784, 256)]  # fmt: skip
-GUARD = 8  # floats past each output and packed buffer that must stay untouched
-
-
-def check_gemv(k, seed=5) -> float:
-    """Inference on 1-3 rows through ``mlp_forward`` with a packed kernel (``gemv_pack``, panels
-    of 32 columns, the last zero-padded): every size above, writes confined to the outputs."""
-    from .._wasm.cpu import addr
-    from .._wasm.mlp import FIELDS, L_P
-
-    rng, worst = np.random.default_rng(seed), 0.0
-    for (kk, n), rows in itertools.product(GEMV_SIZES, (1, 2, 3)):
-        w = rng.standard_normal((kk, n)).astype(np.float32)
-        x = rng.standard_normal((rows, kk)).astype(np.float32)
-        size = k.exports.gemv_packed_floats(kk, n)
-        packed = np.full(size + GUARD, np.nan, np.float32)
-        k.exports.gemv_pack(kk, n, addr(w), addr(packed))
-        h = np.full(rows * n + GUARD, np.nan, np.float32)
-        desc = np.zeros(FIELDS, np.int32)
-        desc[:6] = kk, n, 0, addr(w), 0, addr(h)
-        desc[L_P] = addr(packed)
-        k.exports.mlp_forward(1, addr(desc), addr(x), rows, k._work)
-        assert np.isnan(packed[size:]).all() and np.isnan(h[rows * n :]).all(), (kk, n, rows)
-        assert not np.isnan(packed[:size]).any(), ("padding not zeroed", kk, n)
-        ref = x.astype(np.float64) @ w.astype(np.float64)
-        worst = max(worst, rel_err(h[: rows * n].reshape(rows, n), ref) / np.sqrt(kk))
     return worst
 
 
