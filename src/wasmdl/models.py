@@ -30,9 +30,14 @@ import numpy as np
 from .autograd import no_grad
 from .nn.base import Layer
 from .nn.serialize import deserialize_layer, serialize_layer
+from .nn.spec import ShapeSpec
 from .training import TrainingMixin
 
 MAX_BUILD_VALUES = 1 << 24  # per sample, for the dummy batch that builds a loaded model
+
+
+def _shape(x) -> tuple:
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
 def _dim_ok(d) -> bool:
@@ -41,6 +46,8 @@ def _dim_ok(d) -> bool:
 
 class Model(TrainingMixin, Layer):
     """Base class of models: subclass it and define ``call`` (PyTorch's ``forward`` works too)."""
+
+    _abstract = True  # not loadable by name from a file: only its concrete subclasses are
 
     def __init__(self, *args, **kwargs):
         accepted = {"name", "trainable", "input_shape", "dtype"}
@@ -55,7 +62,7 @@ class Model(TrainingMixin, Layer):
 
     def __call__(self, *inputs, **kwargs):
         if self._build_shapes is None:
-            self._build_shapes = [[None, *np.shape(x)[1:]] for x in inputs]
+            self._build_shapes = [[None, *_shape(x)[1:]] for x in inputs]
         return super().__call__(*inputs, **kwargs)
 
     async def warmup_async(self, x, y):
@@ -73,7 +80,7 @@ class Model(TrainingMixin, Layer):
         return self._build_shapes
 
     def build_from_json(self, shapes):
-        """Create every weight by running zeros of ``shapes`` (batch 1) in inference mode."""
+        """Create every weight by shape inference on ``shapes`` (``ShapeSpec``: no batch runs)."""
         if not shapes:
             return
         ok = (
@@ -89,9 +96,8 @@ class Model(TrainingMixin, Layer):
                 f"build: expected up to 16 input shapes [None, d1, ...] of at most "
                 f"{MAX_BUILD_VALUES} values, received {str(shapes)[:100]}"
             )
-        xs = [np.zeros([1, *s[1:]], np.float32) for s in shapes]
         with no_grad():
-            self(*xs, training=False)
+            self(*[ShapeSpec((None, *s[1:])) for s in shapes], training=False)
 
     # ------------------------------------------------------------------ config
     @classmethod
@@ -170,8 +176,12 @@ class Sequential(Model):
         if len(self.layers) == 1 and layer.input_shape_arg is not None:
             self.input_shape_arg = layer.input_shape_arg
             self.build_from_json([[None, *layer.input_shape_arg]])
-        elif self.built:  # build the new layer now, as Keras does
-            self.build_from_json(self.build_input_shape_json())
+        elif self.built:  # build only the new layer, from the last output's shape (Keras)
+            prev = self.layers[-2].output_shape if len(self.layers) > 1 else None
+            if isinstance(prev, tuple):
+                layer(ShapeSpec((None, *prev[1:])))
+            else:
+                self.build_from_json(self.build_input_shape_json())
 
     def pop(self):
         return self.layers.pop()

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 
+from .atomic import atomic_write
 from .format import ModelFileError, read_bytes, write_bytes
+from .native import load_native
 
 __all__ = ["ModelFileError", "load_model", "load_weights", "save_model", "save_weights"]
 
@@ -45,8 +47,7 @@ def read_source(source, fn: str = "load_model") -> bytes | memoryview:
 def _write(data: bytes, path) -> bytes | None:
     if path is None:
         return data
-    with open(path, "wb") as f:
-        f.write(data)
+    atomic_write(path, data)  # the previous file survives any failure
     return None
 
 
@@ -60,22 +61,7 @@ def save_model(model, path=None) -> bytes | None:
 
 def load_model(source, custom_objects: dict | None = None, compile: bool = False):
     """Rebuild a model saved by ``save_model`` from a path, bytes, file object or JS buffer."""
-    from ..nn.base import LOAD_BUDGET
-    from ..nn.serialize import deserialize
-
-    config, tensors = read_bytes(read_source(source))
-    LOAD_BUDGET["left"] = sum(t.size for t in tensors.values())
-    try:
-        model = deserialize(config, custom_objects)
-    except (ValueError, TypeError, KeyError, RecursionError, MemoryError, OverflowError) as e:
-        raise ModelFileError(f"load_model: the file's architecture is invalid: {e}") from e
-    finally:
-        LOAD_BUDGET["left"] = None
-    try:
-        model.load_weights_dict(tensors, fn="load_model")
-    except ValueError as e:
-        raise ModelFileError(str(e)) from e
-    return model
+    return load_native(read_source(source), custom_objects)
 
 
 def save_weights(model, path=None) -> bytes | None:

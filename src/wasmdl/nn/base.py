@@ -29,6 +29,16 @@ import numpy as np
 
 from .. import initializers, regularizers
 from ..tensor import Tensor
+from .spec import (
+    LOAD_LIMITS,
+    LOADING,
+    SHAPE_RULES,
+    ShapeSpec,
+    check_inputs,
+    check_limits,
+    is_symbolic,
+    lookup,
+)
 
 _CALL = {"training": None}  # the training mode of the enclosing layer call, if any
 # While load_model builds a model from a file: how many weight values may still be created (the
@@ -52,8 +62,9 @@ def _auto_name(cls) -> str:
 
 
 def as_tensor(x):
-    """Tensors pass through; numpy arrays and lists become float32 (ints stay int32) tensors."""
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    """Tensors (and ``ShapeSpec``) pass through; numpy arrays and lists become float32 (ints
+    stay int32) tensors."""
+    return x if isinstance(x, Tensor | ShapeSpec) else Tensor(np.asarray(x))
 
 
 class Layer:
@@ -75,7 +86,9 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._call_takes_training = None
-        if cls.__module__.startswith("wasmdl."):
+        # only concrete public layers are loadable by name: not _bases, not abstract ones (Model)
+        public = not cls.__name__.startswith("_") and not cls.__dict__.get("_abstract", False)
+        if cls.__module__.startswith("wasmdl.") and public:
             register(cls)
 
     # ------------------------------------------------------------------ tracking
@@ -228,6 +241,36 @@ class Layer:
             shapes = [tuple(x.shape) for x in inputs]
             self.build(shapes[0] if len(shapes) == 1 else shapes)
             self.built = True
+            self._built_shapes = [(None, *s[1:]) for s in shapes]
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (batch axis None) without computing anything:
+        the layer's shape rule (``wasmdl.nn.shape_rules``), else one run on zeros (batch 1)."""
+        rule = lookup(SHAPE_RULES, type(self))
+        if rule is not None:
+            return rule(self, input_shape)
+        return _shape_by_running(self, input_shape)
+
+    def _call_symbolic(self, inputs, flat, kwargs):
+        """A call on ``ShapeSpec`` inputs: build, check, infer the output's ``ShapeSpec``."""
+        self._ensure_built(flat)
+        check_inputs(self, flat)
+        shapes = [tuple(x.shape) for x in flat]
+        if lookup(SHAPE_RULES, type(self)) is None and self._children:  # a composite: its call
+            try:
+                return self._call_now(inputs, kwargs, None)
+            except Exception:  # noqa: BLE001 - its call uses ops on the specs: run it on zeros
+                pass
+        if lookup(SHAPE_RULES, type(self)) is None:
+            out = _shape_by_running(self, inputs)
+        else:
+            out = self.compute_output_shape(shapes[0] if len(shapes) == 1 else shapes)
+        outs = out if isinstance(out, list) else [out]
+        if LOADING["on"]:
+            check_limits(self, outs)
+        specs = [ShapeSpec((None, *tuple(o)[1:])) for o in outs]
+        self.output_shape = specs[0].shape
+        return specs if isinstance(out, list) else specs[0]
 
     def __call__(self, *inputs, training=None, **kwargs):
         inputs = [
@@ -235,7 +278,13 @@ class Layer:
             for a in inputs
         ]
         flat = [x for a in inputs for x in (a if isinstance(a, list) else [a])]
+        if is_symbolic(flat):
+            return self._call_symbolic(inputs, flat, kwargs)
         self._ensure_built(flat)
+        check_inputs(self, flat)
+        return self._call_now(inputs, kwargs, training)
+
+    def _call_now(self, inputs, kwargs, training):
         outer = _CALL["training"]
         mode = training if training is not None else outer if outer is not None else self.training
         if type(self)._call_takes_training is None:
@@ -303,3 +352,37 @@ def _set_data(w: Tensor, array: np.ndarray) -> None:
 
     with no_grad():
         w.assign(Tensor(array, dtype=w.dtype, backend=w.backend))
+
+
+def _zeros_for(layer, spec):
+    shape = [1, *(1 if d is None else d for d in spec.shape[1:])]
+    if LOADING["on"] and len(shape) > 2 and shape[1] > LOAD_LIMITS["steps"]:
+        raise ValueError(
+            f'layer "{layer.name}" ({type(layer).__name__}): sequence length {shape[1]} is over '
+            f"the limit of {LOAD_LIMITS['steps']} (limit 'steps')"
+        )
+    return np.zeros(shape, np.float32)
+
+
+def _shape_by_running(layer, inputs):
+    """Output shape(s) of a layer with no shape rule: run it once on zeros of batch 1.
+    ``inputs`` is a shape, a list of shapes, or the call's inputs with ``ShapeSpec`` leaves."""
+    from ..autograd import no_grad
+
+    if not isinstance(inputs, list) or not inputs or isinstance(inputs[0], int | None):
+        inputs = [ShapeSpec(inputs)]  # one shape given to compute_output_shape
+    elif all(isinstance(s, tuple | list) and not _has_spec(s) for s in inputs):
+        inputs = [[ShapeSpec(s) for s in inputs]]
+    xs = [
+        [_zeros_for(layer, x) for x in a] if isinstance(a, list) else _zeros_for(layer, a)
+        for a in inputs
+    ]
+    with no_grad():
+        out = layer._call_now(xs, {}, False)
+    outs = out if isinstance(out, list | tuple) else [out]
+    shaped = [(None, *o.shape[1:]) for o in outs]
+    return shaped if isinstance(out, list | tuple) else shaped[0]
+
+
+def _has_spec(seq) -> bool:
+    return any(isinstance(x, ShapeSpec) for x in seq)

@@ -24,6 +24,7 @@ from .. import ops as O
 from ..tensor import Tensor
 from .base import Layer
 from .core import check_positive_int
+from .spec import ShapeSpec
 
 
 class _RNN(Layer):
@@ -230,6 +231,11 @@ class Bidirectional(Layer):
 
         config = dict(config)
         return cls(deserialize_layer(config.pop("layer")), **config)
+
+    def build(self, input_shape):
+        for layer in (self.forward_layer, self.backward_layer):  # shapes only, no batch runs
+            layer(ShapeSpec((None, *input_shape[1:])))
+        super().build(input_shape)
 
     def call(self, x):
         fwd, bwd = self.forward_layer(x), self.backward_layer(x)

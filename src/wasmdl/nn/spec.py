@@ -1,0 +1,122 @@
+"""Shapes without data: ``ShapeSpec`` (a symbolic input), input specs checked at every layer
+call, and the limits that bound a model built from a file.
+
+Calling a layer on a ``ShapeSpec`` builds it and returns the ``ShapeSpec`` of its output from
+``compute_output_shape`` (pure shape arithmetic, see ``wasmdl.nn.shape_rules``): no batch runs,
+so building a model (``Sequential.add``, ``load_model``) costs nothing per activation value.
+Models call their sublayers on the specs; a layer with no shape rule runs once on zeros.
+
+Input specs (Keras' ``InputSpec``): a layer's rank rule and the axes whose sizes its weights fix
+are checked before any op runs, so a wrong input names the layer, not the op that trips:
+
+Example:
+    >>> import numpy as np, wasmdl
+    >>> model = wasmdl.Sequential([wasmdl.nn.Dense(4, input_shape=(8,)), wasmdl.nn.Dense(2)])
+    >>> model.layers[1].output_shape
+    (None, 2)
+    >>> try:
+    ...     model.predict(np.zeros((3, 7), np.float32))
+    ... except ValueError as e:
+    ...     head, tail = str(e).replace(model.layers[0].name, "dense").split(" expected")
+    ...     print(head)
+    ...     print(tail)
+    Input 0 of layer "dense" is incompatible:
+     axis -1 to have 8 features, received shape (None, 7)
+"""
+
+from __future__ import annotations
+
+import math
+
+# Limits on a model built from a file (``load_model``); each is named in the error it raises.
+LOAD_LIMITS = {
+    "layers": 4096,  # layer entries in the architecture
+    "params": 1 << 28,  # weight values (1 GiB of float32)
+    "dim": 1 << 24,  # any one declared or inferred dimension
+    "values": 1 << 24,  # activation values per sample, declared or inferred
+    "steps": 1 << 16,  # sequence length of an input run through a layer with no shape rule
+}
+# Set while load_model builds a model: shapes are then checked against LOAD_LIMITS.
+LOADING = {"on": False}
+
+# type -> (rank rule, axes fixed by the weights); filled by wasmdl.nn.shape_rules.
+# A rank rule is an int (exact rank) or ("min", n); axes is a tuple or a callable(layer, ndim).
+INPUT_SPECS: dict[type, tuple] = {}
+SHAPE_RULES: dict[type, object] = {}  # type -> rule(layer, input_shape) -> output shape(s)
+
+
+class ShapeSpec:
+    """A symbolic tensor: a shape whose batch axis is ``None``, and a dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype="float32"):
+        self.shape, self.dtype = tuple(shape), dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"ShapeSpec({self.shape}, {self.dtype!r})"
+
+
+def is_symbolic(flat) -> bool:
+    return any(isinstance(x, ShapeSpec) for x in flat)
+
+
+def lookup(table: dict, cls: type):
+    """The entry for ``cls`` or its nearest registered base class."""
+    for klass in cls.__mro__:
+        if klass in table:
+            return table[klass]
+    return None
+
+
+def _shown(shape) -> tuple:
+    return (None, *shape[1:])
+
+
+def check_inputs(layer, flat) -> None:
+    """Raise Keras' 'Input i of layer ... is incompatible' when an input breaks the spec."""
+    spec = lookup(INPUT_SPECS, type(layer))
+    built = getattr(layer, "_built_shapes", None)
+    if spec is None:
+        return
+    rank, axes = spec
+    for i, x in enumerate(flat[:1] if not isinstance(rank, list) else flat):
+        shape, want = tuple(x.shape), rank[i] if isinstance(rank, list) else rank
+        lo, hi = (want[1], None) if isinstance(want, tuple) else (want, want)
+        if len(shape) < lo or (hi is not None and len(shape) != hi):
+            expected = f"ndim={hi}" if hi is not None else f"min_ndim={lo}"
+            raise ValueError(
+                f'Input {i} of layer "{layer.name}" is incompatible: expected {expected}, '
+                f"found ndim={len(shape)}. Full shape received: {_shown(shape)}"
+            )
+        if built is None or i >= len(built) or len(built[i]) != len(shape):
+            continue
+        for axis in axes(layer, len(shape)) if callable(axes) else axes:
+            want_n = built[i][axis]
+            if want_n is not None and shape[axis] not in (want_n, None):
+                raise ValueError(
+                    f'Input {i} of layer "{layer.name}" is incompatible: expected axis {axis} '
+                    f"to have {want_n} features, received shape {_shown(shape)}"
+                )
+
+
+def check_limits(layer, shapes) -> None:
+    """While loading: refuse an inferred shape beyond ``LOAD_LIMITS`` (dims, values/sample)."""
+    for shape in shapes:
+        dims = shape[1:]
+        if any(d is not None and not 0 < d <= LOAD_LIMITS["dim"] for d in dims):
+            raise ValueError(
+                f'layer "{layer.name}" ({type(layer).__name__}): output shape {_shown(shape)} '
+                f"has a dimension outside [1, {LOAD_LIMITS['dim']}] (limit 'dim')"
+            )
+        values = math.prod(d for d in dims if d is not None)
+        if values > LOAD_LIMITS["values"]:
+            raise ValueError(
+                f'layer "{layer.name}" ({type(layer).__name__}): output shape {_shown(shape)} '
+                f"holds {values} values per sample, over the limit of {LOAD_LIMITS['values']} "
+                "(limit 'values')"
+            )
