@@ -35,6 +35,7 @@ from .spec import (
     SHAPE_RULES,
     ShapeSpec,
     check_inputs,
+    check_layer_args,
     check_limits,
     is_symbolic,
     lookup,
@@ -76,6 +77,7 @@ class Layer:
         object.__setattr__(self, "_trainable_names", set())
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword arguments {sorted(kwargs)}")
+        check_layer_args(type(self).__name__, name, trainable, input_shape, dtype)
         self.name = name or _auto_name(type(self))
         self.trainable, self.training, self.built = trainable, True, False
         self.input_shape_arg = tuple(input_shape) if input_shape is not None else None
@@ -259,7 +261,7 @@ class Layer:
         if lookup(SHAPE_RULES, type(self)) is None and self._children:  # a composite: its call
             try:
                 return self._call_now(inputs, kwargs, None)
-            except Exception:  # noqa: BLE001 - its call uses ops on the specs: run it on zeros
+            except (TypeError, AttributeError):  # its call uses ops on the specs: run on zeros
                 pass
         if lookup(SHAPE_RULES, type(self)) is None:
             out = _shape_by_running(self, inputs)
@@ -356,7 +358,7 @@ def _set_data(w: Tensor, array: np.ndarray) -> None:
 
 def _zeros_for(layer, spec):
     shape = [1, *(1 if d is None else d for d in spec.shape[1:])]
-    if LOADING["on"] and len(shape) > 2 and shape[1] > LOAD_LIMITS["steps"]:
+    if LOADING["on"] and len(shape) > 1 and shape[1] > LOAD_LIMITS["steps"]:
         raise ValueError(
             f'layer "{layer.name}" ({type(layer).__name__}): sequence length {shape[1]} is over '
             f"the limit of {LOAD_LIMITS['steps']} (limit 'steps')"

@@ -30,6 +30,10 @@ def deserialize_layer(spec, custom_objects: dict | None = None):
             f"received {str(spec)[:200]}"
         )
     name = spec.get("class_name")
+    if not isinstance(name, str):
+        raise ValueError(
+            f"deserialize: expected 'class_name' to be a string, received {name!r:.100}"
+        )
     cls = (custom_objects or {}).get(name) or _REGISTRY.get(name)
     if cls is None:
         raise ValueError(

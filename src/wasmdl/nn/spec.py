@@ -120,3 +120,24 @@ def check_limits(layer, shapes) -> None:
                 f"holds {values} values per sample, over the limit of {LOAD_LIMITS['values']} "
                 "(limit 'values')"
             )
+
+
+def _dims_ok(shape) -> bool:
+    return isinstance(shape, list | tuple) and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in shape
+    )
+
+
+def check_layer_args(layer: str, name, trainable, input_shape, dtype) -> None:
+    """The arguments every layer takes (Keras names them in the error: ``Received: ...``)."""
+    checks = (
+        ("name", name, name is None or isinstance(name, str), "a string"),
+        ("trainable", trainable, isinstance(trainable, bool | int), "a bool"),
+        ("input_shape", input_shape, input_shape is None or _dims_ok(input_shape),
+         "a tuple of positive ints (or None)"),
+        ("dtype", dtype, isinstance(dtype, str) and dtype in ("float32", "float64"),
+         "'float32' or 'float64'"),
+    )  # fmt: skip
+    for arg, value, ok, what in checks:
+        if not ok:
+            raise ValueError(f"{layer}: expected {arg} to be {what}, received {arg}={value!r:.100}")
