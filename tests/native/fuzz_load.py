@@ -130,16 +130,10 @@ def _mutate_tree(rng, tree):
                 parent[key] = rng.choice(CLASS_NAMES)
             elif op < 0.7:
                 del parent[key]
-            elif op < 0.8 and isinstance(parent[key], list) and parent[key]:
-                parent[key].extend(parent[key][: rng.randint(1, 3)] * rng.randint(1, 4))
-            elif (
-                op < 0.9
-                and isinstance(parent[key], int | float)
-                and not isinstance(parent[key], bool)
-            ):
-                parent[key] = parent[key] * rng.choice((-1, 2, 10, 1000, 10**6)) + rng.choice(
-                    (0, 1)
-                )
+            elif op < 0.8 and isinstance(value, list) and value:
+                value.extend(value[: rng.randint(1, 3)] * rng.randint(1, 4))
+            elif op < 0.9 and number:
+                parent[key] = value * rng.choice((-1, 2, 10, 1000, 10**6)) + rng.choice((0, 1))
             else:
                 parent[key] = [parent[key]] if rng.random() < 0.5 else {"v": parent[key]}
         except (KeyError, IndexError, TypeError):
