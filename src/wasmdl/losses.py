@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
+
 from . import functional as F
 from . import ops as O
 from .tensor import Tensor
@@ -57,6 +59,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    _check_one_hot(y_true, y_pred)
     y = _t(y_true, y_pred)
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[-1]
@@ -65,7 +68,45 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return F.prob_cross_entropy(y_pred, y, EPSILON)
 
 
+def _check_class_indices(y_true, classes):
+    """Host labels must be class indices in [0, classes) (raised, as PyTorch and TensorFlow do on
+    CPU, instead of silently dropping out of the loss); labels on a device are not read back."""
+    if isinstance(y_true, Tensor):
+        return
+    y = np.asarray(y_true)
+    bad = (
+        (y < 0) | (y >= classes) | (y != np.floor(y))
+        if y.dtype.kind == "f"
+        else (y < 0) | (y >= classes)
+    )
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            "sparse_categorical_crossentropy: argument 'y_true' expected class indices in "
+            f"[0, {classes}), received {y.flat[i]} at index {i}"
+        )
+
+
+def _check_one_hot(y_true, y_pred):
+    if isinstance(y_true, Tensor):
+        return
+    y = np.asarray(y_true)
+    if tuple(y.shape) == tuple(y_pred.shape):
+        return
+    hint = (
+        "; for integer class labels use loss='sparse_categorical_crossentropy' "
+        "(or one-hot encode them with wasmdl.data.to_categorical)"
+        if y.dtype.kind in "iu"
+        else ""
+    )
+    raise ValueError(
+        f"categorical_crossentropy: argument 'y_true' expected one-hot targets of shape "
+        f"{tuple(y_pred.shape)} (like the predictions), received shape {y.shape}{hint}"
+    )
+
+
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    _check_class_indices(y_true, y_pred.shape[-1])
     labels = y_true if isinstance(y_true, Tensor) else Tensor(y_true, backend=y_pred.backend)
     labels = O.cast(O.reshape(labels, y_pred.shape[:-1]), "int32")
     if from_logits:  # one fused op where the backend has it (wasmdl.ops.fused)

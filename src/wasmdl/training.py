@@ -23,7 +23,7 @@ import asyncio
 import numpy as np
 
 from . import callbacks as cbks
-from . import losses, optim
+from . import losses, optim, validation
 from . import metrics as metrics_mod
 from ._wasm import mlp as wasm_mlp
 from .autograd import no_grad
@@ -81,12 +81,13 @@ class TrainingMixin:
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
         """Set the optimizer (a name, a class, or an instance), the loss and the metrics."""
+        metrics = validation.check_compile(optimizer, loss, metrics)  # "accuracy" is one metric
         self._optimizer_spec, self.optimizer = optimizer, None
         if isinstance(optimizer, optim.Optimizer):
             self.optimizer = optimizer
         self.compiled_loss = losses.get(loss) if loss is not None else None
         self._loss_name = loss if isinstance(loss, str) else None
-        self._metric_specs = list(metrics or [])
+        self._metric_specs = metrics
         self.compiled_metrics = [metrics_mod.get(m, loss) for m in self._metric_specs]
 
     def _ensure_optimizer(self):
@@ -155,12 +156,15 @@ class TrainingMixin:
     ):
         """The fit loop as a generator: yields after every batch."""
         self._require_compiled("fit")
+        x, y, batch_size = validation.check_fit(
+            self, x, y, batch_size, epochs, validation_split, validation_data, initial_epoch
+        )
         train, val = self._loaders(
             x, y, batch_size, shuffle, validation_split, validation_data, seed
         )
         if not self.built:
             self.build_from_json([[None, *np.shape(train.dataset[0:1][0])[1:]]])
-        self._ensure_optimizer()
+        validation.check_lr("fit", self._ensure_optimizer())
         history = cbks.History()
         # Keras' order: the progress bar first, History last (it sees what others add to logs)
         cb_list = [*([cbks.ProgbarLogger()] if verbose else []), *(callbacks or []), history]
@@ -232,6 +236,9 @@ class TrainingMixin:
     def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
         """Loss (and metrics) on ``x, y``: a float, ``[loss, *metrics]`` or a dict (Keras)."""
         self._require_compiled("evaluate")
+        batch_size = validation.as_int("evaluate", "batch_size", batch_size, 1, default=32)
+        if not isinstance(x, DataLoader):
+            x, y = validation.check_xy("evaluate", x, y)
         loader = (
             x
             if isinstance(x, DataLoader)
@@ -272,6 +279,9 @@ class TrainingMixin:
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` in inference mode, as one numpy array."""
+        batch_size = validation.as_int("predict", "batch_size", batch_size, 1, default=32)
+        if not isinstance(x, DataLoader):
+            x = validation.as_array("predict", "x", x)
         out = self._predict_one_batch(x, batch_size)
         if out is not None:
             return out
@@ -284,6 +294,9 @@ class TrainingMixin:
 
     async def predict_async(self, x, batch_size=32):
         """``predict`` that yields to the event loop between batches and reads back async."""
+        batch_size = validation.as_int("predict", "batch_size", batch_size, 1, default=32)
+        if not isinstance(x, DataLoader):
+            x = validation.as_array("predict", "x", x)
         steps = self._predict_steps(x, batch_size)
         try:
             while True:
@@ -294,5 +307,6 @@ class TrainingMixin:
 
     def train_on_batch(self, x, y) -> float:
         self._require_compiled("train_on_batch")
-        self._ensure_optimizer()
+        x, y = validation.check_xy("train_on_batch", x, y)
+        validation.check_lr("train_on_batch", self._ensure_optimizer())
         return float(self.train_step(x, y))

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -21,9 +22,10 @@ from .base import Layer
 
 
 def check_positive_int(layer, arg, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    """A positive int (numpy integers too, as Keras takes them; bools refused)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{layer}: expected {arg} to be a positive int, received {arg}={value!r}")
-    return value
+    return int(value)
 
 
 class Dense(Layer):
@@ -171,6 +173,19 @@ class Embedding(Layer):
         )
 
     def call(self, ids):
+        if ids.backend.name == "numpy":  # host-resident ids are checked (free; Keras on CPU too)
+            _check_ids(self, ids.numpy())
         if ids.dtype.kind != "i":
             ids = O.cast(ids, "int32")
         return O.gather(self.embeddings, ids, axis=0)
+
+
+def _check_ids(layer, ids):
+    """Ids must be integers in [0, input_dim): -1 must not read the last row."""
+    bad = (ids < 0) | (ids >= layer.input_dim) | (ids != np.floor(ids))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f'layer "{layer.name}" (Embedding): expected ids in [0, {layer.input_dim}), '
+            f"received {ids.flat[i]} at flat index {i}"
+        )

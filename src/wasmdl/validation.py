@@ -1,0 +1,150 @@
+"""Argument checks at the training API's boundary (``compile``/``fit``/``evaluate``/``predict``/
+``train_on_batch``): every bad argument is refused before any op runs, with an error naming the
+function, the argument, what was expected and what was received. Keras' conveniences are
+accepted: ``batch_size=None`` means 32, numpy integers are integers, ``metrics="accuracy"`` is
+one metric.
+
+Example:
+    >>> import numpy as np
+    >>> as_int("fit", "batch_size", np.int64(16), 1, 32), as_int("fit", "batch_size", None, 1, 32)
+    (16, 32)
+    >>> try:
+    ...     check_split("fit", 1.5)
+    ... except ValueError as e:
+    ...     print(e)
+    fit: argument 'validation_split' expected a float in [0, 1), received 1.5
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .data import DataLoader
+
+INT32 = np.iinfo(np.int32)
+
+
+def _fail(fn, arg, expected, received, exc=ValueError):
+    raise exc(f"{fn}: argument '{arg}' expected {expected}, received {received}")
+
+
+def as_int(fn, arg, value, minimum, default=None):
+    """An int (numpy integers included, bools refused) >= ``minimum``; None gives ``default``."""
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(fn, arg, f"an int >= {minimum}", f"{value!r:.60}", TypeError)
+    if value < minimum:
+        _fail(fn, arg, f"an int >= {minimum}", repr(int(value)))
+    return int(value)
+
+
+def check_split(fn, value):
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= value < 1
+    if not ok:
+        _fail(fn, "validation_split", "a float in [0, 1)", f"{value!r:.60}")
+    return float(value)
+
+
+def as_array(fn, arg, value):
+    """A numeric numpy array with at least one axis and one sample; ints must fit int32."""
+    if value is None:
+        _fail(fn, arg, "an array of samples", "None", TypeError)
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError) as e:  # ragged lists
+        _fail(fn, arg, "an array of samples (equal-length rows)", f"{type(value).__name__} ({e})")
+    if a.dtype.kind not in "biuf":
+        _fail(fn, arg, "numbers (bool, int or float)", f"dtype {a.dtype}", TypeError)
+    if a.ndim == 0:
+        _fail(fn, arg, "an array with a batch axis", f"a scalar {a!r:.40}")
+    if len(a) == 0:
+        _fail(fn, arg, "at least one sample", f"shape {a.shape}")
+    if a.dtype.kind in "iu" and a.itemsize > 4 and (a.max() > INT32.max or a.min() < INT32.min):
+        bad = int(np.flatnonzero((a > INT32.max) | (a < INT32.min))[0])
+        _fail(fn, arg, "integers within int32", f"{a.flat[bad]} at flat index {bad}")
+    return a
+
+
+def check_xy(fn, x, y, need_y=True):
+    x = as_array(fn, "x", x)
+    if y is None and not need_y:
+        return x, None
+    y = as_array(fn, "y", y)
+    if len(x) != len(y):
+        _fail(fn, "y", f"{len(x)} samples (as many as x)", f"{len(y)} (shape {y.shape})")
+    return x, y
+
+
+def check_lr(fn, optimizer):
+    """A numeric learning rate must be finite and >= 0 (0 freezes the weights, as in Keras; a
+    schedule is checked when used)."""
+    lr = getattr(optimizer, "lr", None)
+    if isinstance(lr, numbers.Real) and not (math.isfinite(lr) and lr >= 0):
+        _fail(fn, "optimizer", "a finite learning rate >= 0", f"lr={lr!r}")
+
+
+def check_compile(optimizer, loss, metrics):
+    """Normalise ``metrics`` (a string is one metric) and check the loss's type."""
+    if loss is not None and not (isinstance(loss, str) or callable(loss)):
+        _fail("compile", "loss", "a loss name or a callable", f"{loss!r:.60}", TypeError)
+    if not (isinstance(optimizer, str) or optimizer is None or hasattr(optimizer, "step")):
+        if not isinstance(optimizer, type):
+            _fail("compile", "optimizer", "a name, a class or an optimizer", f"{optimizer!r:.60}")
+    check_lr("compile", optimizer)
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or callable(metrics) or hasattr(metrics, "update_state"):
+        return [metrics]
+    if isinstance(metrics, dict) or not isinstance(metrics, list | tuple):
+        _fail("compile", "metrics", "a list of metric names or metrics", f"{metrics!r:.60}")
+    return list(metrics)
+
+
+def check_weights(fn, y, class_weight, sample_weight):
+    """Per-sample weights from ``sample_weight`` and/or ``class_weight`` (Keras), or None."""
+    w = None
+    if sample_weight is not None:
+        w = as_array(fn, "sample_weight", sample_weight).astype(np.float32)
+        if w.shape != (len(y),):
+            _fail(fn, "sample_weight", f"shape ({len(y)},), one weight a sample", f"{w.shape}")
+    if class_weight is not None:
+        if not isinstance(class_weight, dict) or not class_weight:
+            _fail(fn, "class_weight", "a dict {class index: weight}", f"{class_weight!r:.60}")
+        labels = np.argmax(y, -1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
+        table = np.ones(int(max(max(class_weight), labels.max())) + 1, np.float32)
+        for k, v in class_weight.items():
+            table[as_int(fn, "class_weight", k, 0)] = v
+        cw = table[labels.astype(np.int64)]
+        w = cw if w is None else w * cw
+    if w is not None and not (np.isfinite(w).all() and (w >= 0).all()):
+        _fail(fn, "sample_weight", "finite weights >= 0", f"{w[~(np.isfinite(w) & (w >= 0))][:3]}")
+    return w
+
+
+def check_fit(model, x, y, batch_size, epochs, validation_split, validation_data, initial_epoch):
+    """``fit``'s arguments: returns ``(x, y, batch_size)`` normalised."""
+    batch_size = as_int("fit", "batch_size", batch_size, 1, default=32)
+    as_int("fit", "epochs", epochs, 0)
+    as_int("fit", "initial_epoch", initial_epoch, 0)
+    check_split("fit", validation_split)
+    if validation_data is not None:
+        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+            _fail("fit", "validation_data", "a tuple (x_val, y_val)", f"{validation_data!r:.60}")
+        check_xy("fit", *validation_data[:2])
+    if isinstance(x, DataLoader):
+        return x, y, batch_size
+    x, y = check_xy("fit", x, y)
+    if validation_split and validation_data is None:
+        cut = int(len(x) * (1 - validation_split))
+        if cut == 0 or cut == len(x):
+            _fail(
+                "fit",
+                "validation_split",
+                "a split leaving samples for both training and validation",
+                f"{validation_split} of {len(x)} samples",
+            )
+    return x, y, batch_size
