@@ -19,6 +19,8 @@ import math
 import sys
 import time
 
+import numpy as np
+
 
 class Callback:
     """Base class: override any of the ``on_*`` hooks."""
@@ -64,6 +66,10 @@ class History(Callback):
             self.history.setdefault(k, []).append(v)
 
 
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(float(value))
+
+
 def _better(mode, monitor):
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"callbacks: expected mode in ('auto', 'min', 'max'), received {mode!r}")
@@ -91,10 +97,12 @@ class EarlyStopping(Callback):
                 f"EarlyStopping: expected monitor {self.monitor!r} in the epoch logs, "
                 f"received logs with {sorted(logs or {})}"
             )
-        if self.best is None or self.better(value, self.best, self.min_delta):
+        if _finite(value) and (self.best is None or self.better(value, self.best, self.min_delta)):
             self.best, self.wait = value, 0
-            if self.restore:
-                self.best_weights = self.model.get_weights()
+            if self.restore:  # never keep (or later restore) weights that are not finite
+                weights = self.model.get_weights()
+                if all(np.isfinite(w).all() for w in weights):
+                    self.best_weights = weights
             return
         self.wait += 1
         if self.wait > self.patience:
@@ -252,3 +260,7 @@ class ProgbarLogger(ProgressCallback):
         stream = self.stream or sys.stdout
         stream.write(("\r" + line + "\n") if info["done"] else ("\r" + line))
         stream.flush()
+
+
+# NaN handling and lazy per-batch logs live in their own module (re-exported here).
+from .callbacks_nan import LazyLogs, TerminateOnNaN, warn_non_finite  # noqa: E402, F401

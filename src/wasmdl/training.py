@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import numpy as np
 
@@ -168,24 +169,27 @@ class TrainingMixin:
         history = cbks.History()
         # Keras' order: the progress bar first, History last (it sees what others add to logs)
         cb_list = [*([cbks.ProgbarLogger()] if verbose else []), *(callbacks or []), history]
-        wants_batch_logs = any(isinstance(c, cbks.ProgressCallback) for c in cb_list)
         self._fit_plan = (epochs, len(train))
         cbl = cbks.CallbackList(cb_list, self)
-        self.stop_training = False
+        self.stop_training, warned = False, False
         cbl.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
             for m in self.compiled_metrics:
                 m.reset_state()
             cbl.on_epoch_begin(epoch, {})
-            loss_sum, n_seen = 0.0, 0
+            loss_sum, n_seen, batch_losses = 0.0, 0, []
             for i, (xb, yb) in enumerate(train):
                 cbl.on_train_batch_begin(i, {})
                 loss = self.train_step(xb, yb)
                 loss_sum, n_seen = loss_sum + loss * len(xb), n_seen + len(xb)
-                logs = self._logs(loss_sum, n_seen) if wants_batch_logs else {}
-                cbl.on_train_batch_end(i, logs)
+                batch_losses.append(loss)  # read back only if the epoch's loss is not finite
+                # every callback gets the batch's logs; they are read back only when looked at
+                cbl.on_train_batch_end(i, cbks.LazyLogs(partial(self._logs, loss_sum, n_seen)))
                 yield
+                if self.stop_training:  # honoured after every batch (Keras)
+                    break
             logs = self._logs(loss_sum, n_seen)
+            warned = warned or cbks.warn_non_finite(epoch, logs, batch_losses)
             if val is not None:
                 val_logs = self._evaluate_loader(val)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
