@@ -127,15 +127,16 @@ class TrainingMixin:
         return loss.detach()
 
     # ------------------------------------------------------------------ fit
-    def _loaders(self, x, y, batch_size, shuffle, validation_split, validation_data, seed):
+    def _loaders(self, x, y, batch_size, shuffle, validation_split, validation_data, seed, w=None):
         if isinstance(x, DataLoader):
             train = x
         else:
-            x, y = np.asarray(x), np.asarray(y)
+            arrays = (np.asarray(x), np.asarray(y)) + (() if w is None else (w,))
             if validation_split and validation_data is None:  # Keras: the last part, unshuffled
-                cut = int(len(x) * (1 - validation_split))
-                x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
-            train = DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=seed)
+                cut = int(len(arrays[0]) * (1 - validation_split))
+                validation_data = tuple(a[cut:] for a in arrays[:2])
+                arrays = tuple(a[:cut] for a in arrays)
+            train = DataLoader(TensorDataset(*arrays), batch_size, shuffle=shuffle, seed=seed)
         val = validation_data
         if val is not None and not isinstance(val, DataLoader):
             val = DataLoader(TensorDataset(*val[:2]), batch_size)
@@ -154,14 +155,17 @@ class TrainingMixin:
         shuffle=True,
         initial_epoch=0,
         seed=None,
+        class_weight=None,
+        sample_weight=None,
     ):
         """The fit loop as a generator: yields after every batch."""
         self._require_compiled("fit")
         x, y, batch_size = validation.check_fit(
             self, x, y, batch_size, epochs, validation_split, validation_data, initial_epoch
         )
+        w = validation.check_weights("fit", self, y, class_weight, sample_weight)
         train, val = self._loaders(
-            x, y, batch_size, shuffle, validation_split, validation_data, seed
+            x, y, batch_size, shuffle, validation_split, validation_data, seed, w
         )
         if not self.built:
             self.build_from_json([[None, *np.shape(train.dataset[0:1][0])[1:]]])
@@ -171,15 +175,29 @@ class TrainingMixin:
         cb_list = [*([cbks.ProgbarLogger()] if verbose else []), *(callbacks or []), history]
         self._fit_plan = (epochs, len(train))
         cbl = cbks.CallbackList(cb_list, self)
-        self.stop_training, warned = False, False
+        self.stop_training = False
         cbl.on_train_begin({})
-        for epoch in range(initial_epoch, epochs):
+        weighted = losses.BatchWeighted(self.compiled_loss) if w is not None else None
+        self.compiled_loss = weighted or self.compiled_loss  # weights each batch's loss
+        try:
+            yield from self._fit_epochs(train, val, cbl, range(initial_epoch, epochs), weighted)
+        finally:
+            self.compiled_loss = weighted.fn if weighted else self.compiled_loss
+        cbl.on_train_end({})
+        self.train()  # leave the model in its default (training) mode
+        return history
+
+    def _fit_epochs(self, train, val, cbl, epochs, weighted):
+        warned = False
+        for epoch in epochs:
             for m in self.compiled_metrics:
                 m.reset_state()
             cbl.on_epoch_begin(epoch, {})
             loss_sum, n_seen, batch_losses = 0.0, 0, []
-            for i, (xb, yb) in enumerate(train):
+            for i, (xb, yb, *wb) in enumerate(train):
                 cbl.on_train_batch_begin(i, {})
+                if weighted is not None:
+                    weighted.weights = wb[0] if wb else None
                 loss = self.train_step(xb, yb)
                 loss_sum, n_seen = loss_sum + loss * len(xb), n_seen + len(xb)
                 batch_losses.append(loss)  # read back only if the epoch's loss is not finite
@@ -188,6 +206,8 @@ class TrainingMixin:
                 yield
                 if self.stop_training:  # honoured after every batch (Keras)
                     break
+            if weighted is not None:
+                weighted.weights = None  # validation is not weighted
             logs = self._logs(loss_sum, n_seen)
             warned = warned or cbks.warn_non_finite(epoch, logs, batch_losses)
             if val is not None:
@@ -196,9 +216,6 @@ class TrainingMixin:
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        cbl.on_train_end({})
-        self.train()  # leave the model in its default (training) mode
-        return history
 
     def _logs(self, loss_sum, n_seen):
         logs = {"loss": float(loss_sum) / max(n_seen, 1)}

@@ -22,6 +22,7 @@ import numbers
 
 import numpy as np
 
+from . import losses, optim
 from .data import DataLoader
 
 INT32 = np.iinfo(np.int32)
@@ -91,9 +92,14 @@ def check_compile(optimizer, loss, metrics):
     """Normalise ``metrics`` (a string is one metric) and check the loss's type."""
     if loss is not None and not (isinstance(loss, str) or callable(loss)):
         _fail("compile", "loss", "a loss name or a callable", f"{loss!r:.60}", TypeError)
-    if not (isinstance(optimizer, str) or optimizer is None or hasattr(optimizer, "step")):
-        if not isinstance(optimizer, type):
-            _fail("compile", "optimizer", "a name, a class or an optimizer", f"{optimizer!r:.60}")
+    named = isinstance(optimizer, str) and optimizer.lower() in optim.REGISTRY
+    if not (named or isinstance(optimizer, type | optim.Optimizer)):
+        _fail(
+            "compile",
+            "optimizer",
+            f"one of {sorted(optim.REGISTRY)}, an optimizer class or instance",
+            f"{optimizer!r:.60}",
+        )
     check_lr("compile", optimizer)
     if metrics is None:
         return []
@@ -104,24 +110,34 @@ def check_compile(optimizer, loss, metrics):
     return list(metrics)
 
 
-def check_weights(fn, y, class_weight, sample_weight):
+def _class_weights(fn, y, class_weight):
+    if not isinstance(class_weight, dict) or not class_weight:
+        _fail(fn, "class_weight", "a dict {class index: weight}", f"{class_weight!r:.60}")
+    keys = [as_int(fn, "class_weight", k, 0) for k in class_weight]
+    labels = np.argmax(y, -1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
+    labels = labels.astype(np.int64)
+    table = np.ones(max(max(keys), int(labels.max())) + 1, np.float32)
+    table[keys] = [float(v) for v in class_weight.values()]
+    return table[np.clip(labels, 0, None)]
+
+
+def check_weights(fn, model, y, class_weight, sample_weight):
     """Per-sample weights from ``sample_weight`` and/or ``class_weight`` (Keras), or None."""
-    w = None
+    if class_weight is None and sample_weight is None:
+        return None
+    if y is None or isinstance(y, DataLoader):
+        _fail(fn, "sample_weight", "arrays x and y (not a DataLoader)", type(y).__name__)
+    w = np.ones(len(y), np.float32)
     if sample_weight is not None:
         w = as_array(fn, "sample_weight", sample_weight).astype(np.float32)
         if w.shape != (len(y),):
             _fail(fn, "sample_weight", f"shape ({len(y)},), one weight a sample", f"{w.shape}")
     if class_weight is not None:
-        if not isinstance(class_weight, dict) or not class_weight:
-            _fail(fn, "class_weight", "a dict {class index: weight}", f"{class_weight!r:.60}")
-        labels = np.argmax(y, -1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
-        table = np.ones(int(max(max(class_weight), labels.max())) + 1, np.float32)
-        for k, v in class_weight.items():
-            table[as_int(fn, "class_weight", k, 0)] = v
-        cw = table[labels.astype(np.int64)]
-        w = cw if w is None else w * cw
-    if w is not None and not (np.isfinite(w).all() and (w >= 0).all()):
+        w = w * _class_weights(fn, y, class_weight)
+    if not (np.isfinite(w).all() and (w >= 0).all()):
         _fail(fn, "sample_weight", "finite weights >= 0", f"{w[~(np.isfinite(w) & (w >= 0))][:3]}")
+    if not losses.takes_sample_weight(model.compiled_loss):
+        _fail(fn, "sample_weight", "a built-in loss that weights samples", "a custom loss")
     return w
 
 

@@ -254,22 +254,25 @@ class Layer:
         return _shape_by_running(self, input_shape)
 
     def _call_symbolic(self, inputs, flat, kwargs):
-        """A call on ``ShapeSpec`` inputs: build, check, infer the output's ``ShapeSpec``."""
-        self._ensure_built(flat)
+        """A call on ``ShapeSpec`` inputs: check, infer the output's ``ShapeSpec``, build (the
+        shape rule runs first, so a file's impossible shapes fail before any weight exists)."""
         check_inputs(self, flat)
         shapes = [tuple(x.shape) for x in flat]
-        if lookup(SHAPE_RULES, type(self)) is None and self._children:  # a composite: its call
-            try:
-                return self._call_now(inputs, kwargs, None)
-            except (TypeError, AttributeError):  # its call uses ops on the specs: run on zeros
-                pass
-        if lookup(SHAPE_RULES, type(self)) is None:
+        rule = lookup(SHAPE_RULES, type(self))
+        if rule is None:
+            self._ensure_built(flat)
+            if self._children:  # a composite: its call on the specs
+                try:
+                    return self._call_now(inputs, kwargs, None)
+                except (TypeError, AttributeError):  # its call uses ops on the specs
+                    pass
             out = _shape_by_running(self, inputs)
         else:
             out = self.compute_output_shape(shapes[0] if len(shapes) == 1 else shapes)
         outs = out if isinstance(out, list) else [out]
         if LOADING["on"]:
             check_limits(self, outs)
+        self._ensure_built(flat)
         specs = [ShapeSpec((None, *tuple(o)[1:])) for o in outs]
         self.output_shape = specs[0].shape
         return specs if isinstance(out, list) else specs[0]
@@ -282,8 +285,8 @@ class Layer:
         flat = [x for a in inputs for x in (a if isinstance(a, list) else [a])]
         if is_symbolic(flat):
             return self._call_symbolic(inputs, flat, kwargs)
-        self._ensure_built(flat)
         check_inputs(self, flat)
+        self._ensure_built(flat)
         return self._call_now(inputs, kwargs, training)
 
     def _call_now(self, inputs, kwargs, training):
@@ -296,6 +299,13 @@ class Layer:
         _CALL["training"] = mode
         try:
             out = self.call(*inputs, **kwargs)
+        except (ValueError, TypeError, IndexError) as e:  # name the layer, as Keras does
+            if type(e) not in (ValueError, TypeError, IndexError) or 'layer "' in str(e):
+                raise
+            raise type(e)(
+                f'Exception encountered when calling layer "{self.name}" '
+                f"({type(self).__name__}): {e}"
+            ) from e
         finally:
             _CALL["training"] = outer
         self.output_shape = getattr(out, "shape", None)

@@ -105,6 +105,10 @@ class _RNN(Layer):
 
     def call(self, x, initial_state=None):
         n, steps, _ = x.shape
+        if steps == 0:
+            raise ValueError(
+                f"{type(self).__name__}: expected at least one step, received shape {x.shape}"
+            )
         proj = O.matmul(x, self.kernel)
         if self.use_bias:  # GRU's bias is (2, 3u): row 0 acts on the input, row 1 on h
             proj = proj + (self.bias if self.bias.ndim == 1 else self.bias[0])
