@@ -34,6 +34,8 @@ def _fail(fn, arg, expected, received, exc=ValueError):
 
 def as_int(fn, arg, value, minimum, default=None):
     """An int (numpy integers included, bools refused) >= ``minimum``; None gives ``default``."""
+    if type(value) is int and value >= minimum:  # the common case, kept cheap
+        return value
     if value is None and default is not None:
         return default
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -52,6 +54,8 @@ def check_split(fn, value):
 
 def as_array(fn, arg, value):
     """A numeric numpy array with at least one axis and one sample; ints must fit int32."""
+    if type(value) is np.ndarray and value.dtype.kind == "f" and value.ndim and len(value):
+        return value  # the common case (float samples), kept cheap
     if value is None:
         _fail(fn, arg, "an array of samples", "None", TypeError)
     try:

@@ -65,7 +65,7 @@ def _auto_name(cls) -> str:
 def as_tensor(x):
     """Tensors (and ``ShapeSpec``) pass through; numpy arrays and lists become float32 (ints
     stay int32) tensors."""
-    return x if isinstance(x, Tensor | ShapeSpec) else Tensor(np.asarray(x))
+    return x if isinstance(x, (Tensor, ShapeSpec)) else Tensor(np.asarray(x))  # noqa: UP038
 
 
 class Layer:

@@ -43,6 +43,8 @@ LOADING = {"on": False}
 # A rank rule is an int (exact rank) or ("min", n); axes is a tuple or a callable(layer, ndim).
 INPUT_SPECS: dict[type, tuple] = {}
 SHAPE_RULES: dict[type, object] = {}  # type -> rule(layer, input_shape) -> output shape(s)
+# (Both are filled once at import; ``lookup`` caches per class, so later additions for a class
+# already looked up are not seen.)
 
 
 class ShapeSpec:
@@ -62,15 +64,21 @@ class ShapeSpec:
 
 
 def is_symbolic(flat) -> bool:
-    return any(isinstance(x, ShapeSpec) for x in flat)
+    for x in flat:
+        if type(x) is ShapeSpec:
+            return True
+    return False
+
+
+_FOUND: dict = {}  # (table id, class) -> entry: calls look their class up once
 
 
 def lookup(table: dict, cls: type):
     """The entry for ``cls`` or its nearest registered base class."""
-    for klass in cls.__mro__:
-        if klass in table:
-            return table[klass]
-    return None
+    key = (id(table), cls)
+    if key not in _FOUND:
+        _FOUND[key] = next((table[k] for k in cls.__mro__ if k in table), None)
+    return _FOUND[key]
 
 
 def _shown(shape) -> tuple:
@@ -80,9 +88,11 @@ def _shown(shape) -> tuple:
 def check_inputs(layer, flat) -> None:
     """Raise Keras' 'Input i of layer ... is incompatible' when an input breaks the spec."""
     spec = lookup(INPUT_SPECS, type(layer))
-    built = getattr(layer, "_built_shapes", None)
     if spec is None:
         return
+    built = layer.__dict__.get("_built_shapes")
+    if built is not None and len(flat) == 1 and flat[0].shape[1:] == built[0][1:]:
+        return  # the shape the layer was built for (the common case, kept cheap)
     rank, axes = spec
     for i, x in enumerate(flat[:1] if not isinstance(rank, list) else flat):
         shape, want = tuple(x.shape), rank[i] if isinstance(rank, list) else rank
