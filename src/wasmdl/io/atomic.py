@@ -44,7 +44,7 @@ def _mode_for(path: str) -> int:
     except OSError:
         umask = os.umask(0)
         os.umask(umask)
-        return 0o666 & ~umask
+        return (0o666 & ~umask) | 0o600  # owner read/write always (Emscripten's umask is odd)
 
 
 def atomic_write(path, data) -> None:
