@@ -164,6 +164,7 @@ class TrainingMixin:
             self, x, y, batch_size, epochs, validation_split, validation_data, initial_epoch
         )
         w = validation.check_weights("fit", self, y, class_weight, sample_weight)
+        validation.check_callbacks("fit", callbacks)
         train, val = self._loaders(
             x, y, batch_size, shuffle, validation_split, validation_data, seed, w
         )

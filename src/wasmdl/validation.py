@@ -145,6 +145,19 @@ def check_weights(fn, model, y, class_weight, sample_weight):
     return w
 
 
+def check_callbacks(fn, callbacks):
+    """A list of callbacks (Keras takes a list; a single callback is refused clearly)."""
+    from .callbacks import Callback
+
+    ok = callbacks is None or (
+        isinstance(callbacks, list | tuple) and all(isinstance(c, Callback) for c in callbacks)
+    )
+    if not ok:
+        _fail(
+            fn, "callbacks", "a list of wasmdl.callbacks.Callback", f"{callbacks!r:.80}", TypeError
+        )
+
+
 def check_fit(model, x, y, batch_size, epochs, validation_split, validation_data, initial_epoch):
     """``fit``'s arguments: returns ``(x, y, batch_size)`` normalised."""
     batch_size = as_int("fit", "batch_size", batch_size, 1, default=32)

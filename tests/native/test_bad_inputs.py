@@ -305,6 +305,10 @@ ERRORS = [
     ("fit-class-weight-negative", lambda: fit(class_weight={0: -1.0}), V,
      ["fit", "'sample_weight'", ">= 0"]),
     ("fit-unknown-kwarg", lambda: fit(bogus=1), T, ["bogus"]),
+    ("fit-callbacks-single", lambda: fit(callbacks=wasmdl.callbacks.TerminateOnNaN()), T,
+     ["fit", "'callbacks'", "a list", "TerminateOnNaN"]),
+    ("fit-callbacks-strings", lambda: fit(callbacks=["early_stopping"]), T,
+     ["fit", "'callbacks'", "'early_stopping'"]),
     # ---------------------------------------------------------------- compile arguments
     ("compile-loss-unknown", lambda: mlp("nope"), V, ["losses.get", "'nope'"]),
     ("compile-loss-int", lambda: mlp(5), T, ["compile", "'loss'", "5"]),

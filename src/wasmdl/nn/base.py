@@ -177,6 +177,8 @@ class Layer:
                     "exceeds the weight values the file holds"
                 )
             LOAD_BUDGET["left"] = left - size
+        if LOADING["on"]:  # the file's tensors replace every weight: skip the initializer's work
+            initializer = "zeros"
         value = initializers.get(initializer)(tuple(shape), self.dtype)
         w = Tensor(value, requires_grad=bool(trainable and self.trainable))
         self._weights[name] = w
