@@ -130,6 +130,8 @@ def _mutate_tree(rng, tree):
                 parent[key] = rng.choice(CLASS_NAMES)
             elif op < 0.7:
                 del parent[key]
+            elif op < 0.72 and isinstance(value, list) and value:  # thousands of layers
+                value.extend(value * rng.choice((500, 2000, 5000)))
             elif op < 0.8 and isinstance(value, list) and value:
                 value.extend(value[: rng.randint(1, 3)] * rng.randint(1, 4))
             elif op < 0.9 and number:

@@ -35,6 +35,7 @@ def test_only_model_file_error_escapes_and_no_case_runs_away():
         "timeouts": sum(r["timeouts"] for r in results),
         "over_memory": sum(r["over_memory"] for r in results),
         "max_seconds": max(r["max_seconds"] for r in results),
+        "slowest": max(results, key=lambda r: r["max_seconds"])["slowest"],
         "max_rss_growth_mb": max(r["max_rss_growth_mb"] for r in results),
     }
     print("fuzz:", json.dumps(summary))
