@@ -235,3 +235,21 @@ class BatchWeighted:
         if self.weights is None:
             return self.fn(y_true, y_pred)
         return self.fn(y_true, y_pred, sample_weight=self.weights)
+
+
+def label_check(fn):
+    """The host-side label check a compiled loss implies (``check(y_true, pred_shape)``), or None:
+    run once per ``fit``/``evaluate`` at the boundary, whatever path the step then takes."""
+    target = getattr(fn, "fn", fn)  # BatchWeighted and the Keras-style classes
+    target = getattr(target, "func", target)  # functools.partial
+    target = getattr(target, "fn", target)
+    if target is sparse_categorical_crossentropy:
+        return lambda y, shape: _check_class_indices(y, shape[-1])
+    if target is categorical_crossentropy:
+        return lambda y, shape: _check_one_hot(y, _Shaped((len(y), *shape[1:])))
+    return None
+
+
+class _Shaped:
+    def __init__(self, shape):
+        self.shape = shape

@@ -179,7 +179,8 @@ class Sequential(Model):
         elif self.built:  # build only the new layer, from the last output's shape (Keras)
             prev = self.layers[-2].output_shape if len(self.layers) > 1 else None
             if isinstance(prev, tuple):
-                layer(ShapeSpec((None, *prev[1:])))
+                out = layer(ShapeSpec((None, *prev[1:])))
+                self.output_shape = getattr(out, "shape", None)
             else:
                 self.build_from_json(self.build_input_shape_json())
 

@@ -170,6 +170,7 @@ class TrainingMixin:
         )
         if not self.built:
             self.build_from_json([[None, *np.shape(train.dataset[0:1][0])[1:]]])
+        validation.check_labels(self, None if isinstance(x, DataLoader) else y)
         validation.check_lr("fit", self._ensure_optimizer())
         history = cbks.History()
         # Keras' order: the progress bar first, History last (it sees what others add to logs)
@@ -261,6 +262,7 @@ class TrainingMixin:
         batch_size = validation.as_int("evaluate", "batch_size", batch_size, 1, default=32)
         if not isinstance(x, DataLoader):
             x, y = validation.check_xy("evaluate", x, y)
+            validation.check_labels(self, y)
         loader = (
             x
             if isinstance(x, DataLoader)
@@ -330,5 +332,6 @@ class TrainingMixin:
     def train_on_batch(self, x, y) -> float:
         self._require_compiled("train_on_batch")
         x, y = validation.check_xy("train_on_batch", x, y)
+        validation.check_labels(self, y)
         validation.check_lr("train_on_batch", self._ensure_optimizer())
         return float(self.train_step(x, y))

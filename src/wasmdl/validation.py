@@ -181,3 +181,12 @@ def check_fit(model, x, y, batch_size, epochs, validation_split, validation_data
                 f"{validation_split} of {len(x)} samples",
             )
     return x, y, batch_size
+
+
+def check_labels(model, y) -> None:
+    """Labels against the model's output once, before any step (sparse class indices in range,
+    one-hot targets of the output's shape), when the output shape is known."""
+    shape = getattr(model, "output_shape", None)
+    check = losses.label_check(model.compiled_loss)
+    if check is not None and y is not None and isinstance(shape, tuple) and shape:
+        check(np.asarray(y), shape)

@@ -157,3 +157,13 @@ def test_weights_refused_for_a_custom_loss():
     m.compile("sgd", lambda y, p: ((p - y) * (p - y)).mean())
     with pytest.raises(ValueError, match="'sample_weight' expected a built-in loss"):
         m.fit(X, np.zeros((16, 2), np.float32), sample_weight=np.ones(16), verbose=0)
+
+
+def test_labels_are_checked_at_the_boundary_whatever_the_step_does():
+    """A step that never calls the loss (a fused or replayed step) still sees labels checked."""
+    m = compiled(model().get_weights())
+    m.train_step = lambda x, y: wasmdl.tensor(0.0)
+    with pytest.raises(ValueError, match=r"\[0, 2\), received 2 at index 3"):
+        m.fit(X, np.where(np.arange(16) == 3, 2, Y), verbose=0)
+    with pytest.raises(ValueError, match="sparse_categorical_crossentropy"):
+        m.train_on_batch(X, Y + 2)
