@@ -125,3 +125,34 @@ def test_sequential_add_is_linear_in_layers():
         layer.build = lambda shape, original=original: (calls.append(1), original(shape))
         model.add(layer)
     assert len(calls) == 50
+
+
+@wasmdl.nn.register
+class Shifted(wasmdl.Model):
+    """A subclassed model whose call uses ops on its input (not only layers)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.dense = nn.Dense(3)
+
+    def call(self, x):
+        return self.dense(x * 2.0 + 1.0)
+
+
+@wasmdl.nn.register
+class Doubler(nn.Layer):
+    """A custom layer with no shape rule: its output shape comes from one run on zeros."""
+
+    def call(self, x):
+        return wasmdl.concat([x, x], axis=-1)
+
+
+def test_models_and_layers_without_shape_rules_still_build_and_load():
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
+    model = Shifted()
+    want = model.predict(x)
+    again = wasmdl.load_model(model.save())
+    np.testing.assert_array_equal(again.predict(x), want)
+    seq = wasmdl.Sequential([nn.Dense(4, input_shape=(5,)), Doubler(), nn.Dense(2)])
+    assert seq.layers[1].output_shape == (None, 8) and seq.layers[2].kernel.shape == (8, 2)
+    np.testing.assert_array_equal(wasmdl.load_model(seq.save()).predict(x), seq.predict(x))

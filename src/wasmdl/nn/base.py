@@ -30,15 +30,15 @@ import numpy as np
 from .. import initializers, regularizers
 from ..tensor import Tensor
 from .spec import (
-    LOAD_LIMITS,
     LOADING,
     SHAPE_RULES,
     ShapeSpec,
+    call_symbolic,
     check_inputs,
     check_layer_args,
-    check_limits,
     is_symbolic,
     lookup,
+    shape_by_running,
 )
 
 _CALL = {"training": None}  # the training mode of the enclosing layer call, if any
@@ -253,31 +253,7 @@ class Layer:
         rule = lookup(SHAPE_RULES, type(self))
         if rule is not None:
             return rule(self, input_shape)
-        return _shape_by_running(self, input_shape)
-
-    def _call_symbolic(self, inputs, flat, kwargs):
-        """A call on ``ShapeSpec`` inputs: check, infer the output's ``ShapeSpec``, build (the
-        shape rule runs first, so a file's impossible shapes fail before any weight exists)."""
-        check_inputs(self, flat)
-        shapes = [tuple(x.shape) for x in flat]
-        rule = lookup(SHAPE_RULES, type(self))
-        if rule is None:
-            self._ensure_built(flat)
-            if self._children:  # a composite: its call on the specs
-                try:
-                    return self._call_now(inputs, kwargs, None)
-                except (TypeError, AttributeError):  # its call uses ops on the specs
-                    pass
-            out = _shape_by_running(self, inputs)
-        else:
-            out = self.compute_output_shape(shapes[0] if len(shapes) == 1 else shapes)
-        outs = out if isinstance(out, list) else [out]
-        if LOADING["on"]:
-            check_limits(self, outs)
-        self._ensure_built(flat)
-        specs = [ShapeSpec((None, *tuple(o)[1:])) for o in outs]
-        self.output_shape = specs[0].shape
-        return specs if isinstance(out, list) else specs[0]
+        return shape_by_running(self, input_shape)
 
     def __call__(self, *inputs, training=None, **kwargs):
         inputs = [
@@ -286,7 +262,7 @@ class Layer:
         ]
         flat = [x for a in inputs for x in (a if isinstance(a, list) else [a])]
         if is_symbolic(flat):
-            return self._call_symbolic(inputs, flat, kwargs)
+            return call_symbolic(self, inputs, flat, kwargs)
         check_inputs(self, flat)
         self._ensure_built(flat)
         return self._call_now(inputs, kwargs, training)
@@ -366,37 +342,3 @@ def _set_data(w: Tensor, array: np.ndarray) -> None:
 
     with no_grad():
         w.assign(Tensor(array, dtype=w.dtype, backend=w.backend))
-
-
-def _zeros_for(layer, spec):
-    shape = [1, *(1 if d is None else d for d in spec.shape[1:])]
-    if LOADING["on"] and len(shape) > 1 and shape[1] > LOAD_LIMITS["steps"]:
-        raise ValueError(
-            f'layer "{layer.name}" ({type(layer).__name__}): sequence length {shape[1]} is over '
-            f"the limit of {LOAD_LIMITS['steps']} (limit 'steps')"
-        )
-    return np.zeros(shape, np.float32)
-
-
-def _shape_by_running(layer, inputs):
-    """Output shape(s) of a layer with no shape rule: run it once on zeros of batch 1.
-    ``inputs`` is a shape, a list of shapes, or the call's inputs with ``ShapeSpec`` leaves."""
-    from ..autograd import no_grad
-
-    if not isinstance(inputs, list) or not inputs or isinstance(inputs[0], int | None):
-        inputs = [ShapeSpec(inputs)]  # one shape given to compute_output_shape
-    elif all(isinstance(s, tuple | list) and not _has_spec(s) for s in inputs):
-        inputs = [[ShapeSpec(s) for s in inputs]]
-    xs = [
-        [_zeros_for(layer, x) for x in a] if isinstance(a, list) else _zeros_for(layer, a)
-        for a in inputs
-    ]
-    with no_grad():
-        out = layer._call_now(xs, {}, False)
-    outs = out if isinstance(out, list | tuple) else [out]
-    shaped = [(None, *o.shape[1:]) for o in outs]
-    return shaped if isinstance(out, list | tuple) else shaped[0]
-
-
-def _has_spec(seq) -> bool:
-    return any(isinstance(x, ShapeSpec) for x in seq)

@@ -28,6 +28,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ..tensor import Tensor
+
 # Limits on a model built from a file (``load_model``); each is named in the error it raises.
 LOAD_LIMITS = {
     "layers": 4096,  # layer entries in the architecture
@@ -151,3 +155,62 @@ def check_layer_args(layer: str, name, trainable, input_shape, dtype) -> None:
     for arg, value, ok, what in checks:
         if not ok:
             raise ValueError(f"{layer}: expected {arg} to be {what}, received {arg}={value!r:.100}")
+
+
+def call_symbolic(layer, inputs, flat, kwargs):
+    """A call on ``ShapeSpec`` inputs: check, infer the output's ``ShapeSpec``, build (the
+    shape rule runs first, so a file's impossible shapes fail before any weight exists)."""
+    check_inputs(layer, flat)
+    shapes = [tuple(x.shape) for x in flat]
+    rule = lookup(SHAPE_RULES, type(layer))
+    if rule is None:
+        layer._ensure_built(flat)
+        if layer._children:  # a composite: its call on the specs
+            try:
+                return layer._call_now(inputs, kwargs, None)
+            except (TypeError, AttributeError):  # its call uses ops on the specs
+                pass
+        out = shape_by_running(layer, inputs)
+    else:
+        out = layer.compute_output_shape(shapes[0] if len(shapes) == 1 else shapes)
+    outs = out if isinstance(out, list) else [out]
+    if LOADING["on"]:
+        check_limits(layer, outs)
+    layer._ensure_built(flat)
+    specs = [ShapeSpec((None, *tuple(o)[1:])) for o in outs]
+    layer.output_shape = specs[0].shape
+    return specs if isinstance(out, list) else specs[0]
+
+
+def _zeros_for(layer, spec):
+    shape = [1, *(1 if d is None else d for d in spec.shape[1:])]
+    if LOADING["on"] and len(shape) > 1 and shape[1] > LOAD_LIMITS["steps"]:
+        raise ValueError(
+            f'layer "{layer.name}" ({type(layer).__name__}): sequence length {shape[1]} is over '
+            f"the limit of {LOAD_LIMITS['steps']} (limit 'steps')"
+        )
+    return Tensor(np.zeros(shape, np.float32))
+
+
+def shape_by_running(layer, inputs):
+    """Output shape(s) of a layer with no shape rule: run it once on zeros of batch 1.
+    ``inputs`` is a shape, a list of shapes, or the call's inputs with ``ShapeSpec`` leaves."""
+    from ..autograd import no_grad
+
+    if not isinstance(inputs, list) or not inputs or isinstance(inputs[0], int | None):
+        inputs = [ShapeSpec(inputs)]  # one shape given to compute_output_shape
+    elif all(isinstance(s, tuple | list) and not _has_spec(s) for s in inputs):
+        inputs = [[ShapeSpec(s) for s in inputs]]
+    xs = [
+        [_zeros_for(layer, x) for x in a] if isinstance(a, list) else _zeros_for(layer, a)
+        for a in inputs
+    ]
+    with no_grad():
+        out = layer._call_now(xs, {}, False)
+    outs = out if isinstance(out, list | tuple) else [out]
+    shaped = [(None, *o.shape[1:]) for o in outs]
+    return shaped if isinstance(out, list | tuple) else shaped[0]
+
+
+def _has_spec(seq) -> bool:
+    return any(isinstance(x, ShapeSpec) for x in seq)
