@@ -247,27 +247,28 @@ class TrainingMixin:
     def _evaluate_loader(self, loader):
         for m in self.compiled_metrics:
             m.reset_state()
-        loss_sum, n = 0.0, 0
+        loss_sum, n, weighted = 0.0, 0, losses.BatchWeighted(self.compiled_loss)
         with no_grad():
-            for xb, yb in loader:
+            for xb, yb, *wb in loader:  # (x, y) or (x, y, sample_weight) batches
                 pred = self(xb, training=False)
-                loss_sum, n = loss_sum + self.compiled_loss(yb, pred) * len(xb), n + len(xb)
+                weighted.weights = wb[0] if wb else None
+                loss_sum, n = loss_sum + weighted(yb, pred) * len(xb), n + len(xb)
                 for m in self.compiled_metrics:
                     m.update_state(yb, pred)
         return self._logs(loss_sum, n)
 
-    def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
+    def evaluate(
+        self, x=None, y=None, batch_size=32, verbose=0, return_dict=False, sample_weight=None
+    ):
         """Loss (and metrics) on ``x, y``: a float, ``[loss, *metrics]`` or a dict (Keras)."""
         self._require_compiled("evaluate")
         batch_size = validation.as_int("evaluate", "batch_size", batch_size, 1, default=32)
         if not isinstance(x, DataLoader):
             x, y = validation.check_xy("evaluate", x, y)
             validation.check_labels(self, y)
-        loader = (
-            x
-            if isinstance(x, DataLoader)
-            else DataLoader((np.asarray(x), np.asarray(y)), batch_size)
-        )
+            w = validation.check_weights("evaluate", self, y, None, sample_weight)
+            x = DataLoader((x, y) if w is None else (x, y, w), batch_size)
+        loader = x
         logs = self._evaluate_loader(loader)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
@@ -329,9 +330,17 @@ class TrainingMixin:
         except StopIteration as done:
             return np.concatenate([await t.numpy_async() for t in done.value])
 
-    def train_on_batch(self, x, y) -> float:
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None) -> float:
         self._require_compiled("train_on_batch")
         x, y = validation.check_xy("train_on_batch", x, y)
         validation.check_labels(self, y)
+        w = validation.check_weights("train_on_batch", self, y, class_weight, sample_weight)
         validation.check_lr("train_on_batch", self._ensure_optimizer())
-        return float(self.train_step(x, y))
+        if w is None:
+            return float(self.train_step(x, y))
+        self.compiled_loss = weighted = losses.BatchWeighted(self.compiled_loss)
+        weighted.weights = w
+        try:
+            return float(self.train_step(x, y))
+        finally:
+            self.compiled_loss = weighted.fn

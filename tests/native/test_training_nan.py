@@ -167,3 +167,20 @@ def test_labels_are_checked_at_the_boundary_whatever_the_step_does():
         m.fit(X, np.where(np.arange(16) == 3, 2, Y), verbose=0)
     with pytest.raises(ValueError, match="sparse_categorical_crossentropy"):
         m.train_on_batch(X, Y + 2)
+
+
+def test_evaluate_and_train_on_batch_take_sample_weights_as_keras():
+    weights = model().get_weights()
+    sw = RNG.uniform(0, 2, 16).astype(np.float32)
+    m = compiled(weights, lr=0.0)
+    p = m.predict(X).astype(np.float64)
+    per = -np.log(np.clip(p[np.arange(16), Y], 1e-7, 1 - 1e-7))
+    np.testing.assert_allclose(m.evaluate(X, Y, sample_weight=sw), (per * sw).mean(), rtol=1e-5)
+    np.testing.assert_allclose(  # batches of 5, 5, 5, 1: Keras averages the batch means
+        m.evaluate(X, Y, batch_size=5, sample_weight=sw), (per * sw).mean(), rtol=1e-5
+    )
+    cw = {0: 2.0, 1: 0.25}
+    w = np.array([cw[int(c)] for c in Y])
+    got = m.train_on_batch(X, Y, sample_weight=sw, class_weight=cw)
+    np.testing.assert_allclose(got, (per * sw * w).mean(), rtol=1e-5)
+    assert m.compiled_loss is wasmdl.losses.sparse_categorical_crossentropy  # restored
