@@ -56,9 +56,9 @@ def get(identifier):
         return linear
     if callable(identifier):
         return identifier
-    if identifier not in REGISTRY:
+    if not isinstance(identifier, str) or identifier not in REGISTRY:
         raise ValueError(
-            f"activations.get: expected one of {sorted(REGISTRY)}, received {identifier!r}"
+            f"activations.get: expected one of {sorted(REGISTRY)}, received {identifier!r:.200}"
         )
     return REGISTRY[identifier]
 

@@ -174,6 +174,7 @@ class Trace:
         instrs = [(i.kernel, i.ins, i.out, i.shape, i.dtype) for i in p.instrs]
         slots = [(s.kind, s.shape, s.dtype) for s in p.slots]
         host = [(s, _code(fn)) for s, fn in self.rec.hostcalls]
+        host += [("check", s, _code(fn)) for s, fn in self.rec.checks]
         writes = [(id(t), s) for t, s in self.writes]
         grads = [(id(t), s) for t, s in self.grads]
         return instrs, slots, host, self.tree, self.out_slots, writes, grads

@@ -30,9 +30,17 @@ import numpy as np
 from .autograd import no_grad
 from .nn.base import STRUCTURE, Layer, is_symbolic
 from .nn.serialize import deserialize_layer, serialize_layer
+from .nn.spec import ShapeSpec
 from .training import TrainingMixin
 
+# wasmdl.io (which sits above this module: its formats build models) registers its verbs here
+# when imported, as the package's __init__ does: Model.save and friends call them.
+_IO: dict = {}
 MAX_BUILD_VALUES = 1 << 24  # per sample, for the dummy batch that builds a loaded model
+
+
+def _shape(x) -> tuple:
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
 def _dim_ok(d) -> bool:
@@ -50,6 +58,8 @@ class Model(TrainingMixin, Layer):
             return super().__new__(Model._functional)
         return super().__new__(cls)
 
+    _abstract = True  # not loadable by name from a file: only its concrete subclasses are
+
     def __init__(self, *args, **kwargs):
         accepted = {"name", "trainable", "input_shape", "dtype"}
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k in accepted})
@@ -63,7 +73,7 @@ class Model(TrainingMixin, Layer):
 
     def __call__(self, *inputs, **kwargs):
         if self._build_shapes is None and not is_symbolic(inputs):
-            self._build_shapes = [[None, *np.shape(x)[1:]] for x in inputs]
+            self._build_shapes = [[None, *_shape(x)[1:]] for x in inputs]
         return super().__call__(*inputs, **kwargs)
 
     async def warmup_async(self, x, y):
@@ -81,7 +91,7 @@ class Model(TrainingMixin, Layer):
         return self._build_shapes
 
     def build_from_json(self, shapes):
-        """Create every weight by running zeros of ``shapes`` (batch 1) in inference mode."""
+        """Create every weight by shape inference on ``shapes`` (``ShapeSpec``: no batch runs)."""
         if not shapes:
             return
         ok = (
@@ -97,9 +107,8 @@ class Model(TrainingMixin, Layer):
                 f"build: expected up to 16 input shapes [None, d1, ...] of at most "
                 f"{MAX_BUILD_VALUES} values, received {str(shapes)[:100]}"
             )
-        xs = [np.zeros([1, *s[1:]], np.float32) for s in shapes]
         with no_grad():
-            self(*xs, training=False)
+            self(*[ShapeSpec((None, *s[1:])) for s in shapes], training=False)
 
     # ------------------------------------------------------------------ config
     @classmethod
@@ -149,19 +158,13 @@ class Model(TrainingMixin, Layer):
     def save(self, path=None, format=None):
         """Save architecture and weights (``wasmdl.load_model`` reads it back): wasmdl's native
         format, or ``format="keras"`` / a ``.keras`` path (see ``wasmdl.io.FORMATS``)."""
-        from . import io
-
-        return io.save_model(self, path, format=format)
+        return _IO["save_model"](self, path, format=format)
 
     def save_weights(self, path=None):
-        from . import io
-
-        return io.save_weights(self, path)
+        return _IO["save_weights"](self, path)
 
     def load_weights(self, source):
-        from . import io
-
-        io.load_weights(self, source)
+        _IO["load_weights"](self, source)
 
 
 class Sequential(Model):
@@ -182,8 +185,13 @@ class Sequential(Model):
         if len(self.layers) == 1 and layer.input_shape_arg is not None:
             self.input_shape_arg = layer.input_shape_arg
             self.build_from_json([[None, *layer.input_shape_arg]])
-        elif self.built:  # build the new layer now, as Keras does
-            self.build_from_json(self.build_input_shape_json())
+        elif self.built:  # build only the new layer, from the last output's shape (Keras)
+            prev = self.layers[-2].output_shape if len(self.layers) > 1 else None
+            if isinstance(prev, tuple):
+                out = layer(ShapeSpec((None, *prev[1:])))
+                self.output_shape = getattr(out, "shape", None)
+            else:
+                self.build_from_json(self.build_input_shape_json())
 
     def pop(self):
         STRUCTURE[0] += 1

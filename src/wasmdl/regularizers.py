@@ -63,9 +63,10 @@ def get(identifier) -> Regularizer:
         name, config = identifier.get("class_name"), identifier.get("config", {})
     else:
         name, config = identifier, {}
-    if name not in REGISTRY:
+    if not isinstance(name, str) or name not in REGISTRY or not isinstance(config, dict):
         raise ValueError(
-            f"regularizers.get: expected one of {sorted(REGISTRY)}, received {identifier!r}"
+            f"regularizers.get: expected one of {sorted(REGISTRY)} (or a {{'class_name', "
+            f"'config': dict}} dict), received {identifier!r:.200}"
         )
     return REGISTRY[name](**config)
 

@@ -67,7 +67,7 @@ class Replay:
         self.out_meta = [(program.slots[s].shape, program.slots[s].dtype) for s in program.outputs]
         self.n_out, self.writes, self.grads = n_out, trace.writes, trace.grads
         host = {s: fn for s, fn in rec.hostcalls if s is not None}
-        self.hostcalls = rec.hostcalls
+        self.hostcalls, self.checks = rec.hostcalls, rec.checks
         # per external slot: ("input", i) | ("tensor", t) | ("host", None)
         n_inputs = sum(1 for s in program.slots if s.kind == "input")
         inputs = {s: s for s in range(n_inputs)}  # the recorder gives inputs the first slots
@@ -112,6 +112,9 @@ class Replay:
     def __call__(self, inputs):
         """Replay with ``inputs``, the handles of the step's tensor arguments in order."""
         be, values = self.backend, {}
+        for s, fn in self.checks:  # host checks of inputs (tracing.host_check)
+            slot = self.program.slots[s]
+            fn(be.to_host(inputs[s], slot.shape, slot.dtype))
         for s, fn in self.hostcalls:
             v = fn()
             if s is not None:

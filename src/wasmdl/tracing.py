@@ -49,6 +49,7 @@ class Recorder:
         self.hostcalls: list = []  # (slot or None, fn), in call order: host values and effects
         self.assigned: list = []  # tensors whose handle an assign replaced
         self.made: dict = {}  # id(handle) -> the host array a tensor was made from in the step
+        self.checks: list = []  # (input slot, fn): host checks of step inputs, rerun per replay
         self.reason = None
         for t in inputs:
             self._bind(t, self.program.slot("input", t.shape, t.dtype))
@@ -92,6 +93,13 @@ class Recorder:
         if self.reason is None:
             self.reason = f"the step reads a value on the host ({what}); a replay cannot"
 
+    def check(self, t, fn) -> None:
+        s = self.slot_of.get(key(t))
+        if s is not None and self.program.slots[s].kind == "input":
+            self.checks.append((s, fn))
+        else:  # a value computed in the step: checking it needs a read of the device
+            self.host_read(f"a check of a computed tensor of shape {t.shape}")
+
     def host(self, t, fn) -> None:
         s = self.program.slot("host", t.shape, t.dtype)
         self._bind(t, s)
@@ -109,3 +117,14 @@ def made(h, arr):
         rec.made[id(h)] = arr
         rec.keep.append(h)
     return h
+
+
+def host_check(t, fn) -> None:
+    """Run ``fn`` on the host value of ``t`` (a backend whose arrays live on the host, such as
+    numpy: no device read). In a recording ``t`` must be an input of the step: the check runs
+    again on every replay, on that call's input, before the program (bad data never reaches
+    the kernels); a check of a computed tensor makes the step uncapturable."""
+    rec = ACTIVE.rec
+    if rec is not None:
+        rec.check(t, fn)
+    fn(t.backend.to_host(t._h, t.shape, t.dtype))

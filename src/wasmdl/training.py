@@ -19,11 +19,12 @@ Example:
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import numpy as np
 
 from . import callbacks as cbks
-from . import optim
+from . import losses, optim, validation
 from .autograd import no_grad
 from .capture import function
 from .data import DataLoader
@@ -107,6 +108,7 @@ class TrainingMixin:
                 "compile: argument 'jit_compile' expected 'auto', True or False, received "
                 f"{jit_compile!r}"
             )
+        metrics = validation.check_compile(optimizer, loss, metrics)  # "accuracy" is one metric
         self.jit_compile = jit_compile
         self.train_function = self.test_function = self.predict_function = None
         self._optimizer_spec, self.optimizer = optimizer, None
@@ -213,13 +215,15 @@ class TrainingMixin:
         return {k: f.capture_info() for k, f in steps.items() if f is not None}
 
     # ------------------------------------------------------------------ fit
-    def _loaders(self, x, y, batch_size, shuffle, validation_split, validation_data, seed):
+    def _loaders(self, x, y, batch_size, shuffle, validation_split, validation_data, seed, w=None):
         if isinstance(x, DataLoader):
             train = x
         else:
             if validation_split and validation_data is None:  # Keras: the last part, unshuffled
                 x, y, validation_data = split_tail(x, y, validation_split)
-            train = make_loader(self, x, y, batch_size, shuffle=shuffle, seed=seed)
+                if w is not None:
+                    w = w[: int(len(w) * (1 - validation_split))]
+            train = make_loader(self, x, y, batch_size, shuffle=shuffle, seed=seed, weights=w)
         val = validation_data
         if val is not None and not isinstance(val, DataLoader):
             val = make_loader(self, val[0], val[1], batch_size)
@@ -238,47 +242,72 @@ class TrainingMixin:
         shuffle=True,
         initial_epoch=0,
         seed=None,
+        class_weight=None,
+        sample_weight=None,
     ):
         """The fit loop as a generator: yields after every batch."""
         self._require_compiled("fit")
+        x, y, batch_size = validation.check_fit(
+            self, x, y, batch_size, epochs, validation_split, validation_data, initial_epoch
+        )
+        w = validation.check_weights("fit", self, y, class_weight, sample_weight)
+        validation.check_callbacks("fit", callbacks)
         train, val = self._loaders(
-            x, y, batch_size, shuffle, validation_split, validation_data, seed
+            x, y, batch_size, shuffle, validation_split, validation_data, seed, w
         )
         if not self.built:
             self.build_from_json([[None, *np.shape(train.dataset[0:1][0])[1:]]])
-        self._ensure_optimizer()
+        validation.check_labels(self, None if isinstance(x, DataLoader) else y)
+        validation.check_lr("fit", self._ensure_optimizer())
         history = cbks.History()
         # Keras' order: the progress bar first, History last (it sees what others add to logs)
         cb_list = [*([cbks.ProgbarLogger()] if verbose else []), *(callbacks or []), history]
-        wants_batch_logs = any(isinstance(c, cbks.ProgressCallback) for c in cb_list)
         self._fit_plan = (epochs, len(train))
-        train_function = self.make_train_function()
         cbl = cbks.CallbackList(cb_list, self)
         self.stop_training = False
         cbl.on_train_begin({})
-        for epoch in range(initial_epoch, epochs):
+        weighted = losses.BatchWeighted(self.compiled_loss) if w is not None else None
+        self.compiled_loss = weighted or self.compiled_loss  # weights each batch's loss
+        try:
+            yield from self._fit_epochs(train, val, cbl, range(initial_epoch, epochs), weighted)
+        finally:
+            self.compiled_loss = weighted.fn if weighted else self.compiled_loss
+        cbl.on_train_end({})
+        self.train()  # leave the model in its default (training) mode
+        return history
+
+    def _fit_epochs(self, train, val, cbl, epochs, weighted):
+        warned, train_function = False, self.make_train_function()
+        for epoch in epochs:
             for m in self.compiled_metrics:
                 m.reset_state()
             cbl.on_epoch_begin(epoch, {})
-            loss_sum, n_seen = 0.0, 0
-            for i, (xb, yb) in enumerate(train):
+            loss_sum, n_seen, batch_losses = 0.0, 0, []
+            for i, (xb, yb, *wb) in enumerate(train):
                 cbl.on_train_batch_begin(i, {})
-                loss = train_function(xb, yb)
+                if weighted is None:
+                    loss = train_function(xb, yb)
+                else:  # per-batch weights ride on the loss: an eager step (not captured)
+                    weighted.weights = wb[0] if wb else None
+                    loss = self.train_step(xb, yb)
                 n = batch_len(xb)
                 loss_sum, n_seen = loss_sum + loss * n, n_seen + n
-                logs = self._logs(loss_sum, n_seen) if wants_batch_logs else {}
-                cbl.on_train_batch_end(i, logs)
+                batch_losses.append(loss)  # read back only if the epoch's loss is not finite
+                # every callback gets the batch's logs; they are read back only when looked at
+                cbl.on_train_batch_end(i, cbks.LazyLogs(partial(self._logs, loss_sum, n_seen)))
                 yield
+                if self.stop_training:  # honoured after every batch (Keras)
+                    break
+            if weighted is not None:
+                weighted.weights = None  # validation is not weighted
             logs = self._logs(loss_sum, n_seen)
+            warned = warned or cbks.warn_non_finite(epoch, logs, batch_losses)
             if val is not None:
                 val_logs = self._evaluate_loader(val)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        cbl.on_train_end({})
-        self.train()  # leave the model in its default (training) mode
-        return history
 
     def _logs(self, loss_sum, n_seen):
         logs = {"loss": float(loss_sum) / max(n_seen, 1)}
@@ -309,18 +338,35 @@ class TrainingMixin:
         for m in self.compiled_metrics:
             m.reset_state()
         loss_sum, n = 0.0, 0
-        test_function = self.make_test_function()
-        for xb, yb in loader:
-            loss = test_function(xb, yb)
+        test_function, weighted = self.make_test_function(), None
+        for xb, yb, *wb in loader:  # (x, y) or (x, y, sample_weight) batches
+            if wb:  # weighted: eager (the weights ride on the loss)
+                weighted = weighted or losses.BatchWeighted(self.compiled_loss)
+                weighted.weights = wb[0]
+                with no_grad():
+                    pred = self(xb, training=False)
+                    loss = weighted(yb, pred)
+                    for m in self.compiled_metrics:
+                        m.update_state(yb, pred)
+            else:
+                loss = test_function(xb, yb)
             size = batch_len(xb)
             with no_grad():
                 loss_sum, n = loss_sum + loss * size, n + size
         return self._logs(loss_sum, n)
 
-    def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
+    def evaluate(
+        self, x=None, y=None, batch_size=32, verbose=0, return_dict=False, sample_weight=None
+    ):
         """Loss (and metrics) on ``x, y``: a float, ``[loss, *metrics]`` or a dict (Keras)."""
         self._require_compiled("evaluate")
-        loader = x if isinstance(x, DataLoader) else make_loader(self, x, y, batch_size)
+        batch_size = validation.as_int("evaluate", "batch_size", batch_size, 1, default=32)
+        loader = x
+        if not isinstance(x, DataLoader):
+            x, y = validation.check_xy("evaluate", x, y)
+            validation.check_labels(self, y)
+            w = validation.check_weights("evaluate", self, y, None, sample_weight)
+            loader = make_loader(self, x, y, batch_size, weights=w)
         logs = self._evaluate_loader(loader)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
@@ -352,6 +398,9 @@ class TrainingMixin:
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` in inference mode, as one numpy array."""
+        batch_size = validation.as_int("predict", "batch_size", batch_size, 1, default=32)
+        if not isinstance(x, DataLoader):
+            x = validation.check_xy("predict", x, None, need_y=False)[0]
         out = self._predict_one_batch(x, batch_size)
         if out is not None:
             return out
@@ -364,6 +413,9 @@ class TrainingMixin:
 
     async def predict_async(self, x, batch_size=32):
         """``predict`` that yields to the event loop between batches and reads back async."""
+        batch_size = validation.as_int("predict", "batch_size", batch_size, 1, default=32)
+        if not isinstance(x, DataLoader):
+            x = validation.check_xy("predict", x, None, need_y=False)[0]
         steps = self._predict_steps(x, batch_size)
         try:
             while True:
@@ -372,7 +424,17 @@ class TrainingMixin:
         except StopIteration as done:
             return np.concatenate([await t.numpy_async() for t in done.value])
 
-    def train_on_batch(self, x, y) -> float:
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None) -> float:
         self._require_compiled("train_on_batch")
-        self._ensure_optimizer()
-        return float(self.make_train_function()(x, y))
+        x, y = validation.check_xy("train_on_batch", x, y)
+        validation.check_labels(self, y)
+        w = validation.check_weights("train_on_batch", self, y, class_weight, sample_weight)
+        validation.check_lr("train_on_batch", self._ensure_optimizer())
+        if w is None:
+            return float(self.make_train_function()(x, y))
+        self.compiled_loss = weighted = losses.BatchWeighted(self.compiled_loss)
+        weighted.weights = w
+        try:  # weights ride on the loss: an eager step (not captured)
+            return float(self.train_step(x, y))
+        finally:
+            self.compiled_loss = weighted.fn

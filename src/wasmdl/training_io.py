@@ -29,7 +29,15 @@ from .data import DataLoader, TensorDataset
 
 
 def is_structured(data) -> bool:
-    return isinstance(data, list | tuple | dict)
+    """Several arrays (Keras: a list/tuple of arrays, or a dict by input/output name), as
+    opposed to one array given as nested lists of numbers."""
+    if isinstance(data, dict):
+        return True
+    return (
+        isinstance(data, list | tuple)
+        and len(data) > 0
+        and all(hasattr(a, "shape") and hasattr(a, "dtype") for a in data)
+    )
 
 
 def _names(model, which):
@@ -69,11 +77,16 @@ class StructuredLoader(DataLoader):
             yield (xs if self.n_x > 1 else xs[0]), (ys if self.n_y > 1 else ys[0])
 
 
-def loader(model, x, y, batch_size=32, shuffle=False, seed=None):
-    """The batches of ``fit``/``evaluate``: a plain DataLoader unless x or y is structured."""
+def loader(model, x, y, batch_size=32, shuffle=False, seed=None, weights=None):
+    """The batches of ``fit``/``evaluate``: a plain DataLoader unless x or y is structured;
+    ``(x, y, w)`` batches with per-sample ``weights``."""
     if not (is_structured(x) or is_structured(y)):
-        return DataLoader(
-            TensorDataset(np.asarray(x), np.asarray(y)), batch_size, shuffle, seed=seed
+        arrays = (np.asarray(x), np.asarray(y)) + (() if weights is None else (weights,))
+        return DataLoader(TensorDataset(*arrays), batch_size, shuffle, seed=seed)
+    if weights is not None:
+        raise ValueError(
+            "fit: argument 'sample_weight' expected a model with one input and one output, "
+            "received weights for a model given several inputs or outputs"
         )
     xs = flat_arrays(x, _names(model, "input"), "x")
     ys = flat_arrays(y, _names(model, "output"), "y")
@@ -166,6 +179,12 @@ def compile_metrics(model, specs, loss):
     if len(names) <= 1 and not isinstance(specs, dict):
         return [metrics_mod.get(m, loss) for m in specs or []]
     if isinstance(specs, dict):
+        unknown = sorted(set(specs) - set(names))
+        if unknown:
+            raise ValueError(
+                f"compile: argument 'metrics' expected a dict keyed by output names {names}, "
+                f"received keys {unknown} that name no output"
+            )
         per_output = [specs.get(name) or [] for name in names]
     elif specs and all(isinstance(s, list | tuple) for s in specs):
         per_output = list(specs)

@@ -166,3 +166,29 @@ def test_fit_keeps_live_tensors_flat():
     m.fit(x, y, epochs=3, batch_size=16, verbose=0)
     assert wasmdl.memory()["tensors"] <= before["tensors"] + 2, (before, wasmdl.memory())
     assert m.capture_info()["train"]["captured"]
+
+
+def test_captured_step_checks_every_batch_of_embedding_ids():
+    """An Embedding's id check reads the step's input on the host: captured, it runs again on
+    every replay (before the program), so a bad batch after capture still names the layer."""
+    rng = np.random.default_rng(0)
+    model = wasmdl.Sequential(
+        [nn.Embedding(10, 4, input_shape=(5,)), nn.Flatten(), nn.Dense(2, activation="softmax")]
+    )
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x, y = rng.integers(0, 10, (8, 5)), rng.integers(0, 2, 8)
+    for _ in range(4):
+        model.train_on_batch(x, y)
+    info = model.capture_info()["train"]
+    assert info["captured"], info
+    before = [w.copy() for w in model.get_weights()]
+    for bad in (-1, 10):
+        xb = x.copy()
+        xb[3, 2] = bad
+        with pytest.raises(ValueError, match=r"Embedding.*expected ids in \[0, 10\)"):
+            model.train_on_batch(xb, y)
+        with pytest.raises(ValueError, match="Embedding"):
+            model.predict(xb)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # nothing ran on the bad batches
+    assert model.capture_info()["train"]["captured"]

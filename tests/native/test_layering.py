@@ -37,7 +37,7 @@ LAYERS = [
     (
         "api",
         ["nn", "models", "optim", "training", "losses", "metrics", "callbacks", "io", "datasets"]
-        + ["data", "graph", "graph_config", "training_io"],
+        + ["data", "graph", "graph_config", "training_io", "validation"],
     ),
     ("package", ["", "testing"]),  # "": wasmdl/__init__.py alone, the public re-exports
 ]

@@ -225,7 +225,7 @@ def test_predict_of_one_batch_matches_the_batched_path():
     np.testing.assert_allclose(model.predict(x.astype(np.float64)), batched, rtol=1e-6, atol=1e-7)
     identity = wasmdl.Sequential([nn.Dropout(0.5, input_shape=(4,))])
     assert not np.shares_memory(identity.predict(x), x)  # a copy, never the caller's array
-    with pytest.raises(ValueError, match="batch_size >= 1, received 0"):
+    with pytest.raises(ValueError, match="'batch_size' expected an int >= 1, received 0"):
         model.predict(x[:1], batch_size=0)
 
 

@@ -26,7 +26,9 @@ from __future__ import annotations
 import os
 
 from . import keras_file
+from .atomic import atomic_write
 from .format import FORMAT, ModelFileError, read_bytes, write_bytes
+from .native import load_native as _load_native
 
 __all__ = ["FORMATS", "ModelFileError", "load_model", "load_weights", "save_model", "save_weights"]
 
@@ -51,8 +53,7 @@ def read_source(source, fn: str = "load_model") -> bytes | memoryview:
 def _write(data: bytes, path) -> bytes | None:
     if path is None:
         return data
-    with open(path, "wb") as f:
-        f.write(data)
+    atomic_write(path, data)  # the previous file survives any failure
     return None
 
 
@@ -71,23 +72,9 @@ def sniff_native(data) -> bool:
 
 
 def load_native(data, compile=True, custom_objects: dict | None = None):
-    """Rebuild a model saved by ``save_native`` from its bytes."""
-    from ..nn.base import LOAD_BUDGET
-    from ..nn.serialize import deserialize
-
-    config, tensors = read_bytes(data)
-    LOAD_BUDGET["left"] = sum(t.size for t in tensors.values())
-    try:
-        model = deserialize(config, custom_objects)
-    except (ValueError, TypeError, KeyError, RecursionError, MemoryError, OverflowError) as e:
-        raise ModelFileError(f"load_model: the file's architecture is invalid: {e}") from e
-    finally:
-        LOAD_BUDGET["left"] = None
-    try:
-        model.load_weights_dict(tensors, fn="load_model")
-    except ValueError as e:
-        raise ModelFileError(str(e)) from e
-    return model
+    """Rebuild a model saved by ``save_native`` from its bytes (limits, shape inference and
+    named errors: ``wasmdl.io.native``)."""
+    return _load_native(data, custom_objects)
 
 
 FORMATS = {  # name: (sniff, load, save); the first whose sniff accepts the bytes loads them
@@ -115,8 +102,8 @@ def load_model(source, format=None, compile=True, custom_objects: dict | None = 
         format = next((name for name, (sniff, _, _) in FORMATS.items() if sniff(data)), None)
         if format is None:
             raise ModelFileError(
-                f"load_model: the file is none of the formats {sorted(FORMATS)} "
-                f"(first bytes {bytes(data[:16])!r})"
+                f"load_model: the file's header matches none of the formats "
+                f"{sorted(FORMATS)} (first bytes {bytes(data[:16])!r})"
             )
     return _format(format, "load_model")[1](data, compile=compile, custom_objects=custom_objects)
 
@@ -139,3 +126,12 @@ def load_weights(model, source) -> None:
     """Load weights saved by ``save_weights`` or ``save_model`` into an existing ``model``."""
     _, tensors = read_bytes(read_source(source, "load_weights"))
     model.load_weights_dict(tensors, fn="load_weights")
+
+
+def _register() -> None:
+    from .. import models
+
+    models._IO.update(save_model=save_model, save_weights=save_weights, load_weights=load_weights)
+
+
+_register()

@@ -99,7 +99,7 @@ def _check_entry(name: str, entry, data_len: int) -> tuple[np.dtype, tuple, int,
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
         _fail(f"tensor {name!r}: expected keys dtype, shape, data_offsets, received {entry!r:.200}")
     dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:  # a list or dict is not hashable
         _fail(f"tensor {name!r}: dtype must be one of {sorted(DTYPES)}, received {dtype!r:.50}")
     ok_int = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0  # noqa: E731
     if not isinstance(shape, list) or len(shape) > MAX_RANK or not all(map(ok_int, shape)):

@@ -29,6 +29,7 @@ import numpy as np
 
 from .._version import __version__
 from ..nn.base import LOAD_BUDGET, _set_data
+from .atomic import atomic_write
 from .format import ModelFileError
 from .hdf5 import SIGNATURE, H5Dataset, H5File, H5Group
 from .hdf5_write import write_hdf5
@@ -181,8 +182,7 @@ def save_keras(model, path=None):
         z.writestr("model.weights.h5", write_hdf5(tree))
     if path is None:
         return buf.getvalue()
-    with open(path, "wb") as f:
-        f.write(buf.getvalue())
+    atomic_write(path, buf.getvalue())  # the previous file survives any failure
     return None
 
 

@@ -9,6 +9,7 @@ Example:
     (2, 10)
 """
 
+from . import shape_rules as _shape_rules  # noqa: F401  (fills the shape/input-spec tables)
 from .attention import MultiHeadAttention  # noqa: F401
 from .base import Layer, register  # noqa: F401
 from .conv import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D  # noqa: F401
@@ -35,5 +36,6 @@ from .pooling import (  # noqa: F401
 )
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .reshaping import UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D  # noqa: F401
+from .spec import ShapeSpec  # noqa: F401
 
 __all__ = [name for name in dir() if not name.startswith("_")]

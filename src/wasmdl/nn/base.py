@@ -29,6 +29,19 @@ import numpy as np
 
 from .. import initializers, regularizers
 from ..tensor import Tensor
+from .spec import (
+    LOADING,
+    SHAPE_RULES,
+    ShapeSpec,
+    call_symbolic,
+    check_inputs,
+    check_layer_args,
+    lookup,
+    shape_by_running,
+)
+from .spec import (
+    is_symbolic as is_shape_spec,
+)
 
 _CALL = {"training": None}  # the training mode of the enclosing layer call, if any
 # While load_model builds a model from a file: how many weight values may still be created (the
@@ -69,8 +82,9 @@ def _auto_name(cls) -> str:
 
 
 def as_tensor(x):
-    """Tensors pass through; numpy arrays and lists become float32 (ints stay int32) tensors."""
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    """Tensors (and ``ShapeSpec``) pass through; numpy arrays and lists become float32 (ints
+    stay int32) tensors."""
+    return x if isinstance(x, (Tensor, ShapeSpec)) else Tensor(np.asarray(x))  # noqa: UP038
 
 
 # Bumped whenever a model's structure changes (a weight is added, a layer frozen or unfrozen,
@@ -88,6 +102,7 @@ class Layer:
         object.__setattr__(self, "_trainable_names", set())
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword arguments {sorted(kwargs)}")
+        check_layer_args(type(self).__name__, name, trainable, input_shape, dtype)
         self.name = name or _auto_name(type(self))
         self.trainable, self.training, self.built = trainable, True, False
         self.input_shape_arg = tuple(input_shape) if input_shape is not None else None
@@ -98,7 +113,9 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._call_takes_training = None
-        if cls.__module__.startswith("wasmdl."):
+        # only concrete public layers are loadable by name: not _bases, not abstract ones (Model)
+        public = not cls.__name__.startswith("_") and not cls.__dict__.get("_abstract", False)
+        if cls.__module__.startswith("wasmdl.") and public:
             register(cls)
 
     # ------------------------------------------------------------------ tracking
@@ -186,6 +203,8 @@ class Layer:
                     "exceeds the weight values the file holds"
                 )
             LOAD_BUDGET["left"] = left - size
+        if LOADING["on"]:  # the file's tensors replace every weight: skip the initializer's work
+            initializer = "zeros"
         value = initializers.get(initializer)(tuple(shape), self.dtype)
         STRUCTURE[0] += 1
         w = Tensor(value, requires_grad=bool(trainable and self.trainable))
@@ -253,6 +272,15 @@ class Layer:
             shapes = [tuple(x.shape) for x in inputs]
             self.build(shapes[0] if len(shapes) == 1 else shapes)
             self.built = True
+            self._built_shapes = [(None, *s[1:]) for s in shapes]
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (batch axis None) without computing anything:
+        the layer's shape rule (``wasmdl.nn.shape_rules``), else one run on zeros (batch 1)."""
+        rule = lookup(SHAPE_RULES, type(self))
+        if rule is not None:
+            return rule(self, input_shape)
+        return shape_by_running(self, input_shape)
 
     def __call__(self, *inputs, training=None, **kwargs):
         if SYMBOLIC["call"] is not None and is_symbolic(inputs, kwargs):
@@ -262,7 +290,13 @@ class Layer:
             for a in inputs
         ]
         flat = [x for a in inputs for x in (a if isinstance(a, list) else [a])]
+        if is_shape_spec(flat):
+            return call_symbolic(self, inputs, flat, kwargs)
+        check_inputs(self, flat)
         self._ensure_built(flat)
+        return self._call_now(inputs, kwargs, training)
+
+    def _call_now(self, inputs, kwargs, training):
         outer = _CALL["training"]
         mode = training if training is not None else outer if outer is not None else self.training
         if type(self)._call_takes_training is None:
@@ -272,6 +306,13 @@ class Layer:
         _CALL["training"] = mode
         try:
             out = self.call(*inputs, **kwargs)
+        except (ValueError, TypeError, IndexError) as e:  # name the layer, as Keras does
+            if type(e) not in (ValueError, TypeError, IndexError) or 'layer "' in str(e):
+                raise
+            raise type(e)(
+                f'Exception encountered when calling layer "{self.name}" '
+                f"({type(self).__name__}): {e}"
+            ) from e
         finally:
             _CALL["training"] = outer
         self.output_shape = getattr(out, "shape", None)

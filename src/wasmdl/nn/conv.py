@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import activations
@@ -23,12 +25,15 @@ from .core import check_positive_int
 
 
 def _tuple(layer, arg, value, n):
-    t = (value,) * n if isinstance(value, int) else tuple(value)
-    if len(t) != n or not all(isinstance(v, int) and v >= 1 for v in t):
+    """``n`` positive ints from one int or a sequence (numpy integers too, as in Keras)."""
+    t = (value,) * n if isinstance(value, numbers.Integral) else value
+    ok = isinstance(t, list | tuple) and len(t) == n
+    if not ok or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                         for v in t):  # fmt: skip
         raise ValueError(
             f"{layer}: expected {arg} to be a positive int or {n} of them, received {arg}={value!r}"
         )
-    return t
+    return tuple(int(v) for v in t)
 
 
 class _Conv(Layer):

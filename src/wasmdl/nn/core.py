@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 from functools import partial
 
 import numpy as np
@@ -18,13 +19,15 @@ import numpy as np
 from .. import activations, initializers
 from .. import ops as O
 from ..capture import host_value
+from ..tracing import host_check
 from .base import Layer
 
 
 def check_positive_int(layer, arg, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    """A positive int (numpy integers too, as Keras takes them; bools refused)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{layer}: expected {arg} to be a positive int, received {arg}={value!r}")
-    return value
+    return int(value)
 
 
 class Dense(Layer):
@@ -176,6 +179,19 @@ class Embedding(Layer):
         )
 
     def call(self, ids):
+        if ids.backend.name == "numpy":  # host-resident ids are checked (free; Keras on CPU too)
+            host_check(ids, partial(_check_ids, self))  # captured steps check every batch
         if ids.dtype.kind != "i":
             ids = O.cast(ids, "int32")
         return O.gather(self.embeddings, ids, axis=0)
+
+
+def _check_ids(layer, ids):
+    """Ids must be integers in [0, input_dim): -1 must not read the last row."""
+    bad = (ids < 0) | (ids >= layer.input_dim) | (ids != np.floor(ids))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f'layer "{layer.name}" (Embedding): expected ids in [0, {layer.input_dim}), '
+            f"received {ids.flat[i]} at flat index {i}"
+        )

@@ -47,6 +47,11 @@ class _Norm(Layer):
 
     def _axes(self, ndim):
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if not all(isinstance(a, int) and -ndim <= a < ndim for a in axes):  # no wrapping
+            raise ValueError(
+                f"{type(self).__name__}: expected axis in [-{ndim}, {ndim}) for inputs of "
+                f"rank {ndim}, received axis={self.axis}"
+            )
         out = sorted(a % ndim for a in axes)
         if any(a == 0 for a in out) or len(set(out)) != len(out):
             raise ValueError(

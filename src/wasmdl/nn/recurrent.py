@@ -24,6 +24,7 @@ from .. import ops as O
 from ..tensor import Tensor
 from .base import Layer
 from .core import check_positive_int
+from .spec import ShapeSpec
 
 
 class _RNN(Layer):
@@ -104,6 +105,10 @@ class _RNN(Layer):
 
     def call(self, x, initial_state=None):
         n, steps, _ = x.shape
+        if steps == 0:
+            raise ValueError(
+                f"{type(self).__name__}: expected at least one step, received shape {x.shape}"
+            )
         proj = O.matmul(x, self.kernel)
         if self.use_bias:  # GRU's bias is (2, 3u): row 0 acts on the input, row 1 on h
             proj = proj + (self.bias if self.bias.ndim == 1 else self.bias[0])
@@ -230,6 +235,11 @@ class Bidirectional(Layer):
 
         config = dict(config)
         return cls(deserialize_layer(config.pop("layer")), **config)
+
+    def build(self, input_shape):
+        for layer in (self.forward_layer, self.backward_layer):  # shapes only, no batch runs
+            layer(ShapeSpec((None, *input_shape[1:])))
+        super().build(input_shape)
 
     def call(self, x):
         fwd, bwd = self.forward_layer(x), self.backward_layer(x)

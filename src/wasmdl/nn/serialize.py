@@ -30,6 +30,10 @@ def deserialize_layer(spec, custom_objects: dict | None = None):
             f"received {str(spec)[:200]}"
         )
     name = spec.get("class_name")
+    if not isinstance(name, str):
+        raise ValueError(
+            f"deserialize: expected 'class_name' to be a string, received {name!r:.100}"
+        )
     cls = (custom_objects or {}).get(name) or _REGISTRY.get(name)
     if cls is None:
         raise ValueError(
@@ -39,9 +43,19 @@ def deserialize_layer(spec, custom_objects: dict | None = None):
     config = spec["config"]
     if any(not isinstance(k, str) for k in config):
         raise ValueError(f"deserialize: {name} config keys must be strings")
-    return (
-        cls.from_config(config, custom_objects) if _takes_custom(cls) else cls.from_config(config)
-    )
+    try:
+        if _takes_custom(cls):
+            return cls.from_config(config, custom_objects)
+        return cls.from_config(config)
+    except LayerConfigError:
+        raise
+    except Exception as e:  # noqa: BLE001 - name the layer whose config failed
+        what = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+        raise LayerConfigError(f"layer {config.get('name')!r:.80} ({name}): {what}") from e
+
+
+class LayerConfigError(ValueError):
+    """A saved layer's config cannot rebuild it (the message names the layer)."""
 
 
 def _takes_custom(cls) -> bool:
@@ -60,5 +74,10 @@ def deserialize(config: dict, custom_objects: dict | None = None):
     if "model" not in config:
         raise ValueError("deserialize: the config has no 'model' entry (a weights-only file?)")
     model = deserialize_layer(config["model"], custom_objects)
+    if not hasattr(model, "build_from_json"):
+        raise ValueError(
+            f"deserialize: the file's top-level entry must be a model (Sequential or a Model "
+            f"subclass), received the layer {type(model).__name__}"
+        )
     model.build_from_json(config.get("build_input_shape"))
     return model

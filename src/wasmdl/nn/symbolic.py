@@ -84,6 +84,9 @@ def inbound_nodes(layer) -> list:
     return nodes
 
 
+INPUT_DTYPES = ("float32", "float64", "int32", "int64", "bool")
+
+
 @register
 class InputLayer(Layer):
     """The source of a graph: ``Input(shape)`` makes one and returns its tensor."""
@@ -92,7 +95,11 @@ class InputLayer(Layer):
         for key in ("sparse", "ragged", "optional"):  # Keras options; only False is supported
             if kw.pop(key, False):
                 raise ValueError(f"InputLayer: expected {key}=False, received {key}=True")
-        super().__init__(dtype=dtype, **kw)
+        if dtype not in INPUT_DTYPES:  # inputs may be integers (ids for an Embedding)
+            raise ValueError(f"InputLayer: expected dtype to be one of {INPUT_DTYPES}, "
+                             f"received dtype={dtype!r:.60}")  # fmt: skip
+        super().__init__(**kw)
+        self.dtype = dtype
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer: expected shape or batch_shape, received neither")
