@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import time
+import traceback
 import tracemalloc
 
 from wasmdl.io import ModelFileError
@@ -104,37 +106,58 @@ def mutate(seed: bytes, r: random.Random) -> bytes:
     return bytes(b)
 
 
-def fuzz(load, seeds: list[bytes], n: int, seed: int = 0) -> dict:
-    """Run ``load`` on ``n`` mutants of ``seeds``; return the figures and the offenders."""
-    r = random.Random(seed)
-    report = {"cases": n, "loaded": 0, "rejected": 0, "escaped": [], "slow": [], "big": []}
-    report["max_seconds"] = report["max_mb"] = 0.0
-    tracemalloc.start()
-    t_all = time.perf_counter()
+def _one(load, data, trace: bool):
+    """Run one case: ``(outcome, seconds, traced MB or None, error)``."""
+    if trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
     try:
-        for k in range(n):
-            data = mutate(r.choice(seeds), r)
-            tracemalloc.reset_peak()
-            base = tracemalloc.get_traced_memory()[0]
-            t0 = time.perf_counter()
-            try:
-                load(data)
-                report["loaded"] += 1
-            except ModelFileError:
-                report["rejected"] += 1
-            except Exception as e:  # noqa: BLE001 - this is what the fuzzer looks for
-                report["escaped"].append((k, f"{type(e).__name__}: {str(e)[:300]}"))
-            dt = time.perf_counter() - t0
-            mb = (tracemalloc.get_traced_memory()[1] - base) / 2**20
-            report["max_seconds"] = max(report["max_seconds"], dt)
+        load(data)
+        outcome, err = "loaded", None
+    except ModelFileError:
+        outcome, err = "rejected", None
+    except Exception as e:  # noqa: BLE001 - this is what the fuzzer looks for
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        at = f"{os.path.basename(where.filename)}:{where.lineno}"
+        outcome, err = "escaped", f"{type(e).__name__} at {at}: {str(e)[:300]}"
+    dt = time.perf_counter() - t0
+    mb = None
+    if trace:
+        mb = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return outcome, dt, mb, err
+
+
+def fuzz(load, seeds: list[bytes], n: int, seed: int = 0) -> dict:
+    """Run ``load`` on ``n`` mutants of ``seeds``; return the figures and the offenders.
+
+    Time is measured on every case; peak memory with ``tracemalloc`` (which slows allocation
+    several-fold) on every ``WASMDL_FUZZ_TRACE_EVERY``-th case (default 4; 1 traces all), and
+    the process's peak RSS growth over the whole run bounds every case."""
+    r, every = random.Random(seed), int(os.environ.get("WASMDL_FUZZ_TRACE_EVERY", 4))
+    report = {"cases": n, "loaded": 0, "rejected": 0, "escaped": [], "slow": [], "big": []}
+    report.update(max_seconds=0.0, max_mb=0.0, traced=0)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t_all = time.perf_counter()
+    for k in range(n):
+        data = mutate(r.choice(seeds), r)
+        outcome, dt, mb, err = _one(load, data, k % every == 0)
+        if outcome == "escaped":
+            report["escaped"].append((k, err))
+        else:
+            report[outcome] += 1
+        report["max_seconds"] = max(report["max_seconds"], dt)
+        if dt > MAX_SECONDS:
+            report["slow"].append((k, dt))
+        if mb is not None:
+            report["traced"] += 1
             report["max_mb"] = max(report["max_mb"], mb)
-            if dt > MAX_SECONDS:
-                report["slow"].append((k, dt))
             if mb * 2**20 > MAX_BYTES:
                 report["big"].append((k, mb))
-    finally:
-        tracemalloc.stop()
     report["total_seconds"] = time.perf_counter() - t_all
+    report["rss_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
+    if report["rss_growth_mb"] * 2**20 > MAX_BYTES:
+        report["big"].append(("process peak RSS", report["rss_growth_mb"]))
     return report
 
 
@@ -143,5 +166,6 @@ def summary(name: str, report: dict) -> str:
         f"{name}: {report['cases']} cases in {report['total_seconds']:.1f} s, "
         f"{report['loaded']} loaded, {report['rejected']} rejected with ModelFileError, "
         f"{len(report['escaped'])} escaped; slowest {report['max_seconds'] * 1e3:.1f} ms, "
-        f"peak {report['max_mb']:.1f} MB"
+        f"peak {report['max_mb']:.2f} MB traced ({report['traced']} cases), process peak RSS "
+        f"+{report['rss_growth_mb']:.0f} MB"
     )
