@@ -22,7 +22,7 @@ from ..nn import GRU, LSTM
 from ..nn.base import Layer
 from ..tensor import Tensor
 
-MAX_SAMPLE_ELEMENTS = 1 << 25  # per sample, checked before allocating a padded/upsampled tensor
+MAX_SAMPLE_ELEMENTS = 1 << 24  # per sample, checked before allocating padded/upsampled/outputs
 
 
 def check_size(shape, where: str) -> None:
@@ -116,6 +116,13 @@ class OnnxConv(Layer):
                 (x.shape[0], x.shape[1] + sum(pads[0]), x.shape[2] + sum(pads[1]), x.shape[3]),
                 "Conv",
             )
+        out = [
+            (n + b + e - d * (k - 1) - 1) // s + 1
+            for n, (b, e), k, s, d in zip(
+                x.shape[1:3], pads, self.kernel.shape[:2], strides, self.dilations, strict=True
+            )
+        ]
+        check_size((x.shape[0], *out, self.kernel.shape[-1]), "Conv output")
         y = O.conv2d(x, self.kernel, strides, tuple(pads), self.dilations, groups=self.groups)
         if self.use_bias:
             y = y + self.bias

@@ -1,0 +1,320 @@
+"""TensorFlow.js layers models: ``model.json`` (Keras topology + weights manifest) and binary
+weight shards, read and written.
+
+``load(source, weights=None)``: ``source`` is ``model.json``'s bytes or its path; the shards
+come from ``weights`` (``{path in the manifest: bytes}`` or a function ``path -> bytes``), or,
+for a path, from the files beside it. Several shards, several manifest groups, float32/int32
+weights and quantized ones (``float16``, ``uint8``, ``uint16``, dequantized on load as TF.js
+does: ``q * scale + min``) are read. Sequential topologies become ``wasmdl.Sequential``,
+functional ones a ``TfjsGraphModel`` (``wasmdl.io.tfjs_graph``).
+
+``save(model, path=None, quantize=None, shard_bytes=4 MiB)`` writes ``{file name: bytes}``
+(and the files, into directory ``path``); ``tf.loadLayersModel`` reads them.
+
+Every count, size and offset is checked before use; anything wrong raises ``ModelFileError``
+naming the part (``weightsManifest[0].weights[3]``, a shard path, a layer); nothing in the
+files is executed and no path from a file is opened unless the caller gave a directory (and
+then only plain names inside it).
+
+Example:
+    >>> import numpy as np, wasmdl
+    >>> net = wasmdl.Sequential([wasmdl.nn.Dense(3, "relu", input_shape=(4,))])
+    >>> files = save(net)
+    >>> sorted(files)
+    ['group1-shard1of1.bin', 'model.json']
+    >>> again = load(files["model.json"], weights=files)
+    >>> bool(np.allclose(again.predict(np.ones((1, 4))), net.predict(np.ones((1, 4)))))
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from .format import ModelFileError
+from .tfjs_layers import from_keras, to_keras
+
+MAX_JSON_BYTES, MAX_WEIGHTS, MAX_RANK = 64 * 1024 * 1024, 100_000, 16
+MAX_TOTAL_BYTES = 1 << 31
+SHARD_BYTES = 4 * 1024 * 1024
+DTYPES = {"float32": "<f4", "int32": "<i4", "bool": "?"}
+QUANT = {"uint8": "u1", "uint16": "<u2", "float16": "<f2"}
+
+
+def _fail(where, msg):
+    raise ModelFileError(f"tfjs: {where}: {msg}")
+
+
+def sniff(data) -> bool:
+    """True for a TF.js layers-model ``model.json`` (JSON with modelTopology and a manifest)."""
+    head = bytes(memoryview(data)[:4096]).lstrip()
+    return (
+        head[:1] == b"{"
+        and b'"modelTopology"' in bytes(memoryview(data))
+        and (b'"weightsManifest"' in bytes(memoryview(data)))
+    )
+
+
+def _json(source) -> tuple[dict, str | None]:
+    base = None
+    if isinstance(source, str | os.PathLike):
+        base = os.path.dirname(os.fspath(source))
+        with open(source, "rb") as f:
+            source = f.read(MAX_JSON_BYTES + 1)
+    raw = bytes(memoryview(source))
+    if len(raw) > MAX_JSON_BYTES:
+        _fail("model.json", f"larger than {MAX_JSON_BYTES} bytes")
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        _fail("model.json", f"not valid UTF-8 JSON ({type(e).__name__}: {str(e)[:120]})")
+    if not isinstance(doc, dict) or not isinstance(doc.get("modelTopology"), dict):
+        _fail("model.json", "expected an object with a 'modelTopology' object")
+    return doc, base
+
+
+def _reader(weights, base):
+    if callable(weights):
+        return weights
+    if isinstance(weights, dict):
+        return lambda p: weights[p] if p in weights else _fail(f"shard {p[:100]!r}", "not given")
+    if base is None:
+        raise ValueError(
+            "tfjs.load: argument 'weights' expected {path: bytes} or a function when "
+            "model.json is given as bytes, received None"
+        )
+
+    def read(p):
+        if os.path.basename(p) != p or p in ("", ".", ".."):
+            _fail(f"shard {p[:100]!r}", "paths other than plain file names are not opened")
+        with open(os.path.join(base, p), "rb") as f:
+            return f.read(MAX_TOTAL_BYTES + 1)
+
+    return read
+
+
+def _spec(spec, where) -> tuple[str, tuple, np.dtype, dict | None, int]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        _fail(where, f"expected {{name, shape, dtype}}, received {str(spec)[:120]}")
+    shape, dtype, quant = spec.get("shape"), spec.get("dtype", "float32"), spec.get("quantization")
+    ok = isinstance(shape, list) and len(shape) <= MAX_RANK
+    if not ok or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        _fail(where, f"shape must be at most {MAX_RANK} ints >= 0, received {str(shape)[:80]}")
+    if dtype not in DTYPES:
+        _fail(where, f"dtype {str(dtype)[:20]!r} is not supported (expected {sorted(DTYPES)})")
+    stored = np.dtype(DTYPES[dtype])
+    if quant is not None:
+        if not isinstance(quant, dict) or quant.get("dtype") not in QUANT:
+            _fail(where, f"quantization {str(quant)[:80]} is not supported (dtype {sorted(QUANT)})")
+        if quant["dtype"] != "float16":
+            nums = [quant.get(k) for k in ("scale", "min")]
+            if not all(isinstance(v, int | float) and math.isfinite(v) for v in nums):
+                _fail(where, "quantization needs finite numbers 'scale' and 'min'")
+        stored = np.dtype(QUANT[quant["dtype"]])
+    n = math.prod(shape)
+    return spec["name"], tuple(shape), np.dtype(DTYPES[dtype]), quant, n * stored.itemsize
+
+
+def _decode(raw, shape, dtype, quant) -> np.ndarray:
+    if quant is None:
+        return np.frombuffer(raw, dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    q = np.frombuffer(raw, QUANT[quant["dtype"]]).reshape(shape)
+    if quant["dtype"] == "float16":
+        return q.astype(np.float32)
+    return (q * float(quant["scale"]) + float(quant["min"])).astype(dtype.newbyteorder("="))
+
+
+def read_weights(manifest, read) -> list[tuple[str, np.ndarray]]:
+    """``[(name, array)]`` in manifest order, each group's shards concatenated and checked."""
+    if not isinstance(manifest, list) or len(manifest) > MAX_WEIGHTS:
+        _fail("weightsManifest", "expected a list of groups")
+    out, total = [], 0
+    for g, group in enumerate(manifest):
+        where = f"weightsManifest[{g}]"
+        if not isinstance(group, dict):
+            _fail(where, "expected {paths, weights}")
+        paths, specs = group.get("paths"), group.get("weights")
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            _fail(f"{where}.paths", "expected a list of strings")
+        if not isinstance(specs, list) or len(specs) + len(out) > MAX_WEIGHTS:
+            _fail(f"{where}.weights", f"expected a list of at most {MAX_WEIGHTS} weights")
+        chunks = []
+        for p in paths:
+            chunk = bytes(memoryview(read(p)))
+            total += len(chunk)
+            if total > MAX_TOTAL_BYTES:
+                _fail(f"shard {p[:100]!r}", f"the shards exceed {MAX_TOTAL_BYTES} bytes")
+            chunks.append(chunk)
+        data, pos = b"".join(chunks), 0
+        for i, spec in enumerate(specs):
+            name, shape, dtype, quant, size = _spec(spec, f"{where}.weights[{i}]")
+            if pos + size > len(data):
+                _fail(
+                    f"{where}.weights[{i}] {name[:80]!r}",
+                    f"needs bytes {pos}-{pos + size}, the group's shards hold {len(data)}",
+                )
+            out.append((name, _decode(data[pos : pos + size], shape, dtype, quant)))
+            pos += size
+        if pos != len(data):
+            _fail(where, f"the shards hold {len(data) - pos} bytes more than the weights use")
+    return out
+
+
+def _topology(doc) -> dict:
+    topo = doc["modelTopology"]
+    topo = topo.get("model_config", topo)  # the Python converter nests it
+    if not isinstance(topo, dict) or not isinstance(topo.get("config"), dict | list):
+        _fail("modelTopology", "expected {class_name, config}")
+    return topo
+
+
+def keras_weight_name(layer, wname: str) -> str:
+    """The Keras/TF.js name of a wasmdl weight (DepthwiseConv2D's ``kernel`` is Keras'
+    ``depthwise_kernel``)."""
+    if wname == "kernel" and type(layer).__name__ == "DepthwiseConv2D":
+        return "depthwise_kernel"
+    return wname
+
+
+def _assign(model, named: list[tuple[str, np.ndarray]]):
+    """Give each layer its weights: manifest names ``<layer name>/.../<weight>``."""
+    by_layer: dict[str, dict[str, np.ndarray]] = {}
+    for name, arr in named:
+        parts = name.split("/")
+        by_layer.setdefault(parts[0], {})[parts[-1].split(":")[0]] = arr
+    new, used = {}, set()
+    for i, layer in enumerate(model.layers):
+        for wname, w in layer.named_weights():
+            key = keras_weight_name(layer, wname)
+            got = by_layer.get(layer.name, {}).get(key)
+            if got is None:
+                _fail(f"layer {layer.name!r}", f"weight {key!r} is missing from the manifest")
+            if tuple(got.shape) != w.shape:
+                _fail(
+                    f"layer {layer.name!r} weight {key!r}",
+                    f"expected shape {w.shape}, received {tuple(got.shape)}",
+                )
+            new[f"layers.{i}.{wname}"] = got.astype(np.float32)
+            used.add((layer.name, key))
+    extra = [f"{k}/{w}" for k, ws in by_layer.items() for w in ws if (k, w) not in used]
+    if extra:
+        _fail("weightsManifest", f"weights no layer uses: {extra[:8]}")
+    model.load_weights_dict(new, fn="tfjs.load")
+
+
+def _build(topo):
+    from ..models import Sequential
+
+    cfg = topo["config"]
+    if topo.get("class_name") == "Sequential":
+        layers = cfg if isinstance(cfg, list) else cfg.get("layers")
+        if not isinstance(layers, list) or not layers or len(layers) > MAX_WEIGHTS:
+            _fail("modelTopology.config.layers", "expected a non-empty list")
+        specs = [s for s in layers if isinstance(s, dict) and s.get("class_name") != "InputLayer"]
+        first = next((s for s in layers if isinstance(s, dict)), {})
+        built = [from_keras(s) for s in specs]
+        shape = (first.get("config") or {}).get("batch_input_shape") or (
+            first.get("config") or {}
+        ).get("batch_shape")
+        if built and built[0].input_shape_arg is None and isinstance(shape, list):
+            built[0].input_shape_arg = tuple(shape[1:])
+        if not built or built[0].input_shape_arg is None:
+            _fail("modelTopology", "the first layer has no batch_input_shape")
+        return Sequential(built, name=cfg.get("name") if isinstance(cfg, dict) else None)
+    if topo.get("class_name") in ("Model", "Functional"):
+        from .tfjs_graph import TfjsGraphModel
+
+        return TfjsGraphModel(cfg)
+    _fail("modelTopology", f"class {str(topo.get('class_name'))[:40]!r} is not supported")
+
+
+def load(source, weights=None, **kw):
+    """A wasmdl model from a TF.js layers model (see the module docstring)."""
+    from ..nn.base import LOAD_BUDGET
+
+    doc, base = _json(source)
+    named = read_weights(doc.get("weightsManifest", []), _reader(weights, base))
+    LOAD_BUDGET["left"] = sum(a.size for _, a in named)
+    try:
+        model = _build(_topology(doc))
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError, OverflowError) as e:
+        raise ModelFileError(f"tfjs: modelTopology: {type(e).__name__}: {str(e)[:300]}") from e
+    finally:
+        LOAD_BUDGET["left"] = None
+    _assign(model, named)
+    return model
+
+
+def _quantize(arr: np.ndarray, dtype: str) -> tuple[bytes, dict]:
+    """The tensorflowjs converter's affine quantization (zero exactly representable)."""
+    if dtype == "float16":
+        return arr.astype("<f2").tobytes(), {"dtype": "float16", "original_dtype": "float32"}
+    top = np.iinfo(QUANT[dtype]).max
+    lo, hi = float(min(arr.min(initial=0), 0)), float(max(arr.max(initial=0), 0))
+    scale = (hi - lo) / top or 1.0
+    zero = round(min(max(-lo / scale, 0), top))
+    lo = -zero * scale
+    q = np.round((np.clip(arr, lo, lo + top * scale) - lo) / scale).astype(QUANT[dtype])
+    return q.tobytes(), {"dtype": dtype, "scale": scale, "min": lo, "original_dtype": "float32"}
+
+
+def save(model, path=None, quantize: str | None = None, shard_bytes: int = SHARD_BYTES):
+    """``{file name: bytes}`` of a TF.js layers model; written into directory ``path`` too."""
+    from ..models import Sequential
+
+    if not isinstance(model, Sequential) or not model.layers:
+        raise TypeError(
+            f"tfjs.save: argument 'model' expected a non-empty Sequential, "
+            f"received {type(model).__name__}"
+        )
+    if quantize not in (None, *QUANT):
+        raise ValueError(
+            f"tfjs.save: argument 'quantize' expected None or one of "
+            f"{sorted(QUANT)}, received {quantize!r}"
+        )
+    layers = [to_keras(layer) for layer in model.layers]
+    if "batch_input_shape" not in layers[0]["config"]:
+        shapes = model.build_input_shape_json()
+        layers[0]["config"]["batch_input_shape"] = [None, *shapes[0][1:]]
+    blob, specs = bytearray(), []
+    for layer in model.layers:
+        for wname, w in layer.named_weights():
+            arr = np.ascontiguousarray(w.numpy(), "<f4")
+            name = f"{layer.name}/{keras_weight_name(layer, wname)}"
+            spec = {"name": name, "shape": list(arr.shape), "dtype": "float32"}
+            if quantize:
+                raw, spec["quantization"] = _quantize(arr, quantize)
+            else:
+                raw = arr.tobytes()
+            blob += raw
+            specs.append(spec)
+    n = max(1, -(-len(blob) // shard_bytes))
+    shards = {
+        f"group1-shard{i + 1}of{n}.bin": bytes(blob[i * shard_bytes : (i + 1) * shard_bytes])
+        for i in range(n)
+    }
+    doc = {
+        "format": "layers-model",
+        "generatedBy": "wasmdl",
+        "convertedBy": "wasmdl.io.tfjs",
+        "modelTopology": {
+            "class_name": "Sequential",
+            "config": {"name": model.name, "layers": layers},
+            "keras_version": "tfjs-layers 4.22.0",
+            "backend": "tensor_flow.js",
+        },
+        "weightsManifest": [{"paths": list(shards), "weights": specs}],
+    }
+    files = {"model.json": json.dumps(doc).encode(), **shards}
+    if path is not None:
+        os.makedirs(path, exist_ok=True)
+        for name, data in files.items():
+            with open(os.path.join(path, name), "wb") as f:
+                f.write(data)
+    return files
