@@ -353,7 +353,7 @@ def _gather(n):
             i = idx.data.astype(np.int64)
             if i.size and (i.min() < -size or i.max() >= size):
                 n.fail(f"indices outside [-{size}, {size}) on axis {axis}")
-            i = np.where(i < 0, i + size, i)
+            i = np.where(i < 0, i + size, i).astype(np.intp)  # Pyodide's intp is 32-bit
             if isinstance(data, np.ndarray):
                 return [V(np.take(data, i, axis=axis))]
             if i.ndim == 0:  # a scalar index drops the axis
