@@ -119,12 +119,26 @@ TORCH_CASES = {
 }
 
 
-@pytest.mark.parametrize("opset", [13, 17, 20])
+def dynamo_export(module, x):
+    """PyTorch's default exporter (torch.export + onnxscript; opset 18+, fixed batch)."""
+    pytest.importorskip("onnxscript")
+    module.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(module, (torch.from_numpy(x),), dynamo=True, verbose=False)
+    model = program.model_proto
+    model.graph.input[0].name = "x"  # its own input name differs by model
+    for node in model.graph.node:
+        node.input[:] = ["x" if i == program.model.graph.inputs[0].name else i for i in node.input]
+    return model.SerializeToString()
+
+
+@pytest.mark.parametrize("opset", [13, 17, 20, "dynamo"])
 @pytest.mark.parametrize("case", sorted(TORCH_CASES))
 def test_torch_onnx_export_loads_and_predicts(case, opset):
     module, x = TORCH_CASES[case]()
     x = x.astype(np.float32)
-    blob = torch_export(module, x, opset)
+    blob = dynamo_export(module, x) if opset == "dynamo" else torch_export(module, x, opset)
     with torch.no_grad():
         want = module(torch.from_numpy(x)).numpy()
     close(ort.InferenceSession(blob).run(None, {"x": x})[0], want)

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..models import Model
-from . import onnx_ops_nn  # noqa: F401  (registers the weighted operators)
+from . import onnx_ops_nn, onnx_ops_shape  # noqa: F401  (register their operators)
 from .format import ModelFileError
 from .onnx_ops import OPS
 from .onnx_proto import attributes, declared_shape, parse_model, to_numpy
