@@ -15,7 +15,7 @@ import pytest
 
 import wasmdl
 from wasmdl import nn
-from wasmdl.io import ModelFileError, tfjs
+from wasmdl.io import ModelFileError, tfjs, tfjs_weights
 from wasmdl.io.tfjs_layers import hard_sigmoid_keras2
 from wasmdl.nn.recurrent_compat import GRUResetBefore
 
@@ -73,10 +73,10 @@ def _quantized_copy(src, dst, dtype):
     """``src`` rewritten with quantized weights (the converter's scheme), for TF.js to read."""
     dst.mkdir()
     doc = json.loads((src / "model.json").read_text())
-    named = tfjs.read_weights(doc["weightsManifest"], lambda p: (src / p).read_bytes())
+    named = tfjs_weights.read_weights(doc["weightsManifest"], lambda p: (src / p).read_bytes())
     blob, specs = b"", []
     for spec, (_, arr) in zip(doc["weightsManifest"][0]["weights"], named, strict=True):
-        raw, spec["quantization"] = tfjs._quantize(arr, dtype)
+        raw, spec["quantization"] = tfjs_weights.quantize_array(arr, dtype)
         blob += raw
         specs.append(spec)
     (dst / "q.bin").write_bytes(blob)

@@ -179,22 +179,22 @@ def _softmax(n):
     return run, None
 
 
-def _norm(axis, r, n, what="axis"):
+def norm_axis(axis, r, n, what="axis"):
     if not -r <= axis < r:
         n.fail(f"{what} {axis} is out of range for rank {r}")
     return axis % r
 
 
-def _host(v, n, what):
+def host_array(v, n, what):
     if not is_host(v):
         n.fail(f"{what} must be computable at load (a constant or shape arithmetic)")
     return v.data
 
 
-def _axes(n, vs, i=1):
+def axes_arg(n, vs, i=1):
     """Axes from input ``i`` (opset >= 13) or the ``axes`` attribute, or None."""
     if len(vs) > i and vs[i] is not None:
-        return [int(a) for a in _host(vs[i], n, "axes")]
+        return [int(a) for a in host_array(vs[i], n, "axes")]
     return n.attrs.get("axes")
 
 
@@ -205,13 +205,13 @@ def _reduce(n):
     keep = bool(n.attrs.get("keepdims", 1))
 
     def run(vs):
-        v, axes = vs[0], _axes(n, vs)
+        v, axes = vs[0], axes_arg(n, vs)
         r = v.data.ndim
         if not axes:
             if n.attrs.get("noop_with_empty_axes", 0):
                 return [v]
             axes = list(range(r))
-        axes = tuple(sorted({_norm(a, r, n) for a in axes}))
+        axes = tuple(sorted({norm_axis(a, r, n) for a in axes}))
         if v.cl and keep:  # reduce in place: the hold stays channels-last
             return [V(fn(v.data, axis=tuple(phys_axis(a, r) for a in axes), keepdims=True), True)]
         x = plain(v)

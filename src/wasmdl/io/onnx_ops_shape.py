@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import ops as O
 from .onnx_layers import check_size
-from .onnx_ops import NP_DTYPES, _axes, _host, _norm, op
+from .onnx_ops import NP_DTYPES, axes_arg, host_array, norm_axis, op
 from .onnx_values import V, is_host, logical_shape, phys_axis, plain, tensor
 
 
@@ -54,7 +54,7 @@ def _cast(n):
 @op("Reshape")
 def _reshape(n):
     def run(vs):
-        x, shape = plain(vs[0]), [int(d) for d in _host(vs[1], n, "shape")]
+        x, shape = plain(vs[0]), [int(d) for d in host_array(vs[1], n, "shape")]
         if not n.attrs.get("allowzero", 0):
             shape = [x.shape[i] if d == 0 and i < x.ndim else d for i, d in enumerate(shape)]
         return [V(x.reshape(shape) if isinstance(x, np.ndarray) else O.reshape(x, tuple(shape)))]
@@ -66,7 +66,7 @@ def _reshape(n):
 def _flatten(n):
     def run(vs):
         x = plain(vs[0])
-        a = _norm(n.attrs.get("axis", 1), x.ndim + 1, n)
+        a = norm_axis(n.attrs.get("axis", 1), x.ndim + 1, n)
         shape = (int(np.prod(x.shape[:a])), int(np.prod(x.shape[a:])))
         return [V(x.reshape(shape) if isinstance(x, np.ndarray) else O.reshape(x, shape))]
 
@@ -94,11 +94,11 @@ def _transpose(n):
 @op("Squeeze", "Unsqueeze")
 def _squeeze(n):
     def run(vs):
-        x, axes = plain(vs[0]), _axes(n, vs)
+        x, axes = plain(vs[0]), axes_arg(n, vs)
         shape = list(x.shape)
         if n.op == "Squeeze":
             keep = (
-                set(range(len(shape))) - {_norm(a, len(shape), n) for a in axes}
+                set(range(len(shape))) - {norm_axis(a, len(shape), n) for a in axes}
                 if axes is not None
                 else {i for i, d in enumerate(shape) if d != 1}
             )
@@ -109,7 +109,7 @@ def _squeeze(n):
             if axes is None:
                 n.fail("axes are required")
             r = len(shape) + len(axes)
-            ones = {_norm(a, r, n) for a in axes}
+            ones = {norm_axis(a, r, n) for a in axes}
             it = iter(shape)
             new = [1 if i in ones else next(it) for i in range(r)]
         return [V(x.reshape(new) if isinstance(x, np.ndarray) else O.reshape(x, tuple(new)))]
@@ -126,11 +126,11 @@ def _concat(n):
     def run(vs):
         vs = [v for v in vs if v is not None]
         if all(is_host(v) for v in vs):
-            return [V(np.concatenate([v.data for v in vs], _norm(axis, vs[0].data.ndim, n)))]
+            return [V(np.concatenate([v.data for v in vs], norm_axis(axis, vs[0].data.ndim, n)))]
         r = vs[0].data.ndim
         if all(v.cl for v in vs):
-            return [V(O.concat([v.data for v in vs], phys_axis(_norm(axis, r, n), r)), True)]
-        return [V(O.concat([tensor(plain(v)) for v in vs], _norm(axis, r, n)))]
+            return [V(O.concat([v.data for v in vs], phys_axis(norm_axis(axis, r, n), r)), True)]
+        return [V(O.concat([tensor(plain(v)) for v in vs], norm_axis(axis, r, n)))]
 
     return run, None
 
@@ -141,17 +141,19 @@ def _pad(n):
         n.fail(f"mode {n.attrs.get('mode')!r} is not supported (only 'constant')")
 
     def run(vs):
-        v, pads = vs[0], [int(p) for p in _host(vs[1], n, "pads")]
+        v, pads = vs[0], [int(p) for p in host_array(vs[1], n, "pads")]
         r = v.data.ndim
-        axes = _axes(n, vs, 3) or list(range(r))
+        axes = axes_arg(n, vs, 3) or list(range(r))
         value = (
-            float(_host(vs[2], n, "constant_value").ravel()[0]) if len(vs) > 2 and vs[2] else 0.0
+            float(host_array(vs[2], n, "constant_value").ravel()[0])
+            if len(vs) > 2 and vs[2]
+            else 0.0
         )
         if len(pads) != 2 * len(axes) or min(pads, default=0) < 0:
             n.fail(f"pads {pads[:16]} expected {2 * len(axes)} values >= 0")
         pairs = [(0, 0)] * r
         for i, a in enumerate(axes):
-            a = _norm(a, r, n)
+            a = norm_axis(a, r, n)
             pairs[phys_axis(a, r) if v.cl else a] = (pads[i], pads[i + len(axes)])
         check_size([d + b + e for d, (b, e) in zip(v.data.shape, pairs, strict=True)], n.name)
         if is_host(v):
@@ -165,7 +167,7 @@ def _pad(n):
 def _gather(n):
     def run(vs):
         data, idx = plain(vs[0]), vs[1]
-        axis = _norm(n.attrs.get("axis", 0), data.ndim, n)
+        axis = norm_axis(n.attrs.get("axis", 0), data.ndim, n)
         size = data.shape[axis]
         check_size((*idx.data.shape, *data.shape[:axis], *data.shape[axis + 1 :]), n.name)
         if is_host(idx):
@@ -189,15 +191,17 @@ def _gather(n):
 def _slice(n):
     def run(vs):
         x = plain(vs[0])
-        starts, ends = (_host(vs[i], n, "starts/ends").astype(np.int64) for i in (1, 2))
-        axes = _axes(n, vs, 3) or list(range(len(starts)))
-        steps = _host(vs[4], n, "steps") if len(vs) > 4 and vs[4] is not None else [1] * len(axes)
+        starts, ends = (host_array(vs[i], n, "starts/ends").astype(np.int64) for i in (1, 2))
+        axes = axes_arg(n, vs, 3) or list(range(len(starts)))
+        steps = (
+            host_array(vs[4], n, "steps") if len(vs) > 4 and vs[4] is not None else [1] * len(axes)
+        )
         if not len(starts) == len(ends) == len(axes) == len(steps) or 0 in list(steps):
             n.fail("starts, ends, axes and steps must have one non-zero entry per axis")
         key = [slice(None)] * x.ndim
         for s, e, a, st in zip(starts, ends, axes, steps, strict=True):
             s, e = (int(np.clip(v, -(2**62), 2**62)) for v in (s, e))
-            key[_norm(int(a), x.ndim, n)] = slice(s, e, int(st))
+            key[norm_axis(int(a), x.ndim, n)] = slice(s, e, int(st))
         if isinstance(x, np.ndarray):
             return [V(x[tuple(key)])]
         if any(k.step is not None and k.step < 0 for k in key):
@@ -214,7 +218,7 @@ def _constant_of_shape(n):
         n.fail("attribute 'value' must hold one element")
 
     def run(vs):
-        shape = [int(d) for d in _host(vs[0], n, "shape")]
+        shape = [int(d) for d in host_array(vs[0], n, "shape")]
         if min(shape, default=0) < 0:
             n.fail(f"negative size in shape {shape[:16]}")
         check_size(shape, n.name)
