@@ -45,3 +45,22 @@ def test_fuzz_safetensors(record_property):
     record_property("fuzz", summary("safetensors", report))
     assert report["escaped"] == [], report["escaped"][:5]
     assert report["slow"] == [] and report["big"] == []
+
+
+def test_sniffers_tell_the_formats_apart():
+    import wasmdl.io.format as native
+    from wasmdl.io import onnx, tfjs
+
+    net = wasmdl.Sequential([nn.Dense(2, input_shape=(3,))])
+    blobs = {
+        "onnx": onnx.save(net),
+        "safetensors": st.save(net),
+        "tfjs": tfjs.save(net)["model.json"],
+    }
+    for length in range(8, 4096, 8):  # safetensors files whose length prefix starts 08 0x
+        header = b"{" + b" " * (length - 1)
+        assert not onnx.sniff(len(header).to_bytes(8, "little") + header)
+    assert st.sniff(native.write_bytes({}, {"w": np.zeros(2, np.float32)}))  # native is one
+    for name, blob in blobs.items():
+        found = [m.__name__.rsplit(".", 1)[1] for m in (onnx, st, tfjs) if m.sniff(blob)]
+        assert found == [name], (name, found)

@@ -65,9 +65,13 @@ _ELEM = {1: np.float32, 6: np.int32, 7: np.int64, 9: np.bool_, 11: np.float64}
 
 
 def sniff(data) -> bool:
-    """True when ``data`` starts like an ONNX ModelProto (ir_version, then a known field)."""
-    head = bytes(memoryview(data)[:2])
-    return len(head) == 2 and head[0] == 0x08 and 3 <= head[1] <= 12
+    """True when ``data`` starts like an ONNX ModelProto: ``ir_version`` (3-12), then the tag
+    of another ModelProto field (a safetensors length prefix can start with the same bytes)."""
+    head = bytes(memoryview(data)[:3])
+    return len(head) == 3 and head[0] == 0x08 and 3 <= head[1] <= 12 and head[2] in _TAGS
+
+
+_TAGS = {0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72, 0x8A}  # ModelProto fields 2-8, 14, 17
 
 
 def _opset(model: dict) -> int:
