@@ -261,3 +261,33 @@ def test_imported_weights_train():
     before = m.get_weights()[0].copy()
     m.fit(x.astype(np.float32), np.zeros((5, 4), np.float32), epochs=1, verbose=0)
     assert not np.array_equal(before, m.get_weights()[0])
+
+
+def _conv_model(in_shape, out_channels, pads=(0, 0, 0, 0)):
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((out_channels, in_shape[1], 1, 1), np.float32), "w")
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="big", pads=list(pads))
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [w],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+@pytest.mark.parametrize(
+    "blob, match",
+    [
+        (lambda: _conv_model([1, 2, 4096, 4096], 1), "exceed"),  # a huge declared input
+        (lambda: _conv_model([1, 1, 1024, 1024], 512), r"node 'big'.*exceeds"),  # 512M outputs
+        (lambda: _conv_model([1, 1, 8, 8], 1, (10**6,) * 4), r"node 'big'.*exceeds"),  # pads
+    ],
+)
+def test_tiny_hostile_files_cannot_make_load_allocate_much(blob, match):
+    data = blob()
+    assert len(data) < 3000
+    with pytest.raises(ModelFileError, match=match):
+        wo.load(data)

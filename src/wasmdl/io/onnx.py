@@ -29,18 +29,22 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd import no_grad
 from ..models import Model
 from . import onnx_ops_nn, onnx_ops_shape  # noqa: F401  (register their operators)
 from .format import ModelFileError
+from .onnx_layers import GUARD, MAX_SAMPLE_ELEMENTS
 from .onnx_ops import OPS
 from .onnx_proto import attributes, declared_shape, parse_model, to_numpy
 from .onnx_values import Node, V, cl_perm, plain, tensor
 
 OPSETS = range(13, 22)
 MAX_NODES = 100_000
+GUARD_INPUT = MAX_SAMPLE_ELEMENTS
 SPATIAL = {
     "Conv",
     "ConvTranspose",
@@ -103,17 +107,25 @@ class OnnxModel(Model):
         if len(nodes) > MAX_NODES:
             raise ModelFileError(f"onnx: graph.node: {len(nodes)} nodes exceed {MAX_NODES}")
         self.inputs = [
-            (
-                i.get("name", ""),
-                declared_shape(i),
-                i.get("type", {}).get("tensor_type", {}).get("elem_type", 1),
-            )
+            (i.get("name", ""), declared_shape(i), _elem_type(i))
             for i in graph.get("input", [])
             if i.get("name", "") not in self.consts
         ]
         self.output_names = [o.get("name", "") for o in graph.get("output", [])]
-        layers = []
-        known = {n for n, _, _ in self.inputs} | set(self.consts)
+        layers, known = self._build_steps(nodes, opset)
+        self.layers = layers
+        missing = [o for o in self.output_names if o not in known]
+        if missing or not self.output_names:
+            raise ModelFileError(
+                f"onnx: graph.output: outputs {missing or '(none)'} are never computed"
+            )
+        self.input_layouts = [self._input_layout(n, s) for n, s, _ in self.inputs]
+        self.output_layouts = None
+        self.built = True
+
+    def _build_steps(self, nodes, opset) -> tuple[list, set]:
+        """One ``(node, run)`` step per node, in order; returns the layers and every name."""
+        layers, known = [], {n for n, _, _ in self.inputs} | set(self.consts)
         for k, nd in enumerate(nodes):
             node = self._node(nd, k, opset, known)
             try:
@@ -126,15 +138,7 @@ class OnnxModel(Model):
             if layer is not None:
                 layers.append(layer)
             known |= set(node.outputs)
-        self.layers = layers
-        missing = [o for o in self.output_names if o not in known]
-        if missing or not self.output_names:
-            raise ModelFileError(
-                f"onnx: graph.output: outputs {missing or '(none)'} are never computed"
-            )
-        self.input_layouts = [self._input_layout(n, s) for n, s, _ in self.inputs]
-        self.output_layouts = None
-        self.built = True
+        return layers, known
 
     def _node(self, nd, k, opset, known) -> Node:
         name = nd.get("name") or f"node{k}"
@@ -201,14 +205,23 @@ class OnnxModel(Model):
             if lay == "NHWC":
                 dims = [dims[i] for i in cl_perm(len(dims))]
             xs.append(np.zeros(dims, _ELEM.get(elem, np.float32)))
-        self._loading = True
+        if any(math.prod(x.shape[1:]) > GUARD_INPUT for x in xs):
+            raise ModelFileError(
+                f"onnx: graph.input: declared shapes {[x.shape for x in xs]} exceed "
+                f"{GUARD_INPUT} values per sample for the load check"
+            )
+        self._loading = GUARD["on"] = True
         try:
             with no_grad():
                 self(*[tensor(x) for x in xs], training=False)
         except RecursionError as e:
             raise ModelFileError(f"onnx: the graph is too deep to run ({e})") from e
         finally:
-            self._loading = False
+            self._loading = GUARD["on"] = False
+
+
+def _elem_type(info: dict) -> int:
+    return info.get("type", {}).get("tensor_type", {}).get("elem_type", 1)
 
 
 def _constant_value(node: Node) -> np.ndarray:

@@ -182,6 +182,23 @@ def load(source, weights=None, **kw):
     return model
 
 
+def _weights_blob(model, quantize) -> tuple[bytearray, list]:
+    """Every weight's bytes (quantized if asked), in layer order, and their manifest specs."""
+    blob, specs = bytearray(), []
+    for layer in model.layers:
+        for wname, w in layer.named_weights():
+            arr = np.ascontiguousarray(w.numpy(), "<f4")
+            name = f"{layer.name}/{keras_weight_name(layer, wname)}"
+            spec = {"name": name, "shape": list(arr.shape), "dtype": "float32"}
+            if quantize:
+                raw, spec["quantization"] = quantize_array(arr, quantize)
+            else:
+                raw = arr.tobytes()
+            blob += raw
+            specs.append(spec)
+    return blob, specs
+
+
 def save(model, path=None, quantize: str | None = None, shard_bytes: int = SHARD_BYTES):
     """``{file name: bytes}`` of a TF.js layers model; written into directory ``path`` too."""
     from ..models import Sequential
@@ -200,18 +217,7 @@ def save(model, path=None, quantize: str | None = None, shard_bytes: int = SHARD
     if "batch_input_shape" not in layers[0]["config"]:
         shapes = model.build_input_shape_json()
         layers[0]["config"]["batch_input_shape"] = [None, *shapes[0][1:]]
-    blob, specs = bytearray(), []
-    for layer in model.layers:
-        for wname, w in layer.named_weights():
-            arr = np.ascontiguousarray(w.numpy(), "<f4")
-            name = f"{layer.name}/{keras_weight_name(layer, wname)}"
-            spec = {"name": name, "shape": list(arr.shape), "dtype": "float32"}
-            if quantize:
-                raw, spec["quantization"] = quantize_array(arr, quantize)
-            else:
-                raw = arr.tobytes()
-            blob += raw
-            specs.append(spec)
+    blob, specs = _weights_blob(model, quantize)
     n = max(1, -(-len(blob) // shard_bytes))
     shards = {
         f"group1-shard{i + 1}of{n}.bin": bytes(blob[i * shard_bytes : (i + 1) * shard_bytes])
