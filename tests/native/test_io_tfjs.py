@@ -165,3 +165,21 @@ def test_shard_paths_outside_the_directory_are_not_opened(made, tmp_path):
     (tmp_path / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ModelFileError, match="plain file names"):
         tfjs.load(tmp_path / "model.json")
+
+
+def test_tiny_hostile_topology_cannot_make_load_allocate_much():
+    layer = {
+        "class_name": "Conv2D",
+        "config": {"name": "c", "filters": 512, "kernel_size": [1, 1],
+                   "batch_input_shape": [None, 1024, 1024, 1]},
+    }  # fmt: skip
+    specs = [
+        {"name": "c/kernel", "shape": [1, 1, 1, 512], "dtype": "float32"},
+        {"name": "c/bias", "shape": [512], "dtype": "float32"},
+    ]
+    doc = {
+        "modelTopology": {"class_name": "Sequential", "config": {"layers": [layer]}},
+        "weightsManifest": [{"paths": ["w"], "weights": specs}],
+    }
+    with pytest.raises(ModelFileError, match="over the limit"):
+        tfjs.load(json.dumps(doc).encode(), weights={"w": bytes(4096)})

@@ -35,6 +35,7 @@ import os
 import numpy as np
 
 from .format import ModelFileError
+from .load_guard import bounded_run
 from .tfjs_layers import from_keras, to_keras
 from .tfjs_weights import QUANT, quantize_array, read_weights
 
@@ -171,7 +172,8 @@ def load(source, weights=None, **kw):
     named = read_weights(doc.get("weightsManifest", []), _reader(weights, base))
     LOAD_BUDGET["left"] = sum(a.size for _, a in named)
     try:
-        model = _build(_topology(doc))
+        with bounded_run(where="tfjs.load"):
+            model = _build(_topology(doc))
     except ModelFileError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, RecursionError, OverflowError) as e:
