@@ -157,6 +157,8 @@ def test_imported_model_layouts_are_reported():
     assert m.input_layouts == ["NHWC"]
     m(np.zeros((1, 16, 14, 3), np.float32))
     assert m.output_layouts == ["as declared"]
+    # the flatten before the Linear needs no transpose: its kernel rows were permuted at load
+    assert [n.attrs["__fold_cl"] for n, _ in m.steps if "__fold_cl" in n.attrs] == [(9, 7, 4)]
     rnn = wo.load(torch_export(RNN(), RNG.normal(size=(1, 4, 5)).astype(np.float32)))
     assert rnn.input_layouts == ["as declared"]
 

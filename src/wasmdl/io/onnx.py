@@ -11,7 +11,9 @@ a graph input whose consumers are all convolutions/pooling/batch norms takes cha
 (``(N, H, W, C)``, or ``(N, L, C)`` for 1-D), and an output still held channels-last comes back
 channels-last; ``model.input_layouts`` / ``model.output_layouts`` say which ("NHWC" or "as
 declared"). With ``layout="NCHW"`` every input and output keeps the file's declared layout
-(the input is transposed once per call). Weights are converted once, at load.
+(the input is transposed once per call). Weights are converted once, at load; a flatten of
+channels-last activations into a Gemm/MatMul (a CNN's head) is folded into that layer's kernel
+rows then, so a CNN runs without any transpose.
 
 Loading is bounded: protobuf limits (``wasmdl.io.protobuf``), tensor sizes checked against the
 bytes present, external data refused, and the graph run once on zeros of its declared input
@@ -99,6 +101,7 @@ class OnnxModel(Model):
                 f"onnx.load: argument 'layout' expected 'NHWC' or 'NCHW', received {layout!r}"
             )
         self.layout, self.consts, self.steps, self._loading = layout, {}, [], False
+        self._seen, self._layer_of = {}, {}
         for i, t in enumerate(graph.get("initializer", [])):
             self.consts[t.get("name", "")] = to_numpy(
                 t, f"graph.initializer[{i}] {t.get('name', '')!r}"
@@ -137,6 +140,7 @@ class OnnxModel(Model):
             self.steps.append((node, run))
             if layer is not None:
                 layers.append(layer)
+                self._layer_of[node.name] = layer
             known |= set(node.outputs)
         return layers, known
 
@@ -187,6 +191,8 @@ class OnnxModel(Model):
             except _FAULTS as e:
                 msg = f"onnx: node {node.name!r} ({node.op}): {type(e).__name__}: {str(e)[:300]}"
                 raise (ModelFileError if self._loading else ValueError)(msg) from e
+            if self._loading:  # what the flatten fold needs to know
+                self._seen[node.name] = [None if v is None else (v.cl, v.data.shape) for v in vals]
             for o, v in zip(node.outputs, outs, strict=False):
                 if o:  # numpy ops on 0-d arrays give numpy scalars: keep host values arrays
                     env[o] = V(np.asarray(v.data)) if isinstance(v.data, np.generic) else v
@@ -220,6 +226,43 @@ class OnnxModel(Model):
             self._loading = GUARD["on"] = False
 
 
+def _fold_flattens(model: OnnxModel) -> None:
+    """Where a channels-last value is flattened straight into a Gemm/MatMul layer, permute
+    that layer's kernel rows from ONNX's (C, H, W) order to the held (H, W, C) order once, so
+    the flatten needs no transpose at run time."""
+    users: dict[str, list] = {}
+    for node, _ in model.steps:
+        for i in node.inputs:
+            users.setdefault(i, []).append(node)
+    for node, _ in model.steps:
+        phys = _foldable(model, node, users)
+        if phys is None:
+            continue
+        layer = model._layer_of[users[node.outputs[0]][0].name]
+        kernel = layer.kernel.numpy()
+        k = kernel.reshape(phys[-1], *phys[:-1], -1)  # rows in ONNX's (C, H, W) order
+        k = np.transpose(k, (*range(1, len(phys)), 0, len(phys))).reshape(kernel.shape)
+        layer.load_weights_dict({**layer.weights_dict(), "kernel": k}, fn="onnx.load")
+        node.attrs["__fold_cl"] = phys
+
+
+def _foldable(model, node, users):
+    """The held ``(H, W, C)`` of a Flatten/Reshape to 2-D whose only user is a Gemm/MatMul
+    layer (as seen in the dry run), else None."""
+    seen, out = model._seen.get(node.name), node.outputs[0]
+    if node.op not in ("Flatten", "Reshape") or not seen or not seen[0] or not seen[0][0]:
+        return None
+    if node.op == "Flatten" and node.attrs.get("axis", 1) != 1:
+        return None
+    user, *more = users.get(out, [None])
+    if more or user is None or user.name not in model._layer_of or user.inputs[0] != out:
+        return None
+    phys, got = tuple(seen[0][1][1:]), model._seen.get(user.name)
+    if out in model.output_names or not got or not got[0] or got[0][1][1:] != (math.prod(phys),):
+        return None
+    return phys if model._layer_of[user.name].kernel.shape[0] == math.prod(phys) else None
+
+
 def _elem_type(info: dict) -> int:
     return info.get("type", {}).get("tensor_type", {}).get("elem_type", 1)
 
@@ -245,6 +288,7 @@ def load(data, layout: str = "NHWC", **kw) -> OnnxModel:
         raise ModelFileError("onnx: ModelProto: no graph (not an ONNX model file?)")
     model = OnnxModel(proto["graph"], _opset(proto), layout)
     model.dry_run()
+    _fold_flattens(model)
     return model
 
 

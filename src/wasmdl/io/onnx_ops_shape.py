@@ -4,7 +4,9 @@ Slice. Where every input is a host array (shape arithmetic) they compute with nu
 held channels-last they map axes (Concat, Pad, Transpose) or ask for ONNX's layout.
 
 Example:
-    >>> import numpy as np
+    >>> import math
+
+import numpy as np
     >>> from wasmdl.io.onnx_ops import OPS
     >>> from wasmdl.io.onnx_values import Node, V
     >>> run, _ = OPS["Unsqueeze"](Node("u", "Unsqueeze", ["x", "a"], ["y"], {}, {}, 17))
@@ -13,6 +15,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -51,12 +55,28 @@ def _cast(n):
     return run, None
 
 
+def folded(v, n, target):
+    """A channels-last value flattened as it is held, when the load folded the NCHW -> NHWC
+    order into the next layer's kernel (``node.attrs["__fold_cl"]``); else None."""
+    fold = n.attrs.get("__fold_cl")
+    if not v.cl or fold is None or len(target) != 2:
+        return None
+    if tuple(v.data.shape[1:]) != fold:
+        n.fail(f"input of shape {tuple(v.data.shape)} differs from the {fold} folded at load")
+    return O.reshape(v.data, (v.data.shape[0], math.prod(fold)))
+
+
 @op("Reshape")
 def _reshape(n):
     def run(vs):
-        x, shape = plain(vs[0]), [int(d) for d in host_array(vs[1], n, "shape")]
+        shape = [int(d) for d in host_array(vs[1], n, "shape")]
         if not n.attrs.get("allowzero", 0):
-            shape = [x.shape[i] if d == 0 and i < x.ndim else d for i, d in enumerate(shape)]
+            dims = logical_shape(vs[0])
+            shape = [dims[i] if d == 0 and i < len(dims) else d for i, d in enumerate(shape)]
+        y = folded(vs[0], n, shape)
+        if y is not None:
+            return [V(y)]
+        x = plain(vs[0])
         return [V(x.reshape(shape) if isinstance(x, np.ndarray) else O.reshape(x, tuple(shape)))]
 
     return run, None
@@ -65,9 +85,13 @@ def _reshape(n):
 @op("Flatten")
 def _flatten(n):
     def run(vs):
+        dims = logical_shape(vs[0])
+        a = norm_axis(n.attrs.get("axis", 1), len(dims) + 1, n)
+        shape = (math.prod(dims[:a]), math.prod(dims[a:]))
+        y = folded(vs[0], n, shape) if a == 1 else None
+        if y is not None:
+            return [V(y)]
         x = plain(vs[0])
-        a = norm_axis(n.attrs.get("axis", 1), x.ndim + 1, n)
-        shape = (int(np.prod(x.shape[:a])), int(np.prod(x.shape[a:])))
         return [V(x.reshape(shape) if isinstance(x, np.ndarray) else O.reshape(x, shape))]
 
     return run, None
