@@ -183,3 +183,15 @@ def test_tiny_hostile_topology_cannot_make_load_allocate_much():
     }
     with pytest.raises(ModelFileError, match="over the limit"):
         tfjs.load(json.dumps(doc).encode(), weights={"w": bytes(4096)})
+
+
+@pytest.mark.parametrize("kind", ["functional", "gru"])
+def test_tfjs_model_round_trips_through_wasmdl(made, kind, tmp_path):
+    """TF.js file -> wasmdl -> (weights changed) -> TF.js file -> TF.js predicts as wasmdl."""
+    model = tfjs.load(made[kind] / "model.json")
+    _randomize(model)
+    tfjs.save(model, tmp_path, shard_bytes=100)
+    shutil.copy(made[kind] / "x.json", tmp_path / "x.json")
+    node("predict", tmp_path)
+    x, got = _io(tmp_path, kind)
+    close(got, model.predict(x))

@@ -8,8 +8,9 @@ weights and quantized ones (``float16``, ``uint8``, ``uint16``, dequantized on l
 does: ``q * scale + min``) are read. Sequential topologies become ``wasmdl.Sequential``,
 functional ones a ``TfjsGraphModel`` (``wasmdl.io.tfjs_graph``).
 
-``save(model, path=None, quantize=None, shard_bytes=4 MiB)`` writes ``{file name: bytes}``
-(and the files, into directory ``path``); ``tf.loadLayersModel`` reads them.
+``save(model, path=None, quantize=None, shard_bytes=4 MiB)`` writes a ``Sequential`` (or a
+functional model loaded from TF.js) as ``{file name: bytes}`` (and the files, into directory
+``path``); ``tf.loadLayersModel`` reads them.
 
 Every count, size and offset is checked before use; anything wrong raises ``ModelFileError``
 naming the part (``weightsManifest[0].weights[3]``, a shard path, a layer); nothing in the
@@ -201,24 +202,39 @@ def _weights_blob(model, quantize) -> tuple[bytearray, list]:
     return blob, specs
 
 
-def save(model, path=None, quantize: str | None = None, shard_bytes: int = SHARD_BYTES):
-    """``{file name: bytes}`` of a TF.js layers model; written into directory ``path`` too."""
+def _save_topology(model) -> dict:
+    """``{class_name, config}`` of a Sequential, or of a functional model loaded from TF.js
+    (its layers' configs rewritten from the layers as they are now)."""
     from ..models import Sequential
+    from .tfjs_graph import TfjsGraphModel
 
+    if isinstance(model, TfjsGraphModel):
+        config = json.loads(json.dumps(model.config))
+        current = {layer.name: to_keras(layer) for layer in model.layers}
+        for spec in config["layers"]:
+            if spec.get("class_name") != "InputLayer":
+                spec["config"] = current[spec["config"]["name"]]["config"]
+        return {"class_name": "Model", "config": config}
     if not isinstance(model, Sequential) or not model.layers:
         raise TypeError(
-            f"tfjs.save: argument 'model' expected a non-empty Sequential, "
-            f"received {type(model).__name__}"
-        )
-    if quantize not in (None, *QUANT):
-        raise ValueError(
-            f"tfjs.save: argument 'quantize' expected None or one of "
-            f"{sorted(QUANT)}, received {quantize!r}"
+            f"tfjs.save: argument 'model' expected a non-empty Sequential (or a functional "
+            f"model loaded from TF.js), received {type(model).__name__}"
         )
     layers = [to_keras(layer) for layer in model.layers]
     if "batch_input_shape" not in layers[0]["config"]:
         shapes = model.build_input_shape_json()
         layers[0]["config"]["batch_input_shape"] = [None, *shapes[0][1:]]
+    return {"class_name": "Sequential", "config": {"name": model.name, "layers": layers}}
+
+
+def save(model, path=None, quantize: str | None = None, shard_bytes: int = SHARD_BYTES):
+    """``{file name: bytes}`` of a TF.js layers model; written into directory ``path`` too."""
+    if quantize not in (None, *QUANT):
+        raise ValueError(
+            f"tfjs.save: argument 'quantize' expected None or one of "
+            f"{sorted(QUANT)}, received {quantize!r}"
+        )
+    topology = _save_topology(model)
     blob, specs = _weights_blob(model, quantize)
     n = max(1, -(-len(blob) // shard_bytes))
     shards = {
@@ -230,8 +246,7 @@ def save(model, path=None, quantize: str | None = None, shard_bytes: int = SHARD
         "generatedBy": "wasmdl",
         "convertedBy": "wasmdl.io.tfjs",
         "modelTopology": {
-            "class_name": "Sequential",
-            "config": {"name": model.name, "layers": layers},
+            **topology,
             "keras_version": "tfjs-layers 4.22.0",
             "backend": "tensor_flow.js",
         },

@@ -41,6 +41,7 @@ class TfjsGraphModel(Model):
 
     def __init__(self, config: dict):
         super().__init__(name=config.get("name") if isinstance(config.get("name"), str) else None)
+        self.config = config  # kept for tfjs.save
         specs = config.get("layers")
         if not isinstance(specs, list) or not 0 < len(specs) <= MAX_LAYERS:
             _fail("modelTopology.config.layers", f"expected 1 to {MAX_LAYERS} layers")
