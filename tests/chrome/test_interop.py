@@ -1,7 +1,8 @@
 """Tier 3: PyTorch weights (safetensors) and ONNX files in Pyodide in Chromium (issue #16).
 
 Files made natively by the real tools (``safetensors.torch.save``, ``torch.onnx.export`` of an
-MLP, a CNN and an LSTM) are sent into the page as bytes, loaded by wasmdl there and checked
+MLP, a CNN and an LSTM, TF.js 4.22's ``model.save`` of an MLP, a CNN with BatchNorm, an LSTM,
+a GRU and a functional model) are sent into the page as bytes, loaded by wasmdl there and checked
 against PyTorch's own outputs (1e-5 relative); an ONNX file wasmdl writes in Pyodide runs in
 ONNX Runtime Web 1.30 (wasm backend) in the same page with wasmdl's predictions.
 """
@@ -20,6 +21,7 @@ torch = pytest.importorskip("torch")
 sttorch = pytest.importorskip("safetensors.torch")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "native"))
 from test_io_onnx import TORCH_CASES, torch_export  # noqa: E402
+from test_io_tfjs import KINDS, node  # noqa: E402
 
 
 def _torch_files():
@@ -122,3 +124,36 @@ def test_wasmdl_onnx_runs_in_onnxruntime_web(selenium_wasmdl, wasmdl_server):
     got = selenium_wasmdl.run_js(code)
     want = np.asarray(want)
     assert np.abs(np.asarray(got) - want).max() / np.abs(want).max() <= 1e-5
+
+
+@pytest.mark.driver_timeout(300)
+def test_tfjs_files_load_in_pyodide(selenium_wasmdl, tmp_path):
+    import json
+
+    files = {}
+    for kind in KINDS:
+        d = tmp_path / kind
+        d.mkdir()
+        node("make", d, kind)
+        doc = json.loads((d / "model.json").read_text())
+        shards = {p: (d / p).read_bytes() for p in doc["weightsManifest"][0]["paths"]}
+        x, y = (json.loads((d / f).read_text()) for f in ("x.json", "y.json"))
+        files[kind] = ((d / "model.json").read_bytes(), shards, x, y)
+    errors = _check_tfjs_in_pyodide(selenium_wasmdl, files)
+    assert max(errors.values()) <= 1e-5, errors
+
+
+@run_in_pyodide
+def _check_tfjs_in_pyodide(selenium_wasmdl, files):
+    import numpy as np
+
+    from wasmdl.io import tfjs
+
+    errors = {}
+    for kind, (model_json, shards, x, y) in files.items():
+        xs = np.asarray(x["data"], np.float32).reshape(x["shape"])
+        xs = xs.astype(np.int32) if kind == "gru" else xs
+        want = np.asarray(y["data"]).reshape(y["shape"])
+        got = tfjs.load(model_json, weights=shards).predict(xs)
+        errors[kind] = float(np.abs(got - want).max() / np.abs(want).max())
+    return errors
