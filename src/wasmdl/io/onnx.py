@@ -63,7 +63,6 @@ _FAULTS = (
     KeyError,
     ZeroDivisionError,
     OverflowError,
-    MemoryError,
     NotImplementedError,
     AttributeError,
 )

@@ -43,6 +43,17 @@ from .tfjs_weights import QUANT, quantize_array, read_weights
 MAX_JSON_BYTES, MAX_WEIGHTS, MAX_RANK = 64 * 1024 * 1024, 100_000, 16
 MAX_TOTAL_BYTES = 1 << 31
 SHARD_BYTES = 4 * 1024 * 1024
+_FAULTS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+    OverflowError,
+    ZeroDivisionError,
+    NotImplementedError,
+)
 
 
 def _fail(where, msg):
@@ -177,7 +188,7 @@ def load(source, weights=None, **kw):
             model = _build(_topology(doc))
     except ModelFileError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, RecursionError, OverflowError) as e:
+    except _FAULTS as e:
         raise ModelFileError(f"tfjs: modelTopology: {type(e).__name__}: {str(e)[:300]}") from e
     finally:
         LOAD_BUDGET["left"] = None
