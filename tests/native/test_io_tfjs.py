@@ -167,14 +167,21 @@ def test_shard_paths_outside_the_directory_are_not_opened(made, tmp_path):
         tfjs.load(tmp_path / "model.json")
 
 
-def test_tiny_hostile_topology_cannot_make_load_allocate_much():
+@pytest.mark.parametrize(
+    "extra, size, k",
+    [
+        ({}, 1024, 1),  # 512 filters on a 1024x1024 input: 2^29 outputs
+        ({"dilation_rate": [10**9, 1], "padding": "same"}, 8, 3),  # pads 10^9 rows each side
+    ],
+)
+def test_tiny_hostile_topology_cannot_make_load_allocate_much(extra, size, k):
     layer = {
         "class_name": "Conv2D",
-        "config": {"name": "c", "filters": 512, "kernel_size": [1, 1],
-                   "batch_input_shape": [None, 1024, 1024, 1]},
+        "config": {"name": "c", "filters": 512, "kernel_size": [k, k],
+                   "batch_input_shape": [None, size, size, 1], **extra},
     }  # fmt: skip
     specs = [
-        {"name": "c/kernel", "shape": [1, 1, 1, 512], "dtype": "float32"},
+        {"name": "c/kernel", "shape": [k, k, 1, 512], "dtype": "float32"},
         {"name": "c/bias", "shape": [512], "dtype": "float32"},
     ]
     doc = {
@@ -182,7 +189,7 @@ def test_tiny_hostile_topology_cannot_make_load_allocate_much():
         "weightsManifest": [{"paths": ["w"], "weights": specs}],
     }
     with pytest.raises(ModelFileError, match="over the limit"):
-        tfjs.load(json.dumps(doc).encode(), weights={"w": bytes(4096)})
+        tfjs.load(json.dumps(doc).encode(), weights={"w": bytes(4 * 512 * (k * k + 1))})
 
 
 @pytest.mark.parametrize("kind", ["functional", "gru"])

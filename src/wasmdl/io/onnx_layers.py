@@ -22,20 +22,18 @@ from ..nn import GRU, LSTM
 from ..nn.base import Layer
 from ..tensor import Tensor
 
-MAX_SAMPLE_ELEMENTS = 1 << 24  # per sample, while a file is being loaded (its dry run)
+MAX_SAMPLE_ELEMENTS = 1 << 24  # values of one tensor while a file is loaded (batch 1)
 GUARD = {"on": False}  # set by OnnxModel.dry_run: a hostile file cannot make load allocate much
 
 
 def check_size(shape, where: str) -> None:
-    """While loading, refuse an intermediate (padded, upsampled, im2col'd or output tensor) of
-    more than ``MAX_SAMPLE_ELEMENTS`` per sample; ``predict`` runs whatever the user feeds."""
-    if not GUARD["on"]:
-        return
-    per_sample = math.prod(shape[1:]) if len(shape) > 1 else math.prod(shape)
-    if per_sample > MAX_SAMPLE_ELEMENTS:
+    """While loading (a dry run at batch 1), refuse an intermediate (padded, upsampled,
+    im2col'd, broadcast or constant tensor) of more than ``MAX_SAMPLE_ELEMENTS`` values;
+    ``predict`` runs whatever the user feeds."""
+    if GUARD["on"] and math.prod(shape) > MAX_SAMPLE_ELEMENTS:
         raise ValueError(
             f"{where}: an intermediate of shape {tuple(shape)} exceeds "
-            f"{MAX_SAMPLE_ELEMENTS} values per sample"
+            f"{MAX_SAMPLE_ELEMENTS} values while loading"
         )
 
 
