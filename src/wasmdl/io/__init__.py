@@ -1,9 +1,12 @@
 """Save and load models: wasmdl's native single-file format (see ``wasmdl.io.format``), and
-through one entry point every format in ``FORMATS`` (Keras ``.keras``/``.h5``, ...).
+through one entry point every format in ``FORMATS`` (Keras ``.keras``/``.h5``, TensorFlow.js
+layers models, ONNX, PyTorch weights as safetensors).
 
 ``load_model`` sniffs the format from the bytes (or takes ``format=``); ``save_model`` picks it
 from ``format=`` or the path's extension (``EXTENSIONS``), native by default. A format is one
-row ``name: (sniff(data) -> bool, load(data, compile=, custom_objects=), save(model, path))``.
+row ``name: (sniff(data) -> bool, load(data, compile=, custom_objects=, **kw),
+save(model, path, **kw))``; further keyword arguments of ``load_model``/``save_model`` go to the
+format's own ``load``/``save`` (``wasmdl.io.tfjs``, ``onnx``, ``safetensors``).
 
 ``save_model(model, path)`` writes the architecture (JSON) and float32 weights; ``load_model``
 rebuilds the model from a path, the file's bytes (for example fetched in the browser), a file
@@ -77,12 +80,62 @@ def load_native(data, compile=True, custom_objects: dict | None = None):
     return _load_native(data, custom_objects)
 
 
-FORMATS = {  # name: (sniff, load, save); the first whose sniff accepts the bytes loads them
+def _load_tfjs(data, compile=True, custom_objects=None, source=None, **kw):
+    from . import tfjs
+
+    # a path keeps its folder: the weight shards named in model.json are read beside it
+    return tfjs.load(source if isinstance(source, str | os.PathLike) else data, **kw)
+
+
+def _load_onnx(data, compile=True, custom_objects=None, source=None, **kw):
+    from . import onnx
+
+    return onnx.load(data, **kw)
+
+
+def _load_safetensors(data, compile=True, custom_objects=None, source=None, model=None, **kw):
+    from . import safetensors
+
+    if model is None:  # a ModelFileError (a ValueError): the file alone makes no model
+        raise ModelFileError(
+            "load_model: argument 'model' expected the wasmdl model to load a safetensors file "
+            "into (it holds weights only, a PyTorch state_dict: build the matching model, then "
+            "load_model(path, model=model)), received None"
+        )
+    return safetensors.load(data, model, **kw)
+
+
+def _saver(module):
+    def save(model, path=None, **kw):
+        from importlib import import_module
+
+        return import_module(f"{__name__}.{module}").save(model, path, **kw)
+
+    return save
+
+
+def _sniff(module):
+    def sniff(data) -> bool:
+        from importlib import import_module
+
+        return import_module(f"{__name__}.{module}").sniff(data)
+
+    return sniff
+
+
+# name: (sniff, load, save); the first whose sniff accepts the bytes loads them (wasmdl's own
+# file is a safetensors file too: it comes first)
+FORMATS = {
     "wasmdl": (sniff_native, load_native, save_native),
     "keras": (keras_file.sniff_keras, keras_file.load_keras, keras_file.save_keras),
     "h5": (keras_file.sniff_h5, keras_file.load_h5, keras_file.save_h5),
+    "tfjs": (_sniff("tfjs"), _load_tfjs, _saver("tfjs")),
+    "onnx": (_sniff("onnx"), _load_onnx, _saver("onnx")),
+    "safetensors": (_sniff("safetensors"), _load_safetensors, _saver("safetensors")),
 }
-EXTENSIONS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5", ".wasmdl": "wasmdl"}
+# save_model's default format by extension (TF.js writes a folder: ask with format="tfjs")
+EXTENSIONS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5", ".wasmdl": "wasmdl",
+              ".onnx": "onnx", ".safetensors": "safetensors"}  # fmt: skip
 
 
 def _format(fmt, fn):
@@ -93,10 +146,14 @@ def _format(fmt, fn):
     return FORMATS[fmt]
 
 
-def load_model(source, format=None, compile=True, custom_objects: dict | None = None):
+def load_model(source, format=None, compile=True, custom_objects: dict | None = None, **kw):
     """A model from a path, bytes, file object or JS buffer, in any format of ``FORMATS``
     (sniffed from the bytes unless ``format`` names one); ``compile`` restores the training
-    configuration where the file has one."""
+    configuration where the file has one; other keyword arguments go to the format's loader
+    (``weights=`` for TF.js shards, ``layout=`` for ONNX, ``model=`` for safetensors). A
+    folder holding a ``model.json`` (what TF.js saves) loads that file."""
+    if isinstance(source, str | os.PathLike) and os.path.isdir(source):
+        source = os.path.join(source, "model.json")
     data = read_source(source)
     if format is None:
         format = next((name for name, (sniff, _, _) in FORMATS.items() if sniff(data)), None)
@@ -105,16 +162,35 @@ def load_model(source, format=None, compile=True, custom_objects: dict | None = 
                 f"load_model: the file's header matches none of the formats "
                 f"{sorted(FORMATS)} (first bytes {bytes(data[:16])!r})"
             )
-    return _format(format, "load_model")[1](data, compile=compile, custom_objects=custom_objects)
+    load = _format(format, "load_model")[1]
+    if _takes_kw(load):  # the format's loader also sees the source (a path keeps its folder)
+        kw["source"] = source
+    elif kw:
+        raise TypeError(
+            f"load_model: unexpected keyword arguments {sorted(kw)} for format {format!r}"
+        )
+    return load(data, compile=compile, custom_objects=custom_objects, **kw)
 
 
-def save_model(model, path=None, format=None) -> bytes | None:
+def _takes_kw(fn) -> bool:
+    import inspect
+
+    params = inspect.signature(fn).parameters.values()
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def save_model(model, path=None, format=None, **kw) -> bytes | None:
     """Write ``model`` to ``path`` (or return the bytes) in ``format``: by default the one of
     the path's extension (``EXTENSIONS``), else wasmdl's native format."""
     if format is None:
         ext = os.path.splitext(str(path))[1].lower() if path is not None else ""
         format = EXTENSIONS.get(ext, "wasmdl")
-    return _format(format, "save_model")[2](model, path)
+    save = _format(format, "save_model")[2]
+    if kw and not _takes_kw(save):
+        raise TypeError(
+            f"save_model: unexpected keyword arguments {sorted(kw)} for format {format!r}"
+        )
+    return save(model, path, **kw)
 
 
 def save_weights(model, path=None) -> bytes | None:

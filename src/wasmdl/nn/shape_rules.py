@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from . import attention, conv, core, merge, norm, pooling, recurrent, reshaping
-from .spec import INPUT_SPECS, SHAPE_RULES
+from .spec import INPUT_SPECS, LOAD_LIMITS, LOADING, SHAPE_RULES
 
 
 def _fail(layer, shape, what):
@@ -34,6 +34,10 @@ def _mul(*ds):
 
 def _window_out(layer, shape, n, k, s, d, padding):
     """One spatial axis of a convolution/pooling (TensorFlow's 'same': ceil(n / s))."""
+    window = d * (k - 1) + 1
+    if LOADING["on"] and window > LOAD_LIMITS["dim"]:  # 'same' would pad ~window rows per run
+        _fail(layer, shape, f"dilated window {window} over the limit of {LOAD_LIMITS['dim']} "
+                            "(limit 'dim')")  # fmt: skip
     if n is None:
         return None
     if padding in ("same", "causal"):
