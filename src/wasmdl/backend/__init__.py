@@ -133,3 +133,20 @@ def _webgpu_available():
 register_backend(
     "webgpu", _webgpu_factory, _webgpu_available, kernel_names=_kernels_of("webgpu_kernels")
 )
+
+
+def _webgl_factory():  # the WebGL2 backend (Pyodide in a browser or worker: OffscreenCanvas)
+    from .webgl import WebGLBackend
+
+    return WebGLBackend().ensure_ready()
+
+
+def _webgl_available():
+    from .webgl import webgl_available
+
+    return webgl_available()
+
+
+register_backend(
+    "webgl", _webgl_factory, _webgl_available, kernel_names=_kernels_of("webgl_kernels")
+)

@@ -1,0 +1,62 @@
+"""GLSL sources and launch helpers shared by the WebGL2 kernel modules.
+
+Every kernel lives in ``kernels/glsl/<file>.glsl`` (shipped in the wheel) and is compiled after
+the shared prelude ``kernels/glsl/common.glsl``; templates carry ``{{KEY}}`` placeholders that
+the launchers fill (types, expressions). A program is keyed by its file and substitutions, so
+each specialisation compiles once.
+
+>>> GL[np.dtype("int32")]
+('int', 'isampler2D', 1)
+>>> "uniform int p[64];" in template("matmul.glsl", S="sampler2D", T="float")
+True
+"""
+
+import math
+
+import numpy as np
+
+from .. import _js
+
+# dtype -> (GLSL element type, sampler type, texture format: 0 R32F, 1 R32I). bool is 0/1 int.
+GL = {
+    np.dtype("float32"): ("float", "sampler2D", 0),
+    np.dtype("int32"): ("int", "isampler2D", 1),
+    np.dtype("bool"): ("int", "isampler2D", 1),
+}
+_TEXT = {}
+
+
+def _text(file):
+    text = _TEXT.get(file)
+    if text is None:
+        text = _TEXT[file] = _js.package_text(f"kernels/glsl/{file}")
+    return text
+
+
+def template(file, **subs):
+    """The prelude plus ``kernels/glsl/<file>`` with ``{{KEY}}`` placeholders substituted."""
+    text = _text("common.glsl") + "\n" + _text(file)
+    for k, v in subs.items():
+        text = text.replace("{{" + k + "}}", v)
+    return text
+
+
+def typed(dtype):
+    """Substitutions ``S`` (sampler) and ``T`` (element type) for ``dtype``."""
+    t, s, _ = GL[dtype]
+    return {"S": s, "T": t}
+
+
+def simple(be, file, name, subs, params, inputs, out_shape, out_dtype):
+    """Allocate the output and draw kernel ``name`` from ``file`` over its elements."""
+    n = math.prod(out_shape)
+    out = be.alloc(out_shape, out_dtype)
+    if n == 0:
+        return out
+    key = (file, tuple(sorted(subs.items())))
+
+    def source():
+        return name, f"kernels/glsl/{file}", template(file, **subs)
+
+    be.draw(key, source, params, inputs, out, n)
+    return out
