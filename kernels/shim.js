@@ -319,6 +319,7 @@ export const gls = {
   parallel: null,
   readFormat: [null, null], // per fmt: [format, type, channels] readPixels accepts
   lost: null,
+  profile: null, // kernel name -> [draws, ms] while profiling (glProfile(true))
   stats: { calls: 0, draws: 0, uploads: 0, reads: 0, compiles: 0, compile_ms: 0, batches: 0 },
 };
 
@@ -476,6 +477,7 @@ function glExecute(packet, programs) {
       if (pWords) gl.uniform1iv(prog.loc.p, params, pOff, pWords);
       gl.drawArrays(gl.TRIANGLES, 0, 3);
       gls.stats.draws++;
+      if (gls.profile !== null) glTime(prog.name, out);
       i += 7 + ntex;
     } else if (op === GL_ALLOC) {
       const [id, w, h, fmt] = cmd.subarray(i + 1, i + 5);
@@ -629,10 +631,29 @@ export async function glPrepare(programs) {
   return JSON.stringify({ programs: pids.length, wall_ms: performance.now() - t0 });
 }
 
-/** Counters of crossings and GPU work since the last reset: a JSON string. */
+// Profiling: wait for each draw (a one-texel readPixels) and charge its time to its kernel.
+function glTime(name, out) {
+  const gl = gls.gl;
+  const t0 = performance.now();
+  gl.readPixels(0, 0, 1, 1, out.fmt ? gl.RGBA_INTEGER : gl.RGBA, out.fmt ? gl.INT : gl.FLOAT,
+    out.fmt ? new Int32Array(4) : new Float32Array(4));
+  const row = (gls.profile[name] ||= [0, 0]);
+  row[0]++;
+  row[1] += performance.now() - t0;
+}
+
+/** Time every draw per kernel (slow: each draw waits) until glProfile(false). */
+export function glProfile(on) {
+  gls.profile = on ? {} : null;
+}
+
+/** Counters of crossings and GPU work since the last reset (and, while profiling, the draws
+ * and milliseconds per kernel): a JSON string. */
 export function glStats(reset) {
   const programs = gls.programs.filter((p) => p).length;
-  const s = JSON.stringify({ ...gls.stats, textures: gls.textures.size, programs });
+  const s = JSON.stringify({ ...gls.stats, textures: gls.textures.size, programs,
+    ...(gls.profile ? { kernels: gls.profile } : {}) });
+  if (reset && gls.profile) gls.profile = {};
   if (reset) for (const k in gls.stats) gls.stats[k] = 0;
   return s;
 }

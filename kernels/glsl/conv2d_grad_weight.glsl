@@ -1,18 +1,23 @@
-// kernel: conv2d_grad_weight -- dL/dW of conv2d: one fragment per weight element
-//   (kh, kw, cg, o) sums X[n, ih, iw, group * CG + cg] * G[n, oh, ow, o] over the N*OH*OW
-//   output positions.
-// textures: t0 X (NHWC), t1 G (NHWC of the output); output O (HWIO).
+// kernel: conv2d_grad_weight -- dL/dW of conv2d: one fragment per (chunk, weight element
+//   (kh, kw, cg, o)) sums X[n, ih, iw, group * CG + cg] * G[n, oh, ow, o] over its chunk of the
+//   N*OH output rows; a reduce pass then sums the chunks (webgl_conv.py). Few weights with
+//   long sums would leave SwiftShader's threads idle: chunks give it fragments to spread.
+// textures: t0 X (NHWC), t1 G (NHWC of the output); output O ([chunks, KH, KW, CG, O]).
 // params: the conv2d layout [N, H, W, C, OH, OW, O, KH, KW, CG, groups, sh, sw, dh, dw,
-//   pad_top, pad_left].
+//   pad_top, pad_left] + [rows per chunk, weight elements].
 
 uniform sampler2D t0;
 uniform sampler2D t1;
 out float o;
 
 void main() {
-  int e = out_index();
-  if (e >= u_n) discard;
-  int N = p[0], H = p[1], Wd = p[2], C = p[3], OH = p[4], OW = p[5], OC = p[6];
+  int i = out_index();
+  if (i >= u_n) discard;
+  int rows = p[17];
+  int e = i % p[18];
+  int r0 = (i / p[18]) * rows;
+  int r1 = min(r0 + rows, p[0] * p[4]);
+  int H = p[1], Wd = p[2], C = p[3], OH = p[4], OW = p[5], OC = p[6];
   int KW = p[8], CG = p[9], OG = OC / p[10];
   int oc = e % OC;
   int cg = (e / OC) % CG;
@@ -20,8 +25,10 @@ void main() {
   int kh = e / (OC * CG * KW);
   int c = (oc / OG) * CG + cg;
   float acc = 0.0;
-  for (int n = 0; n < N; n++) {
-    for (int oh = 0; oh < OH; oh++) {
+  for (int r = r0; r < r1; r++) {
+    int n = r / OH;
+    int oh = r - n * OH;
+    {
       int ih = oh * p[11] + kh * p[13] - p[15];
       if (ih < 0 || ih >= H) continue;
       int xrow = (n * H + ih) * Wd;

@@ -33,3 +33,131 @@ str(r)
     assert out == str(
         [[[7.0, 7.0], [25.0, 25.0]], [[False, False, False], [True, True, True]], [2, 2]]
     ), out
+
+
+# Table rows that need a dtype WebGL lacks (float64): they must fail with a clear TypeError.
+GL_DTYPE_GAPS = {"cast-f2f64"}
+
+
+def test_op_table_forward_and_gradients_match_numpy(selenium_wasmdl):
+    code = """
+import json
+import wasmdl as wl
+from wasmdl.testing import CASES, check
+wl.set_backend("webgl")
+failures, gaps, n = [], {}, 0
+for case in CASES:
+    for fn, nc in ((check.check_forward, False), (check.check_forward, True),
+                   (check.check_grad, False)):
+        n += 1
+        try:
+            fn(case, noncontig=nc, backend="webgl")
+        except Exception as e:
+            msg = f"{type(e).__name__}: {e}"
+            if case.name in GAPS:
+                gaps[case.name] = msg
+            else:
+                failures.append(f"{fn.__name__}[{case.name}, noncontig={nc}]: {msg[:400]}")
+wl.set_backend("numpy")
+json.dumps({"checks": n, "cases": len(CASES), "failures": failures, "gaps": gaps})
+""".replace("GAPS", repr(GL_DTYPE_GAPS))
+    r = json.loads(selenium_wasmdl.run(code))
+    print(f"{r['checks']} checks over {r['cases']} cases")
+    assert r["cases"] > 200
+    assert not r["failures"], "\n".join(r["failures"])
+    assert set(r["gaps"]) == GL_DTYPE_GAPS, r["gaps"]
+    for msg in r["gaps"].values():
+        assert msg.startswith("TypeError") and "float64" in msg, msg
+
+
+@run_in_pyodide
+def test_coverage_report_is_empty_for_the_core_table(selenium_wasmdl):
+    from wasmdl.testing import webgl_checks as C
+
+    report = C.coverage()
+    assert report["missing"] == [] and report["covered"] == report["ops"] > 40
+
+
+@pytest.mark.parametrize("recipe", ["mlp", "cnn", "lstm"])
+def test_training_follows_the_numpy_losses(selenium_wasmdl, recipe):
+    """50 steps from the same weights on consecutive batches (CNN: batch 8, the others 32),
+    in scripts of 10 steps (SwiftShader runs a CNN step in about a second): every loss within
+    rtol 1e-3 of the numpy backend's."""
+    batch = 8 if recipe == "cnn" else 32
+    curves = {}
+    for backend in ("webgl", "numpy"):
+        curves[backend] = []
+        for k in range(5):
+            code = (
+                "import json\nfrom wasmdl.testing import webgl_checks as C\n"
+                f"json.dumps(C.losses({recipe!r}, {backend!r}, 10, {batch}, fresh={k == 0}))"
+            )
+            curves[backend] += json.loads(selenium_wasmdl.run(code))
+    gl, ref = curves["webgl"], curves["numpy"]
+    rel = max(abs(a - b) / abs(b) for a, b in zip(gl, ref, strict=True))
+    print(f"{recipe}: loss {ref[0]:.4f} -> {ref[-1]:.4f}, max relative difference {rel:.2e}")
+    assert len(gl) == 50 and min(ref[-5:]) < ref[0]
+    assert rel < 1e-3, (gl, ref)
+
+
+def test_2000_step_loop_keeps_live_textures_flat(selenium_wasmdl):
+    code = "import json\nfrom wasmdl.testing import webgl_checks as C\njson.dumps(C.memory_loop())"
+    r = json.loads(selenium_wasmdl.run(code))
+    print("live textures every 100 steps:", r["textures"], r["memory"])
+    assert len(r["textures"]) == 20 and len(set(r["textures"][1:])) == 1, r["textures"]
+    assert r["final_loss"] == r["final_loss"]  # finite, not NaN
+
+
+def test_step_report_calls_and_draws(selenium_wasmdl, chrome_report):
+    code = "import json\nfrom wasmdl.testing import webgl_checks as C\njson.dumps(C.step_report())"
+    r = json.loads(selenium_wasmdl.run(code))
+    chrome_report("webgl README MLP step (batch 64)", r)
+    print("webgl vs numpy, README MLP step:", r)
+    assert r["python_to_js_calls_per_step"] <= 2  # the packet rides on the loss read
+    # the batch's x and y, and the scalars Adam makes each step (bias corrections)
+    assert r["uploads_per_step"] <= 8
+    assert r["draws_per_step"] < 160
+
+
+@run_in_pyodide
+async def test_async_read_and_memory_verbs(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl as wl
+
+    be = wl.backend.get_backend("webgl")
+    t = wl.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3), backend=be) * 2
+    assert (await t.numpy_async()).tolist() == [[0, 2, 4], [6, 8, 10]]
+    i = wl.Tensor(np.array([-3, 7], np.int32), backend=be)
+    assert (await (i * 2).numpy_async()).tolist() == [-6, 14]
+    assert float(t.sum()) == 30.0
+    before = be.memory()["textures"]
+    u = t + 1
+    assert be.memory()["textures"] == before + 1
+    be.free(u._h)
+    assert be.memory()["textures"] == before
+    del t, u
+    assert be.memory()["textures"] < before
+    wl.set_backend("webgl")
+    try:
+        assert wl.memory()["textures"] == be.memory()["textures"]
+    finally:
+        wl.set_backend("numpy")
+
+
+def test_faults_give_named_errors_and_numpy_stays_usable(selenium_wasmdl):
+    code = "import json\nfrom wasmdl.testing import webgl_checks as C\njson.dumps(C.faults())"
+    r = json.loads(selenium_wasmdl.run(code))
+    print(json.dumps(r, indent=1))
+    assert r["compile"].startswith("WebGLError") and "bad_kernel" in r["compile"], r["compile"]
+    assert r["after_compile_error"] == [[2.0, 2.0], [2.0, 2.0]]
+    assert r["limit"].startswith("TextureLimitError") and "MAX_TEXTURE_SIZE" in r["limit"]
+    assert r["lost"].startswith("ContextLostError") and "context was lost" in r["lost"]
+    assert r["backend_after_loss"] == "numpy"
+    losses = r["numpy_losses"]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    after = selenium_wasmdl.run(
+        "import wasmdl as wl\nwl.set_backend('webgl')\nv = (wl.ones(3) * 2).numpy().tolist()\n"
+        "wl.set_backend('numpy')\nstr(v)"
+    )
+    assert after == "[2.0, 2.0, 2.0]"  # a new context after the loss

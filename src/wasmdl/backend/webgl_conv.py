@@ -7,8 +7,12 @@ the parameter layouts are the WebGPU kernels' (``webgpu_conv.conv_params``/``poo
 ['avgpool2d', 'avgpool2d_grad', 'conv2d']
 """
 
-from .webgl_glsl import simple
+import math
+
+from .webgl_glsl import reduce_rows, simple
 from .webgpu_conv import conv_params, pool_params
+
+FRAGMENTS = 16384  # split conv2d_grad_weight's sums until about this many fragments
 
 
 def _conv2d(be, xs, shape, dtype, p):
@@ -27,8 +31,17 @@ def _conv2d_grad_input(be, xs, shape, dtype, p):
 def _conv2d_grad_weight(be, xs, shape, dtype, p):
     x, g = xs
     params = conv_params(x.shape, shape, g.shape, p)
+    nw, rows = math.prod(shape), max(1, params[0] * params[4])  # weights; N*OH rows
+    nch = max(1, min(rows, -(-FRAGMENTS // max(nw, 1))))
+    per = -(-rows // nch)
+    nch = -(-rows // per)
     name = "conv2d_grad_weight"
-    return simple(be, f"{name}.glsl", name, {}, params, [x._h, g._h], shape, dtype)
+    part = simple(
+        be, f"{name}.glsl", name, {}, [*params, per, nw], [x._h, g._h], (nch, *shape), dtype
+    )
+    if nch == 1:
+        return part
+    return reduce_rows(be, "sum", part, dtype, nch, nw)
 
 
 def _pool(name, is_max):

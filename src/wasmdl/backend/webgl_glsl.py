@@ -24,6 +24,13 @@ GL = {
     np.dtype("bool"): ("int", "isampler2D", 1),
 }
 _TEXT = {}
+# fmt: off
+REDUCTIONS = {  # op -> (identity per element type, combine expression of x, y)
+    "sum": ({"float": "0.0", "int": "0"}, "x + y"),
+    "max": ({"float": "uintBitsToFloat(0xff800000u)", "int": "(-2147483647 - 1)"}, "max(x, y)"),
+    "min": ({"float": "uintBitsToFloat(0x7f800000u)", "int": "2147483647"}, "min(x, y)"),
+}
+# fmt: on
 
 
 def _text(file):
@@ -60,3 +67,23 @@ def simple(be, file, name, subs, params, inputs, out_shape, out_dtype):
 
     be.draw(key, source, params, inputs, out, n)
     return out
+
+
+def reduce_draw(be, name, x_h, dtype, params, nout, nch, chunk):
+    """Draw ``reduce.glsl`` for reduction ``name``: ``params`` in its layout without the chunk
+    words; ``nout * nch`` outputs, each combining ``chunk`` inputs. Returns the output."""
+    t = GL[dtype][0]
+    inits, combine = REDUCTIONS[name]
+    subs = {**typed(dtype), "INIT": inits[t], "COMBINE": combine}
+    out = be.alloc((nout * nch,), dtype)
+
+    def source():
+        return name, "kernels/glsl/reduce.glsl", template("reduce.glsl", **subs)
+
+    be.draw(("reduce", name, t), source, [*params, chunk, nch], [x_h], out, nout * nch)
+    return out
+
+
+def reduce_rows(be, name, x_h, dtype, rows, cols):
+    """Reduce a contiguous (rows, cols) texture over its rows: ``cols`` outputs."""
+    return reduce_draw(be, name, x_h, dtype, [rows, 1, cols, 1, 1, rows, cols], cols, 1, rows)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .webgl_conv import CONV_KERNELS
-from .webgl_glsl import GL, simple, template, typed
+from .webgl_glsl import GL, REDUCTIONS, reduce_draw, simple, template, typed
 from .webgl_index import INDEX_KERNELS
 from .webgpu_kernels import collapse, reduce_params
 from .webgpu_wgsl import broadcast_strides, contiguous_strides
@@ -33,11 +33,6 @@ EXPRESSIONS = {  # op -> GLSL expression (inputs a, b, c; comparisons give int 0
 CASTS = {  # (from, to) dtype kinds -> expression of a (bool is int 0/1 in an R32I texture)
     ("f", "i"): "int(a)", ("i", "f"): "float(a)", ("b", "f"): "float(a)",
     ("b", "i"): "a", ("f", "b"): "int(a != 0.0)", ("i", "b"): "int(a != 0)",
-}
-REDUCTIONS = {  # op -> (identity per element type, combine expression of x, y)
-    "sum": ({"float": "0.0", "int": "0"}, "x + y"),
-    "max": ({"float": "uintBitsToFloat(0xff800000u)", "int": "(-2147483647 - 1)"}, "max(x, y)"),
-    "min": ({"float": "uintBitsToFloat(0x7f800000u)", "int": "2147483647"}, "min(x, y)"),
 }
 # fmt: on
 TWO_PASS = 2048  # reduce rows longer than this in two passes when outputs are few
@@ -111,19 +106,6 @@ def _reshape(be, xs, shape, dtype, p):
     return xs[0]._h  # one flat texture layout: a reshape is the same texels
 
 
-def _reduce_draw(be, name, x_h, dtype, params, nout, nch, chunk):
-    t = GL[dtype][0]
-    inits, combine = REDUCTIONS[name]
-    subs = {**typed(dtype), "INIT": inits[t], "COMBINE": combine}
-    out = be.alloc((nout * nch,), dtype)
-
-    def source():
-        return name, "kernels/glsl/reduce.glsl", template("reduce.glsl", **subs)
-
-    be.draw(("reduce", name, t), source, [*params, chunk, nch], [x_h], out, nout * nch)
-    return out
-
-
 def _reduction(name):
     def launch(be, xs, shape, dtype, p):
         (x,) = xs
@@ -133,11 +115,11 @@ def _reduction(name):
             return be.alloc(shape, dtype)
         R = params[0]
         if R <= TWO_PASS or nout >= 64:  # one pass: a fragment per output
-            return _reduce_draw(be, name, x._h, dtype, params, nout, 1, R)
+            return reduce_draw(be, name, x._h, dtype, params, nout, 1, R)
         nch = math.isqrt(R)  # two passes: chunks of ~sqrt(R), then the rows of partials
-        part = _reduce_draw(be, name, x._h, dtype, params, nout, nch, -(-R // nch))
+        part = reduce_draw(be, name, x._h, dtype, params, nout, nch, -(-R // nch))
         second = [nch, 1, nout, nch, 1, nch, 1]  # rows of the (nout, nch) partials
-        return _reduce_draw(be, name, part, dtype, second, nout, 1, nch)
+        return reduce_draw(be, name, part, dtype, second, nout, 1, nch)
 
     return launch
 

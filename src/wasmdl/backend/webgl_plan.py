@@ -2,17 +2,18 @@
 plan (the batch of commands sent to ``kernels/shim.js``'s ``glRun`` in one call).
 
 A tensor is one 2-D texture holding its elements row-major, flat element ``i`` at texel
-``(i % w, i // w)``; the width ``w`` is a power of two (so shaders use masks and shifts) of at
-most ``MAX_WIDTH``. Python owns the texture-id space: allocating takes an id from the pool (or
+``(i % w, i // w)``; the width ``w`` is a power of two (so shaders use masks and shifts) near
+``sqrt(n)``, at most ``MAX_WIDTH``: near-square textures give a rasteriser many rows to spread
+over its threads (a 4096x1 output ran on one SwiftShader thread, 4x slower than 64x64). Python owns the texture-id space: allocating takes an id from the pool (or
 records an ALLOC command), freeing returns it; neither crosses into JavaScript. Commands run in
 recorded order, so a texture freed while a recorded draw still reads it can be reused at once.
 
->>> geometry(10), geometry(50176)
-((16, 1), (4096, 13))
+>>> geometry(10), geometry(4096), geometry(50176)
+((4, 3), (64, 64), (256, 196))
 >>> pool, plan = Pool(), Plan()
 >>> h = pool.alloc(10, 0, plan)
 >>> (h.w, h.h, pool.stats()["textures"], plan.cmd)
-(16, 1, 1, [1, 1, 16, 1, 0])
+(4, 3, 1, [1, 1, 4, 3, 0])
 >>> del h
 >>> pool.stats()["textures"], pool.stats()["pooled"]
 (0, 1)
@@ -26,10 +27,10 @@ MAX_PARAMS = 64  # the length of the shaders' ``uniform int p[64]``
 
 
 def geometry(n, max_width=MAX_WIDTH):
-    """The (width, height) of the texture for ``n`` elements: the width a power of two up to
-    ``max_width``, the height the rows needed."""
+    """The (width, height) of the texture for ``n`` elements: the width the power of two at or
+    above ``sqrt(n)`` (at most ``max_width``), the height the rows needed."""
     n = max(1, int(n))
-    w = min(1 << (n - 1).bit_length(), max_width)
+    w = min(1 << ((n - 1).bit_length() + 1) // 2, max_width)
     return w, -(-n // w)
 
 
