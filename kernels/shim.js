@@ -334,8 +334,8 @@ function glCheck() {
   if (gl === null) throw glFail("no-context", "WebGL2 is not initialised; call glInit() first");
   if (gls.lost !== null || gl.isContextLost()) {
     gls.lost = gls.lost || "isContextLost() is true";
-    throw glFail("context-lost", `the WebGL2 context was lost (${gls.lost}); its ${gls.textures.size} ` +
-      "textures are gone");
+    throw glFail("context-lost", `the WebGL2 context was lost (${gls.lost}) with ${gls.textures.size} ` +
+      "textures");
   }
 }
 
@@ -397,14 +397,15 @@ function glProgram(pid) {
   const gl = gls.gl;
   const p = gls.programs[pid];
   if (p === undefined) throw glFail("bad-program", `program id ${pid} does not exist`);
+  if (p.error) throw glFail("compile", p.error);
   if (p.loc === null) {
     const t0 = performance.now();
     if (!gl.getProgramParameter(p.prog, gl.LINK_STATUS)) {
       const log = gl.getShaderInfoLog(p.fs) || gl.getProgramInfoLog(p.prog) || "";
       const m = /ERROR:\s*\d+:(\d+):/.exec(log);
       const line = m ? `line ${m[1]}: ${p.source.split("\n")[+m[1] - 1] || ""}\n` : "";
-      gls.programs[pid] = undefined;
-      throw glFail("compile", `GLSL compile error in kernel '${p.name}' (${p.file}) ${line}${log.trim()}`);
+      p.error = `GLSL compile error in kernel '${p.name}' (${p.file}) ${line}${log.trim()}`;
+      throw glFail("compile", p.error);
     }
     gl.useProgram(p.prog);
     for (let k = 0; k < 4; k++) {
@@ -456,28 +457,18 @@ function glExecute(packet, programs) {
   const params = words.subarray(4 + nCmd, 4 + nCmd + nParam);
   const dBase = packet.byteOffset + (4 + nCmd + nParam) * 4;
   gls.stats.batches++;
+  let failed = null; // the first failed draw: the texture table must still follow Python's
   for (let i = 0; i < nCmd;) {
     const op = cmd[i];
     if (op === GL_DRAW) {
-      const pid = cmd[i + 1], pOff = cmd[i + 2], pWords = cmd[i + 3], n = cmd[i + 5], ntex = cmd[i + 6];
-      const prog = glProgram(pid);
-      const out = glTexture(cmd[i + 4]);
-      gl.useProgram(prog.prog);
-      LW[0] = out.lw;
-      for (let k = 0; k < ntex; k++) {
-        const t = glTexture(cmd[i + 7 + k]);
-        gl.activeTexture(gl.TEXTURE0 + k);
-        gl.bindTexture(gl.TEXTURE_2D, t.tex);
-        LW[k + 1] = t.lw;
+      const ntex = cmd[i + 6];
+      if (failed === null) {
+        try {
+          glDraw(cmd, i, params);
+        } catch (e) {
+          failed = e; // later draws are skipped, allocations and uploads still run
+        }
       }
-      glFramebuffer(out);
-      gl.viewport(0, 0, out.w, Math.ceil(n / out.w));
-      gl.uniform1i(prog.loc.n, n);
-      gl.uniform1iv(prog.loc.lw, LW);
-      if (pWords) gl.uniform1iv(prog.loc.p, params, pOff, pWords);
-      gl.drawArrays(gl.TRIANGLES, 0, 3);
-      gls.stats.draws++;
-      if (gls.profile !== null) glTime(prog.name, out);
       i += 7 + ntex;
     } else if (op === GL_ALLOC) {
       const [id, w, h, fmt] = cmd.subarray(i + 1, i + 5);
@@ -513,6 +504,30 @@ function glExecute(packet, programs) {
       throw glFail("bad-plan", `unknown opcode ${op} at word ${i}`);
     }
   }
+  if (failed !== null) throw failed;
+}
+
+function glDraw(cmd, i, params) {
+  const gl = gls.gl;
+  const pid = cmd[i + 1], pOff = cmd[i + 2], pWords = cmd[i + 3], n = cmd[i + 5], ntex = cmd[i + 6];
+  const prog = glProgram(pid);
+  const out = glTexture(cmd[i + 4]);
+  gl.useProgram(prog.prog);
+  LW[0] = out.lw;
+  for (let k = 0; k < ntex; k++) {
+    const t = glTexture(cmd[i + 7 + k]);
+    gl.activeTexture(gl.TEXTURE0 + k);
+    gl.bindTexture(gl.TEXTURE_2D, t.tex);
+    LW[k + 1] = t.lw;
+  }
+  glFramebuffer(out);
+  gl.viewport(0, 0, out.w, Math.ceil(n / out.w));
+  gl.uniform1i(prog.loc.n, n);
+  gl.uniform1iv(prog.loc.lw, LW);
+  if (pWords) gl.uniform1iv(prog.loc.p, params, pOff, pWords);
+  gl.drawArrays(gl.TRIANGLES, 0, 3);
+  gls.stats.draws++;
+  if (gls.profile !== null) glTime(prog.name, out);
 }
 
 // The readPixels format/type for a texture format: RED where the implementation offers it,
@@ -662,5 +677,6 @@ export function glStats(reset) {
 export function glLoseContext() {
   const ext = gls.gl && gls.gl.getExtension("WEBGL_lose_context");
   if (!ext) throw glFail("no-extension", "WEBGL_lose_context is not available");
+  gls.lost = "WEBGL_lose_context.loseContext() was called";
   ext.loseContext();
 }

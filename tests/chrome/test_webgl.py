@@ -132,7 +132,7 @@ async def test_async_read_and_memory_verbs(selenium_wasmdl):
     assert (await (i * 2).numpy_async()).tolist() == [-6, 14]
     assert float(t.sum()) == 30.0
     before = be.memory()["textures"]
-    u = t + 1
+    u = t + t
     assert be.memory()["textures"] == before + 1
     be.free(u._h)
     assert be.memory()["textures"] == before

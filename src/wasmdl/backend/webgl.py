@@ -243,7 +243,7 @@ class WebGLBackend(Backend):
         if "[context-lost]" in msg:
             self._context_lost()
             return ContextLostError(
-                f"webgl.{where}: {text}, so every tensor on the webgl backend is gone. wasmdl "
+                f"webgl.{where}: {text}: every tensor on the webgl backend is gone. wasmdl "
                 "switched the default backend to 'numpy'; recreate tensors there (or call "
                 "set_backend('webgl') again for a new context)"
             )

@@ -4,7 +4,7 @@ plan (the batch of commands sent to ``kernels/shim.js``'s ``glRun`` in one call)
 A tensor is one 2-D texture holding its elements row-major, flat element ``i`` at texel
 ``(i % w, i // w)``; the width ``w`` is a power of two (so shaders use masks and shifts) near
 ``sqrt(n)``, at most ``MAX_WIDTH``: near-square textures give a rasteriser many rows to spread
-over its threads (a 4096x1 output ran on one SwiftShader thread, 4x slower than 64x64). Python owns the texture-id space: allocating takes an id from the pool (or
+over its threads. Python owns the texture-id space: allocating takes an id from the pool (or
 records an ALLOC command), freeing returns it; neither crosses into JavaScript. Commands run in
 recorded order, so a texture freed while a recorded draw still reads it can be reused at once.
 
