@@ -294,7 +294,8 @@ export function destroyDevice() {
 // Packet layout (one Int32Array-compatible buffer, little-endian 32-bit words):
 //   header [nCmdWords, nParamWords, nDataWords, 0] | cmd words | param words | data words
 // Commands:
-//   ALLOC  1 id w h fmt                   create a w x h texture (fmt 0: R32F, 1: R32I)
+//   ALLOC  1 id w h fmt                   create a w x h texture (fmt 0: R32F, 1: R32I,
+//                                         2: RGBA32F, packed operands inside a kernel)
 //   DELETE 2 id                           delete a texture (pool trimming)
 //   WRITE  3 id dataWordOffset rows       upload rows * w words into the texture's first rows
 //   DRAW   4 prog pOff pWords out n ntex id...  draw kernel `prog` into `out` (n elements),
@@ -477,7 +478,7 @@ function glExecute(packet, programs) {
       gl.bindTexture(gl.TEXTURE_2D, tex);
       gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
       gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
-      gl.texStorage2D(gl.TEXTURE_2D, 1, fmt ? gl.R32I : gl.R32F, w, h);
+      gl.texStorage2D(gl.TEXTURE_2D, 1, [gl.R32F, gl.R32I, gl.RGBA32F][fmt], w, h);
       gls.textures.set(id, { tex, fb: null, w, h, lw: Math.log2(w), fmt });
       i += 5;
     } else if (op === GL_WRITE) {
@@ -486,10 +487,11 @@ function glExecute(packet, programs) {
       const off = dBase + cmd[i + 2] * 4;
       gl.activeTexture(gl.TEXTURE0);
       gl.bindTexture(gl.TEXTURE_2D, t.tex);
-      const data = t.fmt ? new Int32Array(packet.buffer, off, rows * t.w)
+      const int = t.fmt === 1;
+      const data = int ? new Int32Array(packet.buffer, off, rows * t.w)
         : new Float32Array(packet.buffer, off, rows * t.w);
-      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, t.w, rows, t.fmt ? gl.RED_INTEGER : gl.RED,
-        t.fmt ? gl.INT : gl.FLOAT, data);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, t.w, rows, int ? gl.RED_INTEGER : gl.RED,
+        int ? gl.INT : gl.FLOAT, data);
       gls.stats.uploads++;
       i += 4;
     } else if (op === GL_DELETE) {
@@ -650,8 +652,9 @@ export async function glPrepare(programs) {
 function glTime(name, out) {
   const gl = gls.gl;
   const t0 = performance.now();
-  gl.readPixels(0, 0, 1, 1, out.fmt ? gl.RGBA_INTEGER : gl.RGBA, out.fmt ? gl.INT : gl.FLOAT,
-    out.fmt ? new Int32Array(4) : new Float32Array(4));
+  const int = out.fmt === 1;
+  gl.readPixels(0, 0, 1, 1, int ? gl.RGBA_INTEGER : gl.RGBA, int ? gl.INT : gl.FLOAT,
+    int ? new Int32Array(4) : new Float32Array(4));
   const row = (gls.profile[name] ||= [0, 0]);
   row[0]++;
   row[1] += performance.now() - t0;

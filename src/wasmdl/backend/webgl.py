@@ -97,8 +97,9 @@ class WebGLBackend(Backend):
         return self
 
     # ------------------------------------------------------------------ memory verbs
-    def alloc(self, shape, dtype):
-        """A pooled texture for ``shape`` elements; checks dtype and MAX_TEXTURE_SIZE."""
+    def alloc(self, shape, dtype, fmt=None):
+        """A pooled texture for ``shape`` elements; checks dtype and MAX_TEXTURE_SIZE.
+        ``fmt=2``: an RGBA32F texture of ``shape`` texels (packed operands inside a kernel)."""
         if dtype not in GL:
             raise TypeError(
                 "webgl: expected a tensor dtype among ['bool', 'float32', 'int32'], received "
@@ -107,6 +108,7 @@ class WebGLBackend(Backend):
         n = 1
         for d in shape:
             n *= d
+        fmt = GL[dtype][2] if fmt is None else fmt
         w, h = geometry(n, self.max_width)
         limit = self.info.get("maxTextureSize", 1 << 30)
         if h > limit:
@@ -115,7 +117,7 @@ class WebGLBackend(Backend):
                 f"texture, above this device's MAX_TEXTURE_SIZE of {limit}; use a smaller "
                 "batch or the numpy backend"
             )
-        return self.pool.alloc(n, GL[dtype][2], self.plan, self.max_width)
+        return self.pool.alloc(n, fmt, self.plan, self.max_width)
 
     def from_host(self, array):
         self.ensure_ready()

@@ -140,9 +140,44 @@ def _matmul(be, xs, shape, dtype, p):
         return elementwise(be, "matmul", z, [a], [(0, [0] * len(shape))], shape, dtype)
     sa = broadcast_strides(a.shape[:-2], batch) if batch else []
     sb = broadcast_strides(b.shape[:-2], batch) if batch else []
+    if dtype == np.float32 and K >= PACK_MIN_K:
+        return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb)
     st = [*(s * M * K for s in sa), *(s * K * N for s in sb)]
     params = [M, N, K, len(batch), *batch, *st, K, 1, N, 1]
     return simple(be, "matmul.glsl", "matmul", typed(dtype), params, [a._h, b._h], shape, dtype)
+
+
+PACK_MIN_K = 8  # float32 products with K >= 8 read operands packed 4 per texel along K
+
+
+def _pack4(be, h, nmat, rows, K, bs, rs, ks):
+    """``h``'s ``nmat`` matrices of ``rows`` x ``K`` (element (b, r, k) at b*bs + r*rs + k*ks)
+    packed along K into an RGBA32F texture of nmat * rows * ceil(K / 4) texels."""
+    k4 = -(-K // 4)
+    out = be.alloc((nmat * rows * k4,), np.dtype("float32"), fmt=2)
+
+    def source():
+        return "pack4", "kernels/glsl/pack4.glsl", template("pack4.glsl")
+
+    be.draw(("pack4",), source, [K, k4, rows, bs, rs, ks], [h], out, nmat * rows * k4)
+    return out
+
+
+def _matmul_packed(be, a, b, shape, mkn, batch_strides):
+    """Pack A by rows and B by columns (4 K-values per texel), then one vec4 multiply-add per
+    4 products (kernels/glsl/matmul_packed.glsl)."""
+    M, K, N = mkn
+    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, K, 1)
+    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, 1, N)
+    batch = shape[:-2]
+    params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
+    out = be.alloc(shape, np.dtype("float32"))
+
+    def source():
+        return "matmul", "kernels/glsl/matmul_packed.glsl", template("matmul_packed.glsl")
+
+    be.draw(("matmul_packed",), source, params, [a4, b4], out, math.prod(shape))
+    return out
 
 
 KERNELS = {name: _map(name) for name in EXPRESSIONS}

@@ -26,6 +26,11 @@ MAX_WIDTH = 4096  # texture width cap (a power of two; WebGL2 guarantees MAX_TEX
 MAX_PARAMS = 64  # the length of the shaders' ``uniform int p[64]``
 
 
+def texel_bytes(fmt):
+    """Bytes per texel: R32F (0) and R32I (1) 4, RGBA32F (2, packed operands) 16."""
+    return 16 if fmt == 2 else 4
+
+
 def geometry(n, max_width=MAX_WIDTH):
     """The (width, height) of the texture for ``n`` elements: the width the power of two at or
     above ``sqrt(n)`` (at most ``max_width``), the height the rows needed."""
@@ -47,7 +52,7 @@ class Handle:
 
     @property
     def nbytes(self):
-        return 4 * self.w * self.h
+        return texel_bytes(self.fmt) * self.w * self.h
 
     def release(self):
         """Return the texture to the pool now; later releases are no-ops."""
@@ -77,22 +82,23 @@ class Pool:
     def alloc(self, n, fmt, plan, max_width=MAX_WIDTH):
         w, h = geometry(n, max_width)
         key = (w, h, fmt)
+        size = texel_bytes(fmt) * w * h
         ids = self.free.get(key)
         if ids:
             id_ = ids.pop()
-            self.pooled_bytes -= 4 * w * h
+            self.pooled_bytes -= size
         else:
             id_ = self.next_id
             self.next_id += 1
             plan.cmd += (OP_ALLOC, id_, w, h, fmt)
-        self.live[id_] = 4 * w * h
-        self.live_bytes += 4 * w * h
+        self.live[id_] = size
+        self.live_bytes += size
         return Handle(id_, w, h, fmt, self)
 
     def give_back(self, h):
         if self.live.pop(h.id, None) is None:
             return  # from a previous context (lost or reset)
-        size = 4 * h.w * h.h
+        size = h.nbytes
         self.live_bytes -= size
         self.free.setdefault((h.w, h.h, h.fmt), []).append(h.id)
         self.pooled_bytes += size
@@ -100,9 +106,9 @@ class Pool:
     def trim(self, plan):
         """Delete pooled textures above the byte cap (largest first)."""
         while self.pooled_bytes > self.max_pooled_bytes:
-            key = max((k for k, ids in self.free.items() if ids), key=lambda k: k[0] * k[1])
+            key = max((k for k, ids in self.free.items() if ids), key=_key_bytes)
             plan.cmd += (OP_DELETE, self.free[key].pop())
-            self.pooled_bytes -= 4 * key[0] * key[1]
+            self.pooled_bytes -= _key_bytes(key)
 
     def stats(self):
         return {
@@ -112,6 +118,11 @@ class Pool:
             "pooled": sum(len(v) for v in self.free.values()),
             "pooled_bytes": self.pooled_bytes,
         }
+
+
+def _key_bytes(key):
+    w, h, fmt = key
+    return texel_bytes(fmt) * w * h
 
 
 class Plan:
