@@ -161,3 +161,29 @@ def test_faults_give_named_errors_and_numpy_stays_usable(selenium_wasmdl):
         "wl.set_backend('numpy')\nstr(v)"
     )
     assert after == "[2.0, 2.0, 2.0]"  # a new context after the loss
+
+
+@run_in_pyodide
+async def test_model_warmup_compiles_programs_and_keeps_the_weights(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.testing import webgl_checks as C
+
+    x, y = C._mnist(False)
+    x, y = x[:32], y[:32]
+    first = {}
+    for backend in ("webgl", "numpy"):
+        wl.set_backend(backend)
+        try:
+            model = C.readme_mlp()
+            if backend == "webgl":
+                be = wl.backend.get_backend("webgl")
+                be.programs.clear()  # a fresh program cache: every program is new again
+                report = await model.warmup_async(x, y)
+                print("webgl warm-up:", report)
+                assert report["programs"] > 10
+            first[backend] = float(model.train_on_batch(x, y))
+        finally:
+            wl.set_backend("numpy")
+    np.testing.assert_allclose(first["webgl"], first["numpy"], rtol=1e-5)  # weights kept

@@ -292,6 +292,26 @@ class WebGLBackend(Backend):
             raise self._translate(e, "prepare") from None
 
 
+async def warmup_async(step, backend=None):
+    """Run ``step()`` (it records draws) with its new programs linked in parallel and awaited
+    (``prepare_async``) before the draws run, so the first real step does not stall on shader
+    compiles; returns ``{"programs", "pipelines", "wall_ms", "step_ms", "result"}``."""
+    import time
+
+    from . import get_backend
+
+    be = (backend or get_backend("webgl")).ensure_ready()
+    be.flush()  # earlier work goes out with the programs it already has
+    t0 = time.perf_counter()
+    out = step()
+    report = await be.prepare_async()
+    be.flush()
+    report["pipelines"] = report["programs"]
+    report["step_ms"] = round(1000 * (time.perf_counter() - t0), 3)
+    report["result"] = out
+    return report
+
+
 def _others():
     from . import available_backends
 
