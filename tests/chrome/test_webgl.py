@@ -187,3 +187,33 @@ async def test_model_warmup_compiles_programs_and_keeps_the_weights(selenium_was
         finally:
             wl.set_backend("numpy")
     np.testing.assert_allclose(first["webgl"], first["numpy"], rtol=1e-5)  # weights kept
+
+
+@run_in_pyodide
+def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
+    """'block' (2x2 outputs per fragment, the default), 'packed' and 'plain' on odd, batched
+    and broadcast shapes, and the table's matmul rows (forward and gradients)."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.testing import CASES, check
+
+    be = wl.backend.get_backend("webgl")
+    prev = be.matmul_variant
+    rng = np.random.default_rng(0)
+    shapes = [((3, 37, 45), (45, 29)), ((2, 1, 7, 9), (3, 9, 5)), ((64, 784), (784, 128))]
+    cases = [c for c in CASES if "matmul" in c.name]
+    assert cases
+    try:
+        for variant in ("block", "packed", "plain"):
+            be.matmul_variant = variant
+            for sa, sb in shapes:
+                a = rng.standard_normal(sa).astype(np.float32)
+                b = rng.standard_normal(sb).astype(np.float32)
+                got = (wl.Tensor(a, backend=be) @ wl.Tensor(b, backend=be)).numpy()
+                np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+            for case in cases:
+                check.check_forward(case, backend="webgl")
+                check.check_grad(case, backend="webgl")
+    finally:
+        be.matmul_variant = prev

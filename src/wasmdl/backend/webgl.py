@@ -72,6 +72,7 @@ class WebGLBackend(Backend):
         self.programs = {}  # specialisation key -> program id
         self.crossings = {"run": 0, "read": 0, "init": 0, "prepare": 0}
         self.max_width = MAX_WIDTH
+        self.matmul_variant = "block"  # see webgl_kernels.MATMUL_VARIANTS
         self._op = None
 
     # ------------------------------------------------------------------ lifecycle

@@ -140,14 +140,18 @@ def _matmul(be, xs, shape, dtype, p):
         return elementwise(be, "matmul", z, [a], [(0, [0] * len(shape))], shape, dtype)
     sa = broadcast_strides(a.shape[:-2], batch) if batch else []
     sb = broadcast_strides(b.shape[:-2], batch) if batch else []
-    if dtype == np.float32 and K >= PACK_MIN_K:
-        return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb)
+    variant = getattr(be, "matmul_variant", "block")
+    if dtype == np.float32 and K >= PACK_MIN_K and variant != "plain":
+        return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb, variant == "block")
     st = [*(s * M * K for s in sa), *(s * K * N for s in sb)]
     params = [M, N, K, len(batch), *batch, *st, K, 1, N, 1]
     return simple(be, "matmul.glsl", "matmul", typed(dtype), params, [a._h, b._h], shape, dtype)
 
 
 PACK_MIN_K = 8  # float32 products with K >= 8 read operands packed 4 per texel along K
+# matmul variants (WebGLBackend.matmul_variant): "packed" (one output per fragment from packed
+# operands), "block" (2x2 outputs per fragment + an unpack pass), "plain" (matmul.glsl only)
+MATMUL_VARIANTS = ("packed", "block", "plain")
 
 
 def _pack4(be, h, nmat, rows, K, bs, rs, ks):
@@ -163,15 +167,26 @@ def _pack4(be, h, nmat, rows, K, bs, rs, ks):
     return out
 
 
-def _matmul_packed(be, a, b, shape, mkn, batch_strides):
+def _matmul_packed(be, a, b, shape, mkn, batch_strides, block):
     """Pack A by rows and B by columns (4 K-values per texel), then one vec4 multiply-add per
-    4 products (kernels/glsl/matmul_packed.glsl)."""
+    4 products (kernels/glsl/matmul_packed.glsl), or with ``block`` 2x2 output blocks per
+    fragment (matmul_block.glsl) unpacked by unpack2x2.glsl."""
     M, K, N = mkn
     a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, K, 1)
     b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, 1, N)
     batch = shape[:-2]
     params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
-    out = be.alloc(shape, np.dtype("float32"))
+    f32 = np.dtype("float32")
+    if block:
+        nblk = math.prod(batch) * -(-M // 2) * -(-N // 2)
+        blocks = be.alloc((nblk,), f32, fmt=2)
+
+        def block_source():
+            return "matmul", "kernels/glsl/matmul_block.glsl", template("matmul_block.glsl")
+
+        be.draw(("matmul_block",), block_source, params, [a4, b4], blocks, nblk)
+        return simple(be, "unpack2x2.glsl", "matmul", {}, [M, N], [blocks], shape, f32)
+    out = be.alloc(shape, f32)
 
     def source():
         return "matmul", "kernels/glsl/matmul_packed.glsl", template("matmul_packed.glsl")
