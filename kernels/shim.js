@@ -298,8 +298,10 @@ export function destroyDevice() {
 //                                         2: RGBA32F, packed operands inside a kernel)
 //   DELETE 2 id                           delete a texture (pool trimming)
 //   WRITE  3 id dataWordOffset rows       upload rows * w words into the texture's first rows
-//   DRAW   4 prog pOff pWords out n ntex id...  draw kernel `prog` into `out` (n elements),
-//                                         inputs bound to texture units 0.. in order
+//   DRAW   4 prog pOff pWords n nout out... ntex id...  draw kernel `prog` over n elements into
+//                                         nout outputs of one geometry (more than one: render
+//                                         targets 0.., e.g. an optimizer's p, m, v), inputs bound
+//                                         to texture units 0.. in order
 // `programs` (null or a JSON string of [[pid, name, file, source], ...]) are the shaders new in
 // this batch: all are compiled and linked first, so KHR_parallel_shader_compile can overlap them.
 
@@ -354,7 +356,7 @@ export function glInit() {
     ev.preventDefault();
     if (gls.gl === gl) gls.lost = "webglcontextlost event";
   });
-  Object.assign(gls, { gl, canvas, lost: null, textures: new Map(), programs: [] });
+  Object.assign(gls, { gl, canvas, lost: null, textures: new Map(), programs: [], mrt: null });
   gls.parallel = gl.getExtension("KHR_parallel_shader_compile");
   gls.vertex = gl.createShader(gl.VERTEX_SHADER);
   gl.shaderSource(gls.vertex, VERTEX);
@@ -441,6 +443,21 @@ function glFramebuffer(t) {
 
 const LW = new Int32Array(5);
 
+// Several render targets (one geometry): a shared framebuffer, re-attached per draw.
+function glTargets(ids) {
+  const gl = gls.gl;
+  if (!gls.mrt) gls.mrt = { fb: gl.createFramebuffer(), n: 0 };
+  gl.bindFramebuffer(gl.FRAMEBUFFER, gls.mrt.fb);
+  const bufs = [];
+  for (let k = 0; k < Math.max(ids.length, gls.mrt.n); k++) {
+    const tex = k < ids.length ? glTexture(ids[k]).tex : null;
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + k, gl.TEXTURE_2D, tex, 0);
+    if (k < ids.length) bufs.push(gl.COLOR_ATTACHMENT0 + k);
+  }
+  gls.mrt.n = ids.length;
+  gl.drawBuffers(bufs);
+}
+
 /** Decode one packet and execute it: the only per-batch crossing. */
 export function glRun(packet, programs) {
   glCheck();
@@ -462,7 +479,7 @@ function glExecute(packet, programs) {
   for (let i = 0; i < nCmd;) {
     const op = cmd[i];
     if (op === GL_DRAW) {
-      const ntex = cmd[i + 6];
+      const nout = cmd[i + 5], ntex = cmd[i + 6 + nout];
       if (failed === null) {
         try {
           glDraw(cmd, i, params);
@@ -470,7 +487,7 @@ function glExecute(packet, programs) {
           failed = e; // later draws are skipped, allocations and uploads still run
         }
       }
-      i += 7 + ntex;
+      i += 7 + nout + ntex;
     } else if (op === GL_ALLOC) {
       const [id, w, h, fmt] = cmd.subarray(i + 1, i + 5);
       const tex = gl.createTexture();
@@ -511,18 +528,20 @@ function glExecute(packet, programs) {
 
 function glDraw(cmd, i, params) {
   const gl = gls.gl;
-  const pid = cmd[i + 1], pOff = cmd[i + 2], pWords = cmd[i + 3], n = cmd[i + 5], ntex = cmd[i + 6];
+  const pid = cmd[i + 1], pOff = cmd[i + 2], pWords = cmd[i + 3], n = cmd[i + 4], nout = cmd[i + 5];
+  const ntex = cmd[i + 6 + nout], at = i + 7 + nout;
   const prog = glProgram(pid);
-  const out = glTexture(cmd[i + 4]);
+  const out = glTexture(cmd[i + 6]);
   gl.useProgram(prog.prog);
   LW[0] = out.lw;
   for (let k = 0; k < ntex; k++) {
-    const t = glTexture(cmd[i + 7 + k]);
+    const t = glTexture(cmd[at + k]);
     gl.activeTexture(gl.TEXTURE0 + k);
     gl.bindTexture(gl.TEXTURE_2D, t.tex);
     LW[k + 1] = t.lw;
   }
-  glFramebuffer(out);
+  if (nout === 1) glFramebuffer(out);
+  else glTargets(cmd.subarray(i + 6, i + 6 + nout));
   gl.viewport(0, 0, out.w, Math.ceil(n / out.w));
   gl.uniform1i(prog.loc.n, n);
   gl.uniform1iv(prog.loc.lw, LW);

@@ -217,3 +217,44 @@ def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
                 check.check_grad(case, backend="webgl")
     finally:
         be.matmul_variant = prev
+
+
+@run_in_pyodide
+def test_fused_optimizer_updates_match_the_numpy_kernels(selenium_wasmdl):
+    """adam_update / sgd_update on webgl (new textures, handles swapped) against numpy_step's
+    in-place kernels, over their options; a handle shared with another tensor sees the update."""
+    import itertools
+
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.backend import numpy_step
+
+    be = wl.backend.get_backend("webgl")
+    rng = np.random.default_rng(0)
+    f32 = np.dtype("float32")
+
+    def run(name, arrays, **opts):
+        want = [a.copy() for a in arrays]
+        numpy_step.KERNELS[name](*want, **opts)
+        hs = [be.from_host(a) for a in arrays]
+        alias = wl.Tensor._wrap(hs[0], arrays[0].shape, f32, be)  # shares p's handle
+        be.kernels[name](*hs, **opts)
+        got = [be.to_host(h, a.shape, f32) for h, a in zip(hs, arrays, strict=True)]
+        for k in (0, *range(2, len(arrays))):  # p and the state arrays
+            np.testing.assert_allclose(got[k], want[k], rtol=2e-6, atol=1e-7, err_msg=f"{opts}")
+        np.testing.assert_array_equal(alias.numpy(), got[0])
+
+    shape = (37, 29)
+    for wd, dec, mx in itertools.product((0.0, 0.01), (False, True), (False, True)):
+        arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+        arrays.append(rng.random(shape).astype(np.float32))
+        run("adam_update", arrays, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, step=3,
+            weight_decay=wd, decoupled=dec, maximize=mx)  # fmt: skip
+    for mom, damp, nest, first in itertools.product((0.0, 0.9), (0.0, 0.1), (False, True),
+                                                    (False, True)):  # fmt: skip
+        if nest and (not mom or damp):
+            continue  # torch: nesterov needs momentum and no dampening
+        arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+        run("sgd_update", arrays, lr=0.1, momentum=mom, dampening=damp, weight_decay=0.01,
+            nesterov=nest, maximize=False, first=first)  # fmt: skip

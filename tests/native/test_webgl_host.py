@@ -81,11 +81,11 @@ def test_packet_layout():
     pool, plan = webgl_plan.Pool(), webgl_plan.Plan()
     h = pool.alloc(5, 0, plan)  # ALLOC id 1, 4x2
     plan.write(h, np.arange(5, dtype=np.float32))
-    plan.draw(7, [3, -1], h.id, 5, [h.id])
+    plan.draw(7, [3, -1], [h.id], 5, [h.id])
     p = plan.packet()
     ncmd, nparam, ndata, _ = p[:4]
     cmd = p[4 : 4 + ncmd].tolist()
-    assert cmd == [1, 1, 4, 2, 0, 3, 1, 0, 2, 4, 7, 0, 2, 1, 5, 1, 1]
+    assert cmd == [1, 1, 4, 2, 0, 3, 1, 0, 2, 4, 7, 0, 2, 5, 1, 1, 1, 1]
     assert p[4 + ncmd : 4 + ncmd + nparam].tolist() == [3, -1]
     data = p[4 + ncmd + nparam :].view(np.float32)
     assert ndata == 8 and data.tolist() == [0, 1, 2, 3, 4, 0, 0, 0]

@@ -27,6 +27,7 @@ from . import webgl_kernels
 from .base import Backend
 from .webgl_glsl import GL
 from .webgl_plan import MAX_PARAMS, MAX_WIDTH, Plan, Pool, geometry
+from .webgl_step import step_kernels
 
 FLUSH_DRAWS = 512  # run a batch once it holds this many draws
 FLUSH_WORDS = 1 << 22  # ... or this many upload words (16 MiB)
@@ -64,7 +65,7 @@ class WebGLBackend(Backend):
     name = "webgl"
 
     def __init__(self):
-        self.kernels = webgl_kernels.KERNELS
+        self.kernels = {**webgl_kernels.KERNELS, **step_kernels(self)}
         self.shim = None
         self.info = {}
         self.pool = Pool()
@@ -154,7 +155,8 @@ class WebGLBackend(Backend):
         return h
 
     def draw(self, key, source, params, inputs, out, n):
-        """Record one draw of the program for ``key`` (its GLSL from ``source()`` once)."""
+        """Record one draw of the program for ``key`` (its GLSL from ``source()`` once) over
+        ``n`` elements of ``out`` (a handle, or a list of handles of one geometry)."""
         pid = self.programs.get(key)
         if pid is None:
             name, file, code = source()
@@ -172,7 +174,8 @@ class WebGLBackend(Backend):
                     f"{self._op}: an input tensor's WebGL texture was released or belongs to "
                     "a lost (replaced) context; recreate the tensor (webgl backend)"
                 )
-        self.plan.draw(pid, params, out.id, n, [h.id for h in inputs])
+        outs = [h.id for h in out] if isinstance(out, list) else [out.id]
+        self.plan.draw(pid, params, outs, n, [h.id for h in inputs])
 
     def _take(self):
         """The pending packet (or None) and the new programs' JSON (or None); clears the plan."""

@@ -80,7 +80,10 @@ class Pool:
         self.max_pooled_bytes = max_pooled_bytes
 
     def alloc(self, n, fmt, plan, max_width=MAX_WIDTH):
-        w, h = geometry(n, max_width)
+        return self.alloc_texture(*geometry(n, max_width), fmt, plan)
+
+    def alloc_texture(self, w, h, fmt, plan):
+        """A texture of exactly ``w`` x ``h`` texels of format ``fmt``."""
         key = (w, h, fmt)
         size = texel_bytes(fmt) * w * h
         ids = self.free.get(key)
@@ -153,11 +156,12 @@ class Plan:
         self.data.append(words)
         self.data_words += words.size
 
-    def draw(self, pid, params, out_id, n, ids):
-        """Record one draw of program ``pid`` into texture ``out_id`` (``n`` elements)."""
+    def draw(self, pid, params, out_ids, n, ids):
+        """Record one draw of program ``pid`` over ``n`` elements into the textures ``out_ids``
+        (one geometry; several: render targets 0.. in order) reading textures ``ids``."""
         off = len(self.params)
         self.params += params
-        self.cmd += (OP_DRAW, pid, off, len(params), out_id, n, len(ids), *ids)
+        self.cmd += (OP_DRAW, pid, off, len(params), n, len(out_ids), *out_ids, len(ids), *ids)
         self.draws += 1
 
     def packet(self):
