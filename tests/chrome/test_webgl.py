@@ -179,7 +179,7 @@ async def test_model_warmup_compiles_programs_and_keeps_the_weights(selenium_was
             model = C.readme_mlp()
             if backend == "webgl":
                 be = wl.backend.get_backend("webgl")
-                be.programs.clear()  # a fresh program cache: every program is new again
+                be.forget_programs()  # a fresh program cache: every program is new again
                 report = await model.warmup_async(x, y)
                 print("webgl warm-up:", report)
                 assert report["programs"] > 10
