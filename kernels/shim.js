@@ -1,4 +1,4 @@
-// wasmdl WebGPU shim: device verbs only (no model logic lives in JavaScript).
+// wasmdl shim: device verbs only for WebGPU and WebGL2 (no model logic lives in JavaScript).
 //
 // Python (src/wasmdl/backend/webgpu.py) records commands into a *plan* and sends the whole
 // batch in ONE call, `run(packet)`, which encodes every dispatch into one command encoder and
@@ -281,4 +281,424 @@ export function reset() {
 /** Simulate a fault: destroy the device (tests use this to check device-lost handling). */
 export function destroyDevice() {
   if (state.device) state.device.destroy();
+}
+
+// ===================================================================================== WebGL2
+// The WebGL2 backend (src/wasmdl/backend/webgl.py) uses the same pattern: Python owns texture
+// ids and the pool, records commands into a packet and sends a batch in ONE call, glRun(packet,
+// programs). A tensor is one 2-D texture (R32F for float32, R32I for int32/bool), flat element i
+// at texel (i & (w-1), i >> log2 w); every kernel is a fragment shader drawn over the output's
+// texels (kernels/glsl/). The packet's commands and parameters name textures by id only, so a
+// recorded list of draws can be replayed with just its upload data renewed.
+//
+// Packet layout (one Int32Array-compatible buffer, little-endian 32-bit words):
+//   header [nCmdWords, nParamWords, nDataWords, 0] | cmd words | param words | data words
+// Commands:
+//   ALLOC  1 id w h fmt                   create a w x h texture (fmt 0: R32F, 1: R32I,
+//                                         2: RGBA32F, packed operands inside a kernel)
+//   DELETE 2 id                           delete a texture (pool trimming)
+//   WRITE  3 id dataWordOffset rows       upload rows * w words into the texture's first rows
+//   DRAW   4 prog pOff pWords n nout out... ntex id...  draw kernel `prog` over n elements into
+//                                         nout outputs of one geometry (more than one: render
+//                                         targets 0.., e.g. an optimizer's p, m, v), inputs bound
+//                                         to texture units 0.. in order
+// `programs` (null or a JSON string of [[pid, name, file, source], ...]) are the shaders new in
+// this batch: all are compiled and linked first, so KHR_parallel_shader_compile can overlap them.
+
+const GL_ALLOC = 1, GL_DELETE = 2, GL_WRITE = 3, GL_DRAW = 4;
+const VERTEX = `#version 300 es
+void main() {  // one triangle covering the viewport, no vertex buffers
+  vec2 q = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
+  gl_Position = vec4(q * 2.0 - 1.0, 0.0, 1.0);
+}`;
+
+export const gls = {
+  gl: null,
+  canvas: null,
+  info: null,
+  textures: new Map(), // id -> {tex, fb, w, h, lw, fmt}
+  programs: [], // pid -> {prog, name, file, fs, loc: {n, lw, p}, linked}
+  vertex: null,
+  parallel: null,
+  readFormat: [null, null], // per fmt: [format, type, channels] readPixels accepts
+  lost: null,
+  profile: null, // kernel name -> [draws, ms] while profiling (glProfile(true))
+  stats: { calls: 0, draws: 0, uploads: 0, reads: 0, compiles: 0, compile_ms: 0, batches: 0 },
+};
+
+function glFail(tag, message) {
+  const e = new Error(`[${tag}] ${message}`);
+  e.name = "WasmdlWebGLError";
+  return e;
+}
+
+function glCheck() {
+  const gl = gls.gl;
+  if (gl === null) throw glFail("no-context", "WebGL2 is not initialised; call glInit() first");
+  if (gls.lost !== null || gl.isContextLost()) {
+    gls.lost = gls.lost || "isContextLost() is true";
+    throw glFail("context-lost", `the WebGL2 context was lost (${gls.lost}) with ${gls.textures.size} ` +
+      "textures");
+  }
+}
+
+/** Create the WebGL2 context (an OffscreenCanvas: works in workers too); returns its limits. */
+export function glInit() {
+  if (gls.gl !== null && gls.lost === null && !gls.gl.isContextLost()) return glDescribe();
+  const canvas = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(1, 1)
+    : document.createElement("canvas");
+  const gl = canvas.getContext("webgl2", { alpha: false, antialias: false, depth: false,
+    stencil: false, preserveDrawingBuffer: false, powerPreference: "high-performance" });
+  if (!gl) throw glFail("no-webgl2", "getContext('webgl2') returned null (WebGL2 is not available)");
+  if (!gl.getExtension("EXT_color_buffer_float"))
+    throw glFail("no-float", "EXT_color_buffer_float is missing: float32 textures cannot be rendered");
+  canvas.addEventListener("webglcontextlost", (ev) => {
+    ev.preventDefault();
+    if (gls.gl === gl) gls.lost = "webglcontextlost event";
+  });
+  Object.assign(gls, { gl, canvas, lost: null, textures: new Map(), programs: [], mrt: null });
+  gls.parallel = gl.getExtension("KHR_parallel_shader_compile");
+  gls.vertex = gl.createShader(gl.VERTEX_SHADER);
+  gl.shaderSource(gls.vertex, VERTEX);
+  gl.compileShader(gls.vertex);
+  gl.bindVertexArray(gl.createVertexArray());
+  gl.disable(gl.DITHER);
+  gl.disable(gl.BLEND);
+  gls.readFormat = [null, null];
+  const dbg = gl.getExtension("WEBGL_debug_renderer_info");
+  gls.info = {
+    renderer: dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
+    maxTextureSize: gl.getParameter(gl.MAX_TEXTURE_SIZE),
+    parallelCompile: !!gls.parallel,
+  };
+  return glDescribe();
+}
+
+function glDescribe() {
+  return JSON.stringify(gls.info);
+}
+
+function glCompileAll(list) {
+  const gl = gls.gl;
+  const rows = JSON.parse(list);
+  const t0 = performance.now();
+  for (const [pid, name, file, source] of rows) {
+    const fs = gl.createShader(gl.FRAGMENT_SHADER);
+    gl.shaderSource(fs, source);
+    gl.compileShader(fs);
+    const prog = gl.createProgram();
+    gl.attachShader(prog, gls.vertex);
+    gl.attachShader(prog, fs);
+    gl.linkProgram(prog); // with KHR_parallel_shader_compile, links overlap until first use
+    gls.programs[pid] = { prog, name, file, fs, source, loc: null };
+    gls.stats.compiles++;
+  }
+  gls.stats.compile_ms += performance.now() - t0;
+}
+
+function glProgram(pid) {
+  const gl = gls.gl;
+  const p = gls.programs[pid];
+  if (p === undefined) throw glFail("bad-program", `program id ${pid} does not exist`);
+  if (p.error) throw glFail("compile", p.error);
+  if (p.loc === null) {
+    const t0 = performance.now();
+    if (!gl.getProgramParameter(p.prog, gl.LINK_STATUS)) {
+      const log = gl.getShaderInfoLog(p.fs) || gl.getProgramInfoLog(p.prog) || "";
+      const m = /ERROR:\s*\d+:(\d+):/.exec(log);
+      const line = m ? `line ${m[1]}: ${p.source.split("\n")[+m[1] - 1] || ""}\n` : "";
+      p.error = `GLSL compile error in kernel '${p.name}' (${p.file}) ${line}${log.trim()}`;
+      throw glFail("compile", p.error);
+    }
+    gl.useProgram(p.prog);
+    for (let k = 0; k < 5; k++) {
+      const u = gl.getUniformLocation(p.prog, `t${k}`);
+      if (u !== null) gl.uniform1i(u, k);
+    }
+    p.loc = { n: gl.getUniformLocation(p.prog, "u_n"), lw: gl.getUniformLocation(p.prog, "u_lw"),
+      p: gl.getUniformLocation(p.prog, "p") };
+    gl.deleteShader(p.fs);
+    gls.stats.compile_ms += performance.now() - t0;
+  }
+  return p;
+}
+
+function glTexture(id) {
+  const t = gls.textures.get(id);
+  if (t === undefined) throw glFail("bad-texture", `texture id ${id} does not exist`);
+  return t;
+}
+
+function glFramebuffer(t) {
+  const gl = gls.gl;
+  if (t.fb === null) {
+    t.fb = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, t.fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.tex, 0);
+  } else {
+    gl.bindFramebuffer(gl.FRAMEBUFFER, t.fb);
+  }
+  return t.fb;
+}
+
+const LW = new Int32Array(6);
+
+// Several render targets (one geometry): a shared framebuffer, re-attached per draw.
+function glTargets(ids) {
+  const gl = gls.gl;
+  if (!gls.mrt) gls.mrt = { fb: gl.createFramebuffer(), n: 0 };
+  gl.bindFramebuffer(gl.FRAMEBUFFER, gls.mrt.fb);
+  const bufs = [];
+  for (let k = 0; k < Math.max(ids.length, gls.mrt.n); k++) {
+    const tex = k < ids.length ? glTexture(ids[k]).tex : null;
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + k, gl.TEXTURE_2D, tex, 0);
+    if (k < ids.length) bufs.push(gl.COLOR_ATTACHMENT0 + k);
+  }
+  gls.mrt.n = ids.length;
+  gl.drawBuffers(bufs);
+}
+
+/** Decode one packet and execute it: the only per-batch crossing. */
+export function glRun(packet, programs) {
+  glCheck();
+  gls.stats.calls++;
+  glExecute(packet, programs);
+}
+
+function glExecute(packet, programs) {
+  const gl = gls.gl;
+  if (programs) glCompileAll(programs);
+  if (!packet) return;
+  const words = new Int32Array(packet.buffer, packet.byteOffset, packet.byteLength >> 2);
+  const nCmd = words[0], nParam = words[1];
+  const cmd = words.subarray(4, 4 + nCmd);
+  const params = words.subarray(4 + nCmd, 4 + nCmd + nParam);
+  const dBase = packet.byteOffset + (4 + nCmd + nParam) * 4;
+  gls.stats.batches++;
+  let failed = null; // the first failed draw: the texture table must still follow Python's
+  for (let i = 0; i < nCmd;) {
+    const op = cmd[i];
+    if (op === GL_DRAW) {
+      const nout = cmd[i + 5], ntex = cmd[i + 6 + nout];
+      if (failed === null) {
+        try {
+          glDraw(cmd, i, params);
+        } catch (e) {
+          failed = e; // later draws are skipped, allocations and uploads still run
+        }
+      }
+      i += 7 + nout + ntex;
+    } else if (op === GL_ALLOC) {
+      const [id, w, h, fmt] = cmd.subarray(i + 1, i + 5);
+      const tex = gl.createTexture();
+      gl.activeTexture(gl.TEXTURE0);
+      gl.bindTexture(gl.TEXTURE_2D, tex);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+      gl.texStorage2D(gl.TEXTURE_2D, 1, [gl.R32F, gl.R32I, gl.RGBA32F][fmt], w, h);
+      gls.textures.set(id, { tex, fb: null, w, h, lw: Math.log2(w), fmt });
+      i += 5;
+    } else if (op === GL_WRITE) {
+      const t = glTexture(cmd[i + 1]);
+      const rows = cmd[i + 3];
+      const off = dBase + cmd[i + 2] * 4;
+      gl.activeTexture(gl.TEXTURE0);
+      gl.bindTexture(gl.TEXTURE_2D, t.tex);
+      const int = t.fmt === 1;
+      const data = int ? new Int32Array(packet.buffer, off, rows * t.w)
+        : new Float32Array(packet.buffer, off, rows * t.w);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, t.w, rows, int ? gl.RED_INTEGER : gl.RED,
+        int ? gl.INT : gl.FLOAT, data);
+      gls.stats.uploads++;
+      i += 4;
+    } else if (op === GL_DELETE) {
+      const t = gls.textures.get(cmd[i + 1]);
+      if (t) {
+        if (t.fb) gl.deleteFramebuffer(t.fb);
+        gl.deleteTexture(t.tex);
+        gls.textures.delete(cmd[i + 1]);
+      }
+      i += 2;
+    } else {
+      throw glFail("bad-plan", `unknown opcode ${op} at word ${i}`);
+    }
+  }
+  if (failed !== null) throw failed;
+}
+
+function glDraw(cmd, i, params) {
+  const gl = gls.gl;
+  const pid = cmd[i + 1], pOff = cmd[i + 2], pWords = cmd[i + 3], n = cmd[i + 4], nout = cmd[i + 5];
+  const ntex = cmd[i + 6 + nout], at = i + 7 + nout;
+  const prog = glProgram(pid);
+  const out = glTexture(cmd[i + 6]);
+  gl.useProgram(prog.prog);
+  LW[0] = out.lw;
+  for (let k = 0; k < ntex; k++) {
+    const t = glTexture(cmd[at + k]);
+    gl.activeTexture(gl.TEXTURE0 + k);
+    gl.bindTexture(gl.TEXTURE_2D, t.tex);
+    LW[k + 1] = t.lw;
+  }
+  if (nout === 1) glFramebuffer(out);
+  else glTargets(cmd.subarray(i + 6, i + 6 + nout));
+  gl.viewport(0, 0, out.w, Math.ceil(n / out.w));
+  gl.uniform1i(prog.loc.n, n);
+  gl.uniform1iv(prog.loc.lw, LW);
+  if (pWords) gl.uniform1iv(prog.loc.p, params, pOff, pWords);
+  gl.drawArrays(gl.TRIANGLES, 0, 3);
+  gls.stats.draws++;
+  if (gls.profile !== null) glTime(prog.name, out);
+}
+
+// The readPixels format/type for a texture format: RED where the implementation offers it,
+// else the always-supported RGBA (4 channels read, the first kept).
+function glReadFormat(fmt) {
+  const gl = gls.gl;
+  if (gls.readFormat[fmt] === null) {
+    const f = gl.getParameter(gl.IMPLEMENTATION_COLOR_READ_FORMAT);
+    const t = gl.getParameter(gl.IMPLEMENTATION_COLOR_READ_TYPE);
+    const red = fmt ? gl.RED_INTEGER : gl.RED, type = fmt ? gl.INT : gl.FLOAT;
+    gls.readFormat[fmt] = f === red && t === type ? [red, type, 1]
+      : [fmt ? gl.RGBA_INTEGER : gl.RGBA, type, 4];
+  }
+  return gls.readFormat[fmt];
+}
+
+function glErrors(where) {
+  const gl = gls.gl;
+  const e = gl.getError();
+  if (e === gl.NO_ERROR) return;
+  if (gl.isContextLost()) glCheck();
+  if (e === gl.OUT_OF_MEMORY)
+    throw glFail("out-of-memory", `${where}: the GPU is out of memory (GL_OUT_OF_MEMORY); ` +
+      `${gls.textures.size} textures are live`);
+  throw glFail("gl-error", `${where}: WebGL error 0x${e.toString(16)}`);
+}
+
+/** Run a packet (may be null), then read `n` elements of texture `id` synchronously with
+ * readPixels: returns a Uint8Array of n * 4 bytes. No timers, no polling. */
+export function glRead(packet, programs, id, n) {
+  glCheck();
+  gls.stats.calls++;
+  gls.stats.reads++;
+  glExecute(packet, programs);
+  const gl = gls.gl;
+  const t = glTexture(id);
+  glFramebuffer(t);
+  const rows = Math.max(1, Math.ceil(n / t.w));
+  const [format, type, ch] = glReadFormat(t.fmt);
+  const buf = t.fmt ? new Int32Array(t.w * rows * ch) : new Float32Array(t.w * rows * ch);
+  gl.readPixels(0, 0, t.w, rows, format, type, buf);
+  glErrors("read");
+  return glPick(buf, ch, n);
+}
+
+function glPick(buf, ch, n) {
+  if (ch === 1) return new Uint8Array(buf.buffer, 0, n * 4);
+  const out = new buf.constructor(n);
+  for (let k = 0; k < n; k++) out[k] = buf[k * ch];
+  return new Uint8Array(out.buffer);
+}
+
+// One macrotask turn without the 4 ms clamp of nested setTimeout.
+function glYield() {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(0);
+  });
+}
+
+/** The asynchronous read: readPixels into a pixel-buffer object, a fence, and `await` until
+ * the fence signals (checked once per event-loop turn, not on a timer); then the copy out. */
+export async function glReadAsync(packet, programs, id, n) {
+  glCheck();
+  gls.stats.calls++;
+  gls.stats.reads++;
+  glExecute(packet, programs);
+  const gl = gls.gl;
+  const t = glTexture(id);
+  glFramebuffer(t);
+  const rows = Math.max(1, Math.ceil(n / t.w));
+  const [format, type, ch] = glReadFormat(t.fmt);
+  const nbytes = t.w * rows * ch * 4;
+  const pbo = gl.createBuffer();
+  gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
+  gl.bufferData(gl.PIXEL_PACK_BUFFER, nbytes, gl.STREAM_READ);
+  gl.readPixels(0, 0, t.w, rows, format, type, 0);
+  gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+  const sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+  gl.flush();
+  try {
+    for (;;) {
+      const s = gl.clientWaitSync(sync, 0, 0);
+      if (s === gl.ALREADY_SIGNALED || s === gl.CONDITION_SATISFIED) break;
+      if (s === gl.WAIT_FAILED || gl.isContextLost()) { glCheck(); throw glFail("read-failed", "fence wait failed"); }
+      await glYield();
+    }
+    glCheck();
+    const buf = t.fmt ? new Int32Array(nbytes >> 2) : new Float32Array(nbytes >> 2);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
+    gl.getBufferSubData(gl.PIXEL_PACK_BUFFER, 0, buf);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+    glErrors("read");
+    return glPick(buf, ch, n);
+  } finally {
+    gl.deleteSync(sync);
+    gl.deleteBuffer(pbo);
+  }
+}
+
+/** Link every program of `programs` (JSON rows as for glRun) and wait, without blocking the
+ * page, until KHR_parallel_shader_compile reports them done: the warm-up verb. */
+export async function glPrepare(programs) {
+  glCheck();
+  gls.stats.calls++;
+  const t0 = performance.now();
+  const pids = JSON.parse(programs).map((r) => r[0]);
+  glCompileAll(programs);
+  const gl = gls.gl;
+  if (gls.parallel) {
+    const done = (pid) => gl.getProgramParameter(gls.programs[pid].prog, gls.parallel.COMPLETION_STATUS_KHR);
+    while (!pids.every(done)) await glYield();
+  }
+  for (const pid of pids) glProgram(pid);
+  return JSON.stringify({ programs: pids.length, wall_ms: performance.now() - t0 });
+}
+
+// Profiling: wait for each draw (a one-texel readPixels) and charge its time to its kernel.
+function glTime(name, out) {
+  const gl = gls.gl;
+  const t0 = performance.now();
+  const int = out.fmt === 1;
+  gl.readPixels(0, 0, 1, 1, int ? gl.RGBA_INTEGER : gl.RGBA, int ? gl.INT : gl.FLOAT,
+    int ? new Int32Array(4) : new Float32Array(4));
+  const row = (gls.profile[name] ||= [0, 0]);
+  row[0]++;
+  row[1] += performance.now() - t0;
+}
+
+/** Time every draw per kernel (slow: each draw waits) until glProfile(false). */
+export function glProfile(on) {
+  gls.profile = on ? {} : null;
+}
+
+/** Counters of crossings and GPU work since the last reset (and, while profiling, the draws
+ * and milliseconds per kernel): a JSON string. */
+export function glStats(reset) {
+  const programs = gls.programs.filter((p) => p).length;
+  const s = JSON.stringify({ ...gls.stats, textures: gls.textures.size, programs,
+    ...(gls.profile ? { kernels: gls.profile } : {}) });
+  if (reset && gls.profile) gls.profile = {};
+  if (reset) for (const k in gls.stats) gls.stats[k] = 0;
+  return s;
+}
+
+/** Simulate a fault: lose the context through WEBGL_lose_context (tests use this). */
+export function glLoseContext() {
+  const ext = gls.gl && gls.gl.getExtension("WEBGL_lose_context");
+  if (!ext) throw glFail("no-extension", "WEBGL_lose_context is not available");
+  gls.lost = "WEBGL_lose_context.loseContext() was called";
+  ext.loseContext();
 }

@@ -13,6 +13,7 @@ import time
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 from site_pages import attr, chrome_driver, screenshot, text, wait_for
 
 
@@ -130,3 +131,26 @@ def test_save_and_load_the_model(mnist, artifacts_dir):
     assert "Loaded" in text(mnist, "save-status")
     draw(mnist, [[(140, 45 + 19 * i) for i in range(11)]])  # the loaded model predicts too
     assert prediction(mnist)[0] == 1
+
+
+def test_demo_trains_on_webgl(mnist, artifacts_dir, chrome_report):
+    """The backend menu offers webgl (WebGL2 in the page's worker) and one epoch of the MLP
+    trains there to a useful accuracy."""
+    options = [
+        o.get_attribute("value") for o in Select(mnist.find_element(By.ID, "backend")).options
+    ]
+    assert "webgl" in options, options
+    Select(mnist.find_element(By.ID, "model")).select_by_value("mlp")
+    Select(mnist.find_element(By.ID, "backend")).select_by_value("webgl")
+    epochs = mnist.find_element(By.ID, "epochs")
+    epochs.clear()
+    epochs.send_keys("1")
+    start = time.perf_counter()
+    mnist.find_element(By.ID, "train-button").click()
+    wait_for(mnist, lambda d: train_state(d) in ("done", "error"), 400, "an epoch on webgl")
+    seconds = time.perf_counter() - start
+    shown, progress = text(mnist, "test-accuracy"), text(mnist, "progress")
+    screenshot(mnist, artifacts_dir, "mnist_trained_webgl")
+    chrome_report("MNIST demo MLP (webgl)", f"{shown} test accuracy after 1 epoch, {seconds:.0f} s")
+    assert train_state(mnist) == "done", progress
+    assert accuracy(mnist) >= 0.8, (shown, progress)

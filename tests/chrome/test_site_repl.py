@@ -199,15 +199,22 @@ def test_repl_backend_switcher(repl, artifacts_dir):
     for name, button in buttons.items():
         usable = name in available and offered.get(name, True)
         assert button.is_enabled() == usable, (name, available, offered)
-    if buttons["webgpu"].is_enabled():
-        buttons["webgpu"].click()
-        wait_for(repl, lambda d: "# wasmdl backend: webgpu" in output(d), 60, "the switch")
-        assert type_lines(repl, "wasmdl.get_backend().name").strip().endswith("'webgpu'")
+    assert buttons["webgl"].is_enabled()  # WebGL2 works headless (SwiftShader)
+    enabled = {name: buttons[name].is_enabled() for name in ("webgpu", "webgl")}
+    for name in ("webgpu", "webgl"):  # each switch re-renders the buttons: find them again
+        if not enabled[name]:
+            continue
+        repl.find_element(By.CSS_SELECTOR, f"#backends button[data-backend={name}]").click()
+        wait_for(repl, lambda d, n=name: f"# wasmdl backend: {n}" in output(d), 60, "the switch")
+        assert type_lines(repl, "wasmdl.get_backend().name").strip().endswith(f"'{name}'")
         out = type_lines(repl, "(wasmdl.ones((2, 2)) * 3).numpy().tolist()")
         assert out.strip().endswith("[[3.0, 3.0], [3.0, 3.0]]"), out
-        screenshot(repl, artifacts_dir, "repl_backend_webgpu")
+        screenshot(repl, artifacts_dir, f"repl_backend_{name}")
+        back = output(repl).count("# wasmdl backend: numpy") + 1
         repl.find_element(By.CSS_SELECTOR, "#backends button[data-backend=numpy]").click()
-        wait_for(repl, lambda d: "# wasmdl backend: numpy" in output(d), 30, "the switch back")
+        wait_for(
+            repl, lambda d, b=back: output(d).count("# wasmdl backend: numpy") == b, 30, "back"
+        )
     screenshot(repl, artifacts_dir, "repl_backends")
 
 

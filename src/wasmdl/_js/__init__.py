@@ -5,6 +5,7 @@ CPython (tests, type checks) and the browser-only code paths are easy to find.
 
 - ``package_text(path)``: a file shipped in the wheel (``wasmdl/kernels/...``) as text.
 - ``await import_module(path)``: load an ES module shipped in the wheel, once per page.
+- ``import_module_sync(path)``: the same module without awaiting (WebGL starts synchronously).
 - ``run_sync(awaitable, what)``: wait for a JS promise from synchronous Python through JSPI,
   or raise ``SyncReadError`` saying which async form to use instead.
 - ``page_origin()``, ``fetch_bytes_sync(url)``, ``await fetch_bytes(url)``: downloads (datasets).
@@ -60,6 +61,8 @@ async def import_module(path):
     loader = run_js(
         """(async (path, text) => {
           const cache = (globalThis.__wasmdl_modules ||= {});
+          if (!cache[path] && globalThis.__wasmdl_sync && globalThis.__wasmdl_sync[path])
+            cache[path] = Promise.resolve(globalThis.__wasmdl_sync[path]);
           if (!cache[path]) {
             const url = URL.createObjectURL(new Blob([text], {type: "text/javascript"}));
             cache[path] = import(url).finally(() => URL.revokeObjectURL(url));
@@ -68,6 +71,37 @@ async def import_module(path):
         })"""
     )
     module = await loader(path, package_text(path))
+    _MODULES[path] = module
+    return module
+
+
+_SYNC_LOADER = """((path, text) => {
+  const sync = (globalThis.__wasmdl_sync ||= {});
+  if (!sync[path]) {
+    // The module's text as a function body: `export` dropped, the exported names returned.
+    const names = [];
+    const body = text.replace(
+      /^export\\s+(async\\s+function|function|const|let|class)\\s+([A-Za-z_$][\\w$]*)/gm,
+      (m, kind, name) => { names.push(name); return `${kind} ${name}`; });
+    sync[path] = new Function(`${body}\\nreturn {${names.join(", ")}};`)();
+    const cache = (globalThis.__wasmdl_modules ||= {});
+    if (!cache[path]) cache[path] = Promise.resolve(sync[path]);
+  }
+  return sync[path];
+})"""
+
+
+def import_module_sync(path):
+    """Load the ES module ``wasmdl/<path>`` without awaiting: its text runs as a function whose
+    exports become an object's fields (the module may not ``import``). Shared with
+    ``import_module`` when this one runs first (an async import that ran first keeps its own
+    instance: the shim's WebGPU and WebGL states are independent, so either works)."""
+    if path in _MODULES:
+        return _MODULES[path]
+    _require_pyodide("import_module_sync")
+    from pyodide.code import run_js
+
+    module = run_js(_SYNC_LOADER)(path, package_text(path))
     _MODULES[path] = module
     return module
 

@@ -69,3 +69,24 @@ def _webgpu_kernels():
 
 
 register_backend("webgpu", _webgpu_factory, _webgpu_available, kernel_names=_webgpu_kernels)
+
+
+def _webgl_factory():  # the WebGL2 backend (Pyodide in a browser or worker: OffscreenCanvas)
+    from .webgl import WebGLBackend
+
+    return WebGLBackend().ensure_ready()
+
+
+def _webgl_available():
+    from .webgl import webgl_available
+
+    return webgl_available()
+
+
+def _webgl_kernels():
+    from .webgl_kernels import KERNELS
+
+    return KERNELS
+
+
+register_backend("webgl", _webgl_factory, _webgl_available, kernel_names=_webgl_kernels)

@@ -98,7 +98,7 @@ async def warmup_async(step, backend):
 async def warmup_model(model, x, y):
     """Precompile the pipelines of one ``model.train_step(x, y)`` (forward, loss, backward,
     optimizer update) on the model's backend; weights, optimizer state and metrics are put
-    back afterwards. A no-op report on backends other than webgpu."""
+    back afterwards. webgpu and webgl (``webgl.warmup_async``); a no-op report elsewhere."""
     import numpy as np
 
     model._require_compiled("warmup_async")
@@ -106,15 +106,23 @@ async def warmup_model(model, x, y):
         model.build_from_json([[None, *np.shape(x)[1:]]])
     opt = model._ensure_optimizer()
     weights = model.weights
-    if not weights or weights[0].backend.name != "webgpu":
+    warm = _warmers().get(weights[0].backend.name) if weights else None
+    if warm is None:
         return empty_report()
     saved = _snapshot(model, opt)
     try:
-        report = await warmup_async(lambda: model.train_step(x, y), weights[0].backend)
+        report = await warm(lambda: model.train_step(x, y), weights[0].backend)
     finally:
         _restore(model, opt, saved)
     report.pop("result", None)
     return report
+
+
+def _warmers():
+    """backend name -> its ``warmup_async(step, backend)``."""
+    from .webgl import warmup_async as webgl_warmup
+
+    return {"webgpu": warmup_async, "webgl": webgl_warmup}
 
 
 def _snapshot(model, opt):

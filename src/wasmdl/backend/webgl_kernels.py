@@ -1,0 +1,212 @@
+"""The WebGL2 kernel table: primitive op name -> a launcher that records one draw (or a few).
+
+Elementwise ops are one row each in ``EXPRESSIONS`` (a GLSL expression of ``a``, ``b``, ``c``)
+fed into the shared template ``kernels/glsl/elementwise.glsl``; views (permute, expand, slice)
+are the same template reading through strides; ``reshape`` is free (the handle is shared).
+Every launcher has the signature ``(backend, xs, out_shape, out_dtype, params) -> Handle``.
+
+>>> sorted(k for k in KERNELS if k.startswith("sl"))
+['slice', 'slice_grad']
+"""
+
+import math
+
+import numpy as np
+
+from .webgl_conv import CONV_KERNELS
+from .webgl_glsl import GL, REDUCTIONS, reduce_draw, simple, template, typed
+from .webgl_index import INDEX_KERNELS
+from .webgpu_kernels import collapse, reduce_params
+from .webgpu_wgsl import broadcast_strides, contiguous_strides
+
+# fmt: off
+EXPRESSIONS = {  # op -> GLSL expression (inputs a, b, c; comparisons give int 0/1)
+    "neg": "-a", "abs": "abs(a)", "exp": "exp(a)", "log": "log(a)", "sqrt": "sqrt(a)",
+    "tanh": "tanh_(a)", "sigmoid": "sigmoid_(a)", "sin": "sin_(a)", "cos": "cos_(a)",
+    "erf": "erf_(a)",
+    "add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "pow": "pow_(a, b)",
+    "maximum": "max(a, b)", "minimum": "min(a, b)",
+    "eq": "int(a == b)", "ne": "int(a != b)", "lt": "int(a < b)", "le": "int(a <= b)",
+    "gt": "int(a > b)", "ge": "int(a >= b)",
+    "where": "a != 0 ? b : c",
+}
+CASTS = {  # (from, to) dtype kinds -> expression of a (bool is int 0/1 in an R32I texture)
+    ("f", "i"): "int(a)", ("i", "f"): "float(a)", ("b", "f"): "float(a)",
+    ("b", "i"): "a", ("f", "b"): "int(a != 0.0)", ("i", "b"): "int(a != 0)",
+}
+# fmt: on
+TWO_PASS = 2048  # reduce rows longer than this in two passes when outputs are few
+ZERO = {"float": "0.0", "int": "0"}
+
+
+def elementwise(be, name, expr, ins, views, out_shape, out_dtype):
+    """Draw the template for ``expr``: ``ins`` read through ``views`` (offset, strides)."""
+    n = math.prod(out_shape)
+    out = be.alloc(out_shape, out_dtype)
+    if n == 0:
+        return out
+    ins, views = list(ins), list(views)
+    while len(ins) < 3:
+        ins.append(ins[0])
+        views.append(views[0])
+    dims, views = collapse(out_shape, views)
+    subs = {"TO": GL[out_dtype][0], "EXPR": expr}
+    for k, x in zip("ABC", ins, strict=True):
+        subs["T" + k], subs["S" + k] = GL[x.dtype][:2]
+    params = [len(dims), *dims]
+    for off, st in views:
+        params += [off, *st]
+    key = ("elementwise", tuple(sorted(subs.items())))
+
+    def source():
+        return name, "kernels/glsl/elementwise.glsl", template("elementwise.glsl", **subs)
+
+    be.draw(key, source, params, [x._h for x in ins], out, n)
+    return out
+
+
+def _map(name):
+    def launch(be, xs, shape, dtype, p):
+        views = [(0, broadcast_strides(x.shape, shape)) for x in xs]
+        return elementwise(be, name, EXPRESSIONS[name], xs, views, shape, dtype)
+
+    return launch
+
+
+def _kind(dtype):
+    return "b" if dtype == np.bool_ else dtype.kind
+
+
+def _cast(be, xs, shape, dtype, p):
+    (x,) = xs
+    pair = (_kind(x.dtype), _kind(dtype))
+    expr = "a" if pair[0] == pair[1] else CASTS[pair]
+    return elementwise(be, "cast", expr, xs, [(0, contiguous_strides(x.shape))], shape, dtype)
+
+
+def _permute(be, xs, shape, dtype, p):
+    st = contiguous_strides(xs[0].shape)
+    return elementwise(be, "permute", "a", xs, [(0, [st[a] for a in p["axes"]])], shape, dtype)
+
+
+def _expand(be, xs, shape, dtype, p):
+    return elementwise(
+        be, "expand", "a", xs, [(0, broadcast_strides(xs[0].shape, shape))], shape, dtype
+    )
+
+
+def _slice(be, xs, shape, dtype, p):
+    st = contiguous_strides(xs[0].shape)
+    off = sum(b * s for b, s in zip(p["starts"], st, strict=True))
+    strides = [s * k for s, k in zip(st, p["steps"], strict=True)]
+    return elementwise(be, "slice", "a", xs, [(off, strides)], shape, dtype)
+
+
+def _reshape(be, xs, shape, dtype, p):
+    return xs[0]._h  # one flat texture layout: a reshape is the same texels
+
+
+def _reduction(name):
+    def launch(be, xs, shape, dtype, p):
+        (x,) = xs
+        nout, params = reduce_params(x, p["axis"])
+        params = params[1:]  # the output count travels as u_n
+        if nout == 0:
+            return be.alloc(shape, dtype)
+        R = params[0]
+        if R <= TWO_PASS or nout >= 64:  # one pass: a fragment per output
+            return reduce_draw(be, name, x._h, dtype, params, nout, 1, R)
+        nch = math.isqrt(R)  # two passes: chunks of ~sqrt(R), then the rows of partials
+        part = reduce_draw(be, name, x._h, dtype, params, nout, nch, -(-R // nch))
+        second = [nch, 1, nout, nch, 1, nch, 1]  # rows of the (nout, nch) partials
+        return reduce_draw(be, name, part, dtype, second, nout, 1, nch)
+
+    return launch
+
+
+def _argmax(be, xs, shape, dtype, p):
+    (x,) = xs
+    axes = tuple(range(len(x.shape))) if p["axis"] is None else (p["axis"],)
+    _, params = reduce_params(x, axes)
+    return simple(be, "argmax.glsl", "argmax", typed(x.dtype), params[1:], [x._h], shape, dtype)
+
+
+def _matmul(be, xs, shape, dtype, p):
+    a, b = xs
+    M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = shape[:-2]
+    if K == 0 or math.prod(shape) == 0:  # an empty sum: zeros
+        z = ZERO[GL[dtype][0]]
+        return elementwise(be, "matmul", z, [a], [(0, [0] * len(shape))], shape, dtype)
+    sa = broadcast_strides(a.shape[:-2], batch) if batch else []
+    sb = broadcast_strides(b.shape[:-2], batch) if batch else []
+    variant = getattr(be, "matmul_variant", "block")
+    if dtype == np.float32 and K >= PACK_MIN_K and variant != "plain":
+        return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb, variant == "block")
+    st = [*(s * M * K for s in sa), *(s * K * N for s in sb)]
+    params = [M, N, K, len(batch), *batch, *st, K, 1, N, 1]
+    return simple(be, "matmul.glsl", "matmul", typed(dtype), params, [a._h, b._h], shape, dtype)
+
+
+PACK_MIN_K = 8  # float32 products with K >= 8 read operands packed 4 per texel along K
+# matmul variants (WebGLBackend.matmul_variant): "packed" (one output per fragment from packed
+# operands), "block" (2x2 outputs per fragment + an unpack pass), "plain" (matmul.glsl only)
+MATMUL_VARIANTS = ("packed", "block", "plain")
+
+
+def _pack4(be, h, nmat, rows, K, bs, rs, ks):
+    """``h``'s ``nmat`` matrices of ``rows`` x ``K`` (element (b, r, k) at b*bs + r*rs + k*ks)
+    packed along K into an RGBA32F texture of nmat * rows * ceil(K / 4) texels."""
+    k4 = -(-K // 4)
+    out = be.alloc((nmat * rows * k4,), np.dtype("float32"), fmt=2)
+
+    def source():
+        return "pack4", "kernels/glsl/pack4.glsl", template("pack4.glsl")
+
+    be.draw(("pack4",), source, [K, k4, rows, bs, rs, ks], [h], out, nmat * rows * k4)
+    return out
+
+
+def _matmul_packed(be, a, b, shape, mkn, batch_strides, block):
+    """Pack A by rows and B by columns (4 K-values per texel), then one vec4 multiply-add per
+    4 products (kernels/glsl/matmul_packed.glsl), or with ``block`` 2x2 output blocks per
+    fragment (matmul_block.glsl) unpacked by unpack2x2.glsl."""
+    M, K, N = mkn
+    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, K, 1)
+    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, 1, N)
+    batch = shape[:-2]
+    params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
+    f32 = np.dtype("float32")
+    if block:
+        nblk = math.prod(batch) * -(-M // 2) * -(-N // 2)
+        blocks = be.alloc((nblk,), f32, fmt=2)
+
+        def block_source():
+            return "matmul", "kernels/glsl/matmul_block.glsl", template("matmul_block.glsl")
+
+        be.draw(("matmul_block",), block_source, params, [a4, b4], blocks, nblk)
+        return simple(be, "unpack2x2.glsl", "matmul", {}, [M, N], [blocks], shape, f32)
+    out = be.alloc(shape, f32)
+
+    def source():
+        return "matmul", "kernels/glsl/matmul_packed.glsl", template("matmul_packed.glsl")
+
+    be.draw(("matmul_packed",), source, params, [a4, b4], out, math.prod(shape))
+    return out
+
+
+KERNELS = {name: _map(name) for name in EXPRESSIONS}
+KERNELS.update(
+    {
+        "cast": _cast,
+        "permute": _permute,
+        "expand": _expand,
+        "slice": _slice,
+        "reshape": _reshape,
+        "argmax": _argmax,
+        "matmul": _matmul,
+        **{name: _reduction(name) for name in REDUCTIONS},
+        **CONV_KERNELS,
+        **INDEX_KERNELS,
+    }
+)

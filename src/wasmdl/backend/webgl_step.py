@@ -1,0 +1,73 @@
+"""Fused optimizer updates on the WebGL2 backend (``adam_update``, ``sgd_update``: the optional
+kernels ``Optimizer.step`` calls with handles, see ``optim/fused.py``).
+
+The step's host values (``hp``: learning rate, step) arrive as a small texture the shader reads,
+so a captured step replays with each step's values. A texture cannot be read and rendered in
+one draw, so "in place" is done on the handles: one
+draw writes the new parameter and state into fresh textures of the same geometry (several
+render targets), then each handle takes its new texture's id and the fresh handle, holding the
+old id, returns it to the pool. Every holder of a handle sees the update, as with numpy's
+in-place kernels. The float32 operations follow ``numpy_step``'s order.
+
+>>> sorted(step_kernels(None))
+['adam_update', 'sgd_update']
+"""
+
+import numpy as np
+
+from .webgl_glsl import template
+from .webgl_plan import f32_bits
+
+
+def _swap(handles, fresh):
+    for h, f in zip(handles, fresh, strict=True):
+        h.id, f.id = f.id, h.id  # f (about to die) gives the old texture back
+
+
+def _draw(be, file, handles, inputs, params):
+    """One draw of ``file`` writing new textures for ``handles`` (then swapped in)."""
+    h0 = handles[0]
+    fresh = [be.pool.alloc_texture(h0.w, h0.h, h0.fmt, be.plan) for _ in handles]
+    name = file.split(".")[0]
+
+    def source():
+        return name, f"kernels/glsl/{file}", template(file)
+
+    be._op = name
+    be.draw((file,), source, params, inputs, fresh, h0.w * h0.h)
+    _swap(handles, fresh)
+
+
+def adam_update(be, xs, shape, dtype, params):
+    """torch.optim.Adam (``decoupled``: AdamW) update of ``p``, ``m``, ``v`` (inputs ``p, g, hp,
+    m, v``; ``hp`` = [lr, step] on the device, read by the shader); returns p's handle."""
+    p, g, hp, m, v = (x._h for x in xs)
+    b1, b2 = float(params["beta1"]), float(params["beta2"])
+    words = [1.0 - b1, 1.0 - b2, b2, b1, float(params["eps"]), float(params.get("weight_decay", 0))]
+    flags = int(bool(params.get("decoupled"))) | 2 * int(bool(params.get("maximize")))
+    _draw(be, "adam_update.glsl", [p, m, v], [p, g, m, v, hp],
+          [f32_bits(np.float32(w)) for w in words] + [flags])  # fmt: skip
+    return p
+
+
+def sgd_update(be, xs, shape, dtype, params):
+    """torch.optim.SGD's update of ``p`` (and ``buf`` when ``momentum``; inputs ``p, g, hp[,
+    buf]``, ``hp`` = [lr, ...] on the device); returns p's handle."""
+    p, g, hp = (x._h for x in xs[:3])
+    momentum = float(params.get("momentum", 0.0))
+    buf = xs[3]._h if momentum and len(xs) > 3 else None
+    dampening = float(params.get("dampening", 0.0))
+    flags = int(bool(params.get("nesterov"))) | 2 * int(bool(params.get("maximize")))
+    flags |= 4 * int(bool(params.get("first"))) | 8 * int(bool(momentum))
+    flags |= 16 * int(dampening != 0)
+    words = [float(params.get("weight_decay", 0.0)), momentum, 1.0 - dampening]
+    targets = [p, buf] if buf is not None else [p]
+    _draw(be, "sgd_update.glsl", targets, [p, g, buf if buf is not None else p, hp],
+          [f32_bits(np.float32(w)) for w in words] + [flags])  # fmt: skip
+    return p
+
+
+def step_kernels(be):
+    """The update kernels of the op table (``ops.fused.SGD_UPDATE``/``ADAM_UPDATE``), called as
+    every WebGL kernel is: ``kernel(backend, inputs, out_shape, out_dtype, params)``."""
+    return {"adam_update": adam_update, "sgd_update": sgd_update}

@@ -1,0 +1,260 @@
+"""Tier 3: the WebGL2 backend in headless Chromium (SwiftShader, default flags).
+
+One page for the module (``selenium_wasmdl``). Reads are synchronous ``readPixels``, so
+``t.numpy()`` works even where Python was entered with plain ``runPython``. The checks live in
+``wasmdl.backend.webgl_checks``; the op cases are the core table ``wasmdl.testing.CASES``,
+compared with the numpy references at the table's float32 tolerances (forward rtol/atol 1e-5;
+gradients against float64 finite differences rtol/atol 1e-4), widened per op only where
+``WEBGL_TOL`` says so.
+"""
+
+import json
+
+import pytest
+from pytest_pyodide import run_in_pyodide
+
+
+@pytest.fixture(autouse=True)
+def _long_scripts(selenium_wasmdl):
+    selenium_wasmdl.set_script_timeout(300)  # SwiftShader runs shaders on the CPU
+
+
+def test_smoke_sync_read_under_plain_run_python(selenium_wasmdl):
+    code = """
+import numpy as np, wasmdl as wl
+wl.set_backend("webgl")
+x = wl.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+y = (x @ wl.ones((3, 2))) * 2 + 1
+r = [y.numpy().tolist(), (x > 2).numpy().tolist(), wl.argmax(x, axis=1).numpy().tolist()]
+wl.set_backend("numpy")
+str(r)
+"""
+    out = selenium_wasmdl.run(code)  # runPython: no JSPI, yet the read is synchronous
+    assert out == str(
+        [[[7.0, 7.0], [25.0, 25.0]], [[False, False, False], [True, True, True]], [2, 2]]
+    ), out
+
+
+# Table rows that need a dtype WebGL lacks (float64): they must fail with a clear TypeError.
+GL_DTYPE_GAPS = {"cast-f2f64"}
+
+
+def test_op_table_forward_and_gradients_match_numpy(selenium_wasmdl):
+    code = """
+import json
+import wasmdl as wl
+from wasmdl.testing import CASES, check
+wl.set_backend("webgl")
+failures, gaps, n = [], {}, 0
+for case in CASES:
+    for fn, nc in ((check.check_forward, False), (check.check_forward, True),
+                   (check.check_grad, False)):
+        n += 1
+        try:
+            fn(case, noncontig=nc, backend="webgl")
+        except Exception as e:
+            msg = f"{type(e).__name__}: {e}"
+            if case.name in GAPS:
+                gaps[case.name] = msg
+            else:
+                failures.append(f"{fn.__name__}[{case.name}, noncontig={nc}]: {msg[:400]}")
+wl.set_backend("numpy")
+json.dumps({"checks": n, "cases": len(CASES), "failures": failures, "gaps": gaps})
+""".replace("GAPS", repr(GL_DTYPE_GAPS))
+    r = json.loads(selenium_wasmdl.run(code))
+    print(f"{r['checks']} checks over {r['cases']} cases")
+    assert r["cases"] > 200
+    assert not r["failures"], "\n".join(r["failures"])
+    assert set(r["gaps"]) == GL_DTYPE_GAPS, r["gaps"]
+    for msg in r["gaps"].values():
+        assert msg.startswith("TypeError") and "float64" in msg, msg
+
+
+@run_in_pyodide
+def test_coverage_report_is_empty_for_the_core_table(selenium_wasmdl):
+    from wasmdl.testing import webgl_checks as C
+
+    report = C.coverage()
+    assert report["missing"] == [] and report["covered"] == report["ops"] > 40
+
+
+@pytest.mark.parametrize("recipe", ["mlp", "cnn", "lstm"])
+def test_training_follows_the_numpy_losses(selenium_wasmdl, recipe):
+    """50 steps from the same weights on consecutive batches (CNN: batch 8, the others 32),
+    in scripts of 10 steps (SwiftShader runs a CNN step in about a second): every loss within
+    rtol 1e-3 of the numpy backend's."""
+    batch = 8 if recipe == "cnn" else 32
+    curves = {}
+    for backend in ("webgl", "numpy"):
+        curves[backend] = []
+        for k in range(5):
+            code = (
+                "import json\nfrom wasmdl.testing import webgl_checks as C\n"
+                f"json.dumps(C.losses({recipe!r}, {backend!r}, 10, {batch}, fresh={k == 0}))"
+            )
+            curves[backend] += json.loads(selenium_wasmdl.run(code))
+    gl, ref = curves["webgl"], curves["numpy"]
+    rel = max(abs(a - b) / abs(b) for a, b in zip(gl, ref, strict=True))
+    print(f"{recipe}: loss {ref[0]:.4f} -> {ref[-1]:.4f}, max relative difference {rel:.2e}")
+    assert len(gl) == 50 and min(ref[-5:]) < ref[0]
+    assert rel < 1e-3, (gl, ref)
+
+
+def test_2000_step_loop_keeps_live_textures_flat(selenium_wasmdl):
+    code = "import json\nfrom wasmdl.testing import webgl_checks as C\njson.dumps(C.memory_loop())"
+    r = json.loads(selenium_wasmdl.run(code))
+    print("live textures every 100 steps:", r["textures"], r["memory"])
+    assert len(r["textures"]) == 20 and len(set(r["textures"][1:])) == 1, r["textures"]
+    assert r["final_loss"] == r["final_loss"]  # finite, not NaN
+
+
+def test_step_report_calls_and_draws(selenium_wasmdl, chrome_report):
+    code = "import json\nfrom wasmdl.testing import webgl_checks as C\njson.dumps(C.step_report())"
+    r = json.loads(selenium_wasmdl.run(code))
+    chrome_report("webgl README MLP step (batch 64)", r)
+    print("webgl vs numpy, README MLP step:", r)
+    assert r["python_to_js_calls_per_step"] <= 2  # the packet rides on the loss read
+    # the batch's x and y, and the scalars Adam makes each step (bias corrections)
+    assert r["uploads_per_step"] <= 8
+    assert r["draws_per_step"] < 160
+
+
+@run_in_pyodide
+async def test_async_read_and_memory_verbs(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl as wl
+
+    be = wl.backend.get_backend("webgl")
+    t = wl.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3), backend=be) * 2
+    assert (await t.numpy_async()).tolist() == [[0, 2, 4], [6, 8, 10]]
+    i = wl.Tensor(np.array([-3, 7], np.int32), backend=be)
+    assert (await (i * 2).numpy_async()).tolist() == [-6, 14]
+    assert float(t.sum()) == 30.0
+    before = be.memory()["textures"]
+    u = t + t
+    assert be.memory()["textures"] == before + 1
+    be.free(u._h)
+    assert be.memory()["textures"] == before
+    del t, u
+    assert be.memory()["textures"] < before
+    wl.set_backend("webgl")
+    try:
+        assert wl.memory()["textures"] == be.memory()["textures"]
+    finally:
+        wl.set_backend("numpy")
+
+
+def test_faults_give_named_errors_and_numpy_stays_usable(selenium_wasmdl):
+    code = "import json\nfrom wasmdl.testing import webgl_checks as C\njson.dumps(C.faults())"
+    r = json.loads(selenium_wasmdl.run(code))
+    print(json.dumps(r, indent=1))
+    assert r["compile"].startswith("WebGLError") and "bad_kernel" in r["compile"], r["compile"]
+    assert r["after_compile_error"] == [[2.0, 2.0], [2.0, 2.0]]
+    assert r["limit"].startswith("TextureLimitError") and "MAX_TEXTURE_SIZE" in r["limit"]
+    assert r["lost"].startswith("ContextLostError") and "context was lost" in r["lost"]
+    assert r["backend_after_loss"] == "numpy"
+    losses = r["numpy_losses"]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    after = selenium_wasmdl.run(
+        "import wasmdl as wl\nwl.set_backend('webgl')\nv = (wl.ones(3) * 2).numpy().tolist()\n"
+        "wl.set_backend('numpy')\nstr(v)"
+    )
+    assert after == "[2.0, 2.0, 2.0]"  # a new context after the loss
+
+
+@run_in_pyodide
+async def test_model_warmup_compiles_programs_and_keeps_the_weights(selenium_wasmdl):
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.testing import webgl_checks as C
+
+    x, y = C._mnist(False)
+    x, y = x[:32], y[:32]
+    first = {}
+    for backend in ("webgl", "numpy"):
+        wl.set_backend(backend)
+        try:
+            model = C.readme_mlp()
+            if backend == "webgl":
+                be = wl.backend.get_backend("webgl")
+                be.forget_programs()  # a fresh program cache: every program is new again
+                report = await model.warmup_async(x, y)
+                print("webgl warm-up:", report)
+                assert report["programs"] > 10
+            first[backend] = float(model.train_on_batch(x, y))
+        finally:
+            wl.set_backend("numpy")
+    np.testing.assert_allclose(first["webgl"], first["numpy"], rtol=1e-5)  # weights kept
+
+
+@run_in_pyodide
+def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
+    """'block' (2x2 outputs per fragment, the default), 'packed' and 'plain' on odd, batched
+    and broadcast shapes, and the table's matmul rows (forward and gradients)."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.testing import CASES, check
+
+    be = wl.backend.get_backend("webgl")
+    prev = be.matmul_variant
+    rng = np.random.default_rng(0)
+    shapes = [((3, 37, 45), (45, 29)), ((2, 1, 7, 9), (3, 9, 5)), ((64, 784), (784, 128))]
+    cases = [c for c in CASES if "matmul" in c.name]
+    assert cases
+    try:
+        for variant in ("block", "packed", "plain"):
+            be.matmul_variant = variant
+            for sa, sb in shapes:
+                a = rng.standard_normal(sa).astype(np.float32)
+                b = rng.standard_normal(sb).astype(np.float32)
+                got = (wl.Tensor(a, backend=be) @ wl.Tensor(b, backend=be)).numpy()
+                np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+            for case in cases:
+                check.check_forward(case, backend="webgl")
+                check.check_grad(case, backend="webgl")
+    finally:
+        be.matmul_variant = prev
+
+
+@run_in_pyodide
+def test_fused_optimizer_updates_match_the_numpy_kernels(selenium_wasmdl):
+    """adam_update / sgd_update on webgl (new textures, handles swapped) against numpy_step's
+    in-place kernels, over their options; a handle shared with another tensor sees the update."""
+    import itertools
+
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.backend import numpy_step
+
+    be = wl.backend.get_backend("webgl")
+    rng = np.random.default_rng(0)
+    f32 = np.dtype("float32")
+
+    def run(name, arrays, **opts):
+        want = [a.copy() for a in arrays]
+        numpy_step.KERNELS[name](*want, **opts)
+        hs = [be.from_host(a) for a in arrays]
+        alias = wl.Tensor._wrap(hs[0], arrays[0].shape, f32, be)  # shares p's handle
+        be.kernels[name](*hs, **opts)
+        got = [be.to_host(h, a.shape, f32) for h, a in zip(hs, arrays, strict=True)]
+        for k in (0, *range(2, len(arrays))):  # p and the state arrays
+            np.testing.assert_allclose(got[k], want[k], rtol=2e-6, atol=1e-7, err_msg=f"{opts}")
+        np.testing.assert_array_equal(alias.numpy(), got[0])
+
+    shape = (37, 29)
+    for wd, dec, mx in itertools.product((0.0, 0.01), (False, True), (False, True)):
+        arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+        arrays.append(rng.random(shape).astype(np.float32))
+        run("adam_update", arrays, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, step=3,
+            weight_decay=wd, decoupled=dec, maximize=mx)  # fmt: skip
+    for mom, damp, nest, first in itertools.product((0.0, 0.9), (0.0, 0.1), (False, True),
+                                                    (False, True)):  # fmt: skip
+        if nest and (not mom or damp):
+            continue  # torch: nesterov needs momentum and no dampening
+        arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+        run("sgd_update", arrays, lr=0.1, momentum=mom, dampening=damp, weight_decay=0.01,
+            nesterov=nest, maximize=False, first=first)  # fmt: skip
