@@ -221,40 +221,45 @@ def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
 
 @run_in_pyodide
 def test_fused_optimizer_updates_match_the_numpy_kernels(selenium_wasmdl):
-    """adam_update / sgd_update on webgl (new textures, handles swapped) against numpy_step's
-    in-place kernels, over their options; a handle shared with another tensor sees the update."""
+    """adam_update / sgd_update on webgl (new textures, handles swapped; the learning rate and
+    step read from the ``hp`` texture) against numpy_step's in-place kernels, over their
+    options; a handle shared with another tensor sees the update."""
     import itertools
 
     import numpy as np
 
     import wasmdl as wl
     from wasmdl.backend import numpy_step
+    from wasmdl.backend.base import Operand
 
     be = wl.backend.get_backend("webgl")
     rng = np.random.default_rng(0)
     f32 = np.dtype("float32")
 
-    def run(name, arrays, **opts):
+    def run(name, arrays, hp, **opts):
         want = [a.copy() for a in arrays]
-        numpy_step.KERNELS[name](*want, **opts)
+        numpy_step.KERNELS[name](*want[:2], hp, *want[2:], **opts)
         hs = [be.from_host(a) for a in arrays]
         alias = wl.Tensor._wrap(hs[0], arrays[0].shape, f32, be)  # shares p's handle
-        be.kernels[name](*hs, **opts)
+        xs = [Operand(h, a.shape, f32) for h, a in zip(hs, arrays, strict=True)]
+        xs.insert(2, Operand(be.from_host(hp), hp.shape, f32))
+        out = be.run(name, xs, arrays[0].shape, f32, opts)
+        assert out is hs[0]  # in place: the output is p's handle
         got = [be.to_host(h, a.shape, f32) for h, a in zip(hs, arrays, strict=True)]
         for k in (0, *range(2, len(arrays))):  # p and the state arrays
             np.testing.assert_allclose(got[k], want[k], rtol=2e-6, atol=1e-7, err_msg=f"{opts}")
         np.testing.assert_array_equal(alias.numpy(), got[0])
 
     shape = (37, 29)
-    for wd, dec, mx in itertools.product((0.0, 0.01), (False, True), (False, True)):
+    for wd, dec, mx, step in itertools.product((0.0, 0.01), (False, True), (False, True), (1, 3)):
         arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
         arrays.append(rng.random(shape).astype(np.float32))
-        run("adam_update", arrays, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, step=3,
-            weight_decay=wd, decoupled=dec, maximize=mx)  # fmt: skip
+        run("adam_update", arrays, np.array([1e-3, step], np.float32), beta1=0.9, beta2=0.999,
+            eps=1e-8, weight_decay=wd, decoupled=dec, maximize=mx)  # fmt: skip
     for mom, damp, nest, first in itertools.product((0.0, 0.9), (0.0, 0.1), (False, True),
                                                     (False, True)):  # fmt: skip
         if nest and (not mom or damp):
             continue  # torch: nesterov needs momentum and no dampening
         arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
-        run("sgd_update", arrays, lr=0.1, momentum=mom, dampening=damp, weight_decay=0.01,
-            nesterov=nest, maximize=False, first=first)  # fmt: skip
+        run("sgd_update", arrays, np.array([0.1, 1], np.float32), momentum=mom, dampening=damp,
+            weight_decay=0.01, nesterov=nest, maximize=False, first=first)  # fmt: skip

@@ -155,6 +155,12 @@ class WebGLBackend(Backend):
             self.flush()
         return h
 
+    def compile(self, program):
+        """A captured step as draw templates replayed into the plan (``webgl_program``)."""
+        from .webgl_program import compile_program
+
+        return compile_program(self, program, FLUSH_DRAWS)
+
     def draw(self, key, source, params, inputs, out, n):
         """Record one draw of the program for ``key`` (its GLSL from ``source()`` once) over
         ``n`` elements of ``out`` (a handle, or a list of handles of one geometry)."""

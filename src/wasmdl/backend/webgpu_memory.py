@@ -20,7 +20,8 @@ def dispose(*tensors):
 
 
 class scope:  # noqa: N801  (used like a function: ``with webgpu.scope():``)
-    """A tidy-like block for loops: on exit it submits recorded work, collects reference
+    """A tidy-like block for loops: on entry it collects reference cycles (garbage made before
+    the block is not counted as the block's), on exit it submits recorded work, collects reference
     cycles (so autograd graphs kept alive only by cycles give their buffers back), disposes
     the tensors registered with ``s.dispose_on_exit(t)``, and records ``added``: live buffers
     at exit minus at entry (0 for a loop body that keeps nothing).
@@ -38,8 +39,11 @@ class scope:  # noqa: N801  (used like a function: ``with webgpu.scope():``)
         return t
 
     def __enter__(self):
+        import gc
+
         from .base import get_backend
 
+        gc.collect()
         self.backend = self.backend or get_backend("webgpu")
         self._start = self.backend.memory()["buffers"]
         return self

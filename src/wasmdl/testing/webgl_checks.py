@@ -137,7 +137,7 @@ def step_report(steps=20, batch=64):
 
 def memory_loop(steps=2000, every=100, batch=8, sizes=(784, 32, 10)):
     """Live textures every ``every`` steps of an SGD loop on webgl (flat after warm-up)."""
-    from wasmdl.backend import webgpu_checks as G
+    from wasmdl.testing import webgpu_checks as G
     from wasmdl.optim import SGD
 
     be = wl.backend.get_backend("webgl")

@@ -122,7 +122,10 @@ async def step_crossings(sizes=(784, 128, 10), batch=64, steps=5):
 
 
 async def memory_loop(steps=500, sizes=(784, 128, 10), batch=32, every=50):
-    """Live buffer counts every ``every`` steps of a training loop (flat after warm-up)."""
+    """Live buffer counts every ``every`` steps of a training loop (flat after warm-up), each
+    after a garbage collection (buffers held only by reference cycles are not live)."""
+    import gc
+
     import wasmdl as wl
     from wasmdl.optim import SGD
 
@@ -138,6 +141,8 @@ async def memory_loop(steps=500, sizes=(784, 128, 10), batch=32, every=50):
         loss = mlp_step(params, x, onehot, opt)
         be.flush()
         if (i + 1) % every == 0:
+            gc.collect()
+            be.flush()
             counts.append(be.memory()["buffers"])
     final = float((await loss.numpy_async()).reshape(()))
     return {"buffers": counts, "final_loss": final, "memory": be.memory()}
