@@ -137,8 +137,8 @@ def step_report(steps=20, batch=64):
 
 def memory_loop(steps=2000, every=100, batch=8, sizes=(784, 32, 10)):
     """Live textures every ``every`` steps of an SGD loop on webgl (flat after warm-up)."""
-    from wasmdl.testing import webgpu_checks as G
     from wasmdl.optim import SGD
+    from wasmdl.testing import webgpu_checks as G
 
     be = wl.backend.get_backend("webgl")
     params = G.mlp_model(be, sizes)
