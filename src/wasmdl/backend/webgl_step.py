@@ -13,6 +13,8 @@ in-place kernels. The float32 operations follow ``numpy_step``'s order.
 ['adam_update', 'sgd_update']
 """
 
+import math
+
 import numpy as np
 
 from .webgl_glsl import template
@@ -43,7 +45,15 @@ def adam_update(be, xs, shape, dtype, params):
     m, v``; ``hp`` = [lr, step] on the device, read by the shader); returns p's handle."""
     p, g, hp, m, v = (x._h for x in xs)
     b1, b2 = float(params["beta1"]), float(params["beta2"])
-    words = [1.0 - b1, 1.0 - b2, b2, b1, float(params["eps"]), float(params.get("weight_decay", 0))]
+    ln = [math.log(b) if b > 0 else -math.inf for b in (b1, b2)]  # 1 - beta^t = -expm1(t ln)
+    words = [
+        1.0 - b1,
+        1.0 - b2,
+        b2,
+        *ln,
+        float(params["eps"]),
+        float(params.get("weight_decay", 0)),
+    ]
     flags = int(bool(params.get("decoupled"))) | 2 * int(bool(params.get("maximize")))
     _draw(be, "adam_update.glsl", [p, m, v], [p, g, m, v, hp],
           [f32_bits(np.float32(w)) for w in words] + [flags])  # fmt: skip
