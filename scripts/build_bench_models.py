@@ -214,6 +214,7 @@ def build(site: str = os.path.join(ROOT, "site"), configs=None, quiet=False) -> 
     manifest["libraries"] = copy_vendor(site)
     manifest["libraries"]["wasmdl/numpy"] = adapter.library_size(site)
     manifest["libraries"]["wasmdl/webgpu"] = manifest["libraries"]["wasmdl/numpy"]
+    manifest["libraries"]["wasmdl/webgl"] = manifest["libraries"]["wasmdl/numpy"]
     os.unlink(os.path.join(out, "manifest.json"))  # not the cache's hard link
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)

@@ -54,7 +54,8 @@ def test_gemv_and_sgemm_forward_match_the_general_path(selenium_wasmdl):
             got = model.predict(x[:batch])
             assert got.shape == (batch, sizes[-1]) and got.dtype == np.float32
             np.testing.assert_allclose(got, reference(model, x[:batch], acts), atol=2e-6, rtol=1e-5)
-            assert np.array_equal(model.predict(x[:batch]), got)  # replays are deterministic
+            for _ in range(3):  # warm-up, two recordings: the fourth call on a shape replays
+                assert np.array_equal(model.predict(x[:batch]), got)
         info = model.capture_info()["predict"]
         assert info["captured"] and info["backend_calls"] == 1, info
         rows = [model.predict(x[i : i + 1]) for i in range(6)]

@@ -25,9 +25,14 @@ from wasmdl import nn, optim
 
 
 class StepCase:
-    def __init__(self, name, build, data, compile_kw, captured=True, frozen=()):
+    """A row: ``noise`` names weights whose gradient is zero in exact arithmetic (an attention
+    key bias: softmax ignores a shift shared by a query's scores), so Adam's normalised update
+    of them is rounding noise scaled up to the learning rate: any two float32 kernel orders
+    differ there by up to lr a step, and those weights are compared to that bound."""
+
+    def __init__(self, name, build, data, compile_kw, captured=True, frozen=(), noise=()):
         self.name, self.build, self.data, self.compile_kw = name, build, data, compile_kw
-        self.captured, self.frozen = captured, tuple(frozen)
+        self.captured, self.frozen, self.noise = captured, tuple(frozen), tuple(noise)
 
     def __repr__(self):
         return f"StepCase({self.name!r})"
@@ -208,8 +213,12 @@ _ROWS = [
         {"optimizer": "rmsprop", "loss": nn_loss(True)},
     ),  # fmt: skip
     StepCase(
-        "embedding_attention", _Attention, "tokens", {"optimizer": "adam", "loss": nn_loss(True)}
-    ),
+        "embedding_attention",
+        _Attention,
+        "tokens",
+        {"optimizer": "adam", "loss": nn_loss(True)},
+        noise=("mha.key_bias",),
+    ),  # fmt: skip
     StepCase("functional", _functional, "vectors", {"optimizer": "adam", "loss": nn_loss(True)}),
     StepCase("subclassed", _Subclassed, "vectors", {"optimizer": "sgd", "loss": nn_loss(True)}),
 ]
@@ -248,6 +257,7 @@ def _train(case, jit, steps):
     return model, {
         "losses": losses,
         "weights": model.get_weights(),
+        "names": [n for n, _ in model.named_weights()],
         "frozen_before": frozen_before,
         "frozen_after": [w.numpy() for i in case.frozen for w in model.layers[i].weights],
         "evaluate": model.evaluate(*batches[1], batch_size=8) if model.compiled_metrics else None,
@@ -269,8 +279,10 @@ def check_case(case, steps=20, rtol=1e-5, atol=1e-6):
     r = run_case(case, steps)
     e, c, info = r["eager"], r["captured"], r["info"]
     np.testing.assert_allclose(c["losses"], e["losses"], rtol, atol, err_msg=case.name)
-    for a, b in zip(c["weights"], e["weights"], strict=True):
-        np.testing.assert_allclose(a, b, rtol, atol, err_msg=case.name)
+    for name, a, b in zip(e["names"], c["weights"], e["weights"], strict=True):
+        lr_steps = 1e-3 * steps  # the rows' Adam learning rate (Keras' default) times the steps
+        tol = (0, lr_steps) if name in case.noise else (rtol, atol)
+        np.testing.assert_allclose(a, b, *tol, err_msg=f"{case.name}: {name}")
     np.testing.assert_allclose(c["predict"], e["predict"], rtol, atol, err_msg=case.name)
     if e["evaluate"] is not None:
         np.testing.assert_allclose(c["evaluate"], e["evaluate"], rtol, atol, err_msg=case.name)
