@@ -8,13 +8,19 @@ Workloads (same model, same weights in both frameworks; outputs compared before 
   d{1,2,4,8}_w{64,128,256}_sgd  the paper's MLPs, SGD lr 0.15, categorical cross-entropy on
                        softmax outputs, batch 64 (docs/bench/capture_old_fused.json has them
                        against the hand-written MLP path this replaced, before it was deleted)
+  cnn_train            the MNIST CNN, Adam + accuracy, batch 64
+  d{1,2,4,8}_w{64,128,256}_predict  the paper's MLPs, batch-1 predict
 TF.js 4.22 runs its wasm backend (XNNPACK, SIMD, one thread: the page is not cross-origin
-isolated). After each contender is warmed for ``WARMUP_MS`` (>= 20 calls), every round runs
-each contender for ~60 ms in rotated order; a cell is the median round's ms per call and
-``ratio`` the median over rounds of wasmdl's time over TF.js's in the same round.
+isolated); with ``--gpu webgl`` both frameworks run on WebGL2 instead (wasmdl's webgl backend,
+TF.js's webgl backend), and the table adds wasmdl's Python->JS calls, draws and texture uploads
+per step. Each contender's first call is reported (after one predict that checks the outputs;
+shader compiles included). After each contender is warmed for ``WARMUP_MS`` (>= 20 calls),
+every round runs each contender for ~60 ms in rotated order; a cell is the median round's ms per
+call and ``ratio`` the median over rounds of wasmdl's time over TF.js's in the same round.
 
     python -m bench.capture     # writes artifacts/bench_capture.json, prints the table
     python -m bench.capture --rounds 9 --only readme_mlp_predict,cnn_predict
+    python -m bench.capture --gpu webgl --out artifacts/bench_capture_webgl.json
 
 ``page_workloads()`` is what runs inside Pyodide:
 
@@ -90,7 +96,9 @@ WORKLOADS = {
     "cnn_predict": ("predict", _cnn, (1, 28, 28, 1), "adam"),
     "lstm_train": ("train", _lstm, (64, 28, 28), "adam"),
     "readme_mlp_train": ("train", _readme, (64, 28, 28), "adam"),
+    "cnn_train": ("train", _cnn, (64, 28, 28, 1), "adam"),
     **{f"d{d}_w{w}_sgd": ("train", _mlp(d, w), (64, 784), "sgd") for d, w in GRID},
+    **{f"d{d}_w{w}_predict": ("predict", _mlp(d, w), (1, 784), "sgd") for d, w in GRID},
 }
 
 
@@ -102,10 +110,11 @@ def _loop(fn):
     return run
 
 
-def _workload(name):
+def _workload(name, backend="numpy"):
     import wasmdl as wl
     from wasmdl import nn
 
+    wl.set_backend(backend)
     kind, build, shape, opt = WORKLOADS[name]
     rng = np.random.default_rng(0)
     x = rng.random(shape).astype(np.float32)
@@ -125,9 +134,31 @@ def _workload(name):
             "expect": m.predict(x[:1]).ravel().tolist(), "run": run, "model": m}  # fmt: skip
 
 
-def page_workloads(names=None) -> dict:
-    """name -> {kind, spec, x, y, expect, run: {label: run(n)}} for the page."""
-    return {n: _workload(n) for n in (names or WORKLOADS)}
+def page_workloads(names=None, backend="numpy") -> dict:
+    """name -> {kind, spec, x, y, expect, run: {label: run(n)}} for the page (models on
+    ``backend``)."""
+    return {n: _workload(n, backend) for n in (names or WORKLOADS)}
+
+
+def gpu_counts(workloads, n=10) -> dict:
+    """Per step of each wasmdl workload on the webgl backend: Python->JS calls, and the
+    shim's draws, texture uploads and reads ({} on other backends)."""
+    import wasmdl
+
+    be = wasmdl.get_backend()
+    if be.name != "webgl":
+        return {}
+    out = {}
+    for name, w in workloads.items():
+        run = w["run"]["wasmdl"]
+        run(1)
+        be.stats(reset=True)
+        run(n)
+        s = be.stats(reset=True)
+        shim = s.get("shim", {})
+        per = {k: shim[k] / n for k in ("draws", "uploads", "reads") if k in shim}
+        out[name] = {"python_to_js": sum(s["python"].values()) / n, **per}
+    return out
 
 
 def calls_per_step(workloads) -> dict:
@@ -154,11 +185,14 @@ PAGE_JS = r"""
       `import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
   }
   await add({ src: "/vendor/@tensorflow/tfjs/dist/tf.min.js" });
-  await add({ src: "/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" });
-  tf.wasm.setWasmPaths("/vendor/@tensorflow/tfjs-backend-wasm/dist/");
-  if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
-  py.runPython(
-    `from MODULE import capture as bench_capture\nW = bench_capture.page_workloads(ONLY)`);
+  if ("TFBACKEND" === "wasm") {
+    await add({ src: "/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" });
+    tf.wasm.setWasmPaths("/vendor/@tensorflow/tfjs-backend-wasm/dist/");
+  }
+  if (!(await tf.setBackend("TFBACKEND"))) throw new Error("tf.setBackend('TFBACKEND') failed");
+  const TFL = "tfjs TFBACKEND";
+  py.runPython(`from MODULE import capture as bench_capture
+W = bench_capture.page_workloads(ONLY, "WLBACKEND")`);
   const names = py.runPython("list(W)").toJs();
   const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
   const result = { workloads: {}, tfjs: tf.version.tfjs + " " + tf.getBackend() };
@@ -191,19 +225,24 @@ PAGE_JS = r"""
       row.max_abs_diff = Math.max(...expect.map((v, i) => Math.abs(v - got[i])));
       if (!(row.max_abs_diff < 1e-4)) throw new Error(`outputs differ: ${row.max_abs_diff}`);
       const x1 = x.slice(0, 1);
-      batches["tfjs wasm"] = kind === "predict"
+      batches[TFL] = kind === "predict"
         ? async (n) => {
           for (let i = 0; i < n; i++) { const o = model.predict(x1); o.dataSync(); o.dispose(); }
         }
         : async (n) => { for (let i = 0; i < n; i++) await model.trainOnBatch(x, y); };
     } catch (e) {
-      row.errors["tfjs wasm"] = String(e.message || e);
+      row.errors[TFL] = String(e.message || e);
     }
-    const labels = Object.keys(batches), size = {}, per = {};
+    const labels = Object.keys(batches), size = {}, per = {}, first = {};
     for (const label of labels) {  // warm until >= WARMUP_MS and >= 20 calls
       let n = 0; const t0 = performance.now();
       try {
-        while (n < 20 || performance.now() - t0 < WARMUP_MS) { await batches[label](1); n++; }
+        while (n < 20 || performance.now() - t0 < WARMUP_MS) {
+          const c0 = performance.now();
+          await batches[label](1);
+          if (n === 0) first[label] = +(performance.now() - c0).toFixed(3);
+          n++;
+        }
       } catch (e) { row.errors[label] = String(e.message || e); delete batches[label]; continue; }
       size[label] = Math.max(1, Math.round(60 * n / (performance.now() - t0)));
       per[label] = [];
@@ -217,7 +256,7 @@ PAGE_JS = r"""
         per[label].push((performance.now() - t0) / size[label]);
       }
     }
-    row.ms = {}, row.rounds = per, row.ratio = {};
+    row.ms = {}, row.rounds = per, row.ratio = {}, row.first_ms = first;
     for (const label of live) row.ms[label] = +median(per[label]).toFixed(4);
     for (const label of live) {
       for (const other of live) {
@@ -232,13 +271,14 @@ PAGE_JS = r"""
   }
   const pyJson = (code) => JSON.parse(py.runPython(`import json, wasmdl\njson.dumps(${code})`));
   result.calls = pyJson("bench_capture.calls_per_step(W)");
+  result.gpu_counts = pyJson("bench_capture.gpu_counts(W)");
   result.cpu_kernels = pyJson("wasmdl.cpu_kernels(), default=str");
   return JSON.stringify(result);
 })()
 """
 
 
-def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000) -> dict:
+def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000, gpu=None) -> dict:
     import os
     import tempfile
     from pathlib import Path
@@ -259,6 +299,7 @@ def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000) -> d
             js = js.replace("WHEELS", json.dumps([Path(w).name for w in wheels]))
             js = js.replace("MODULE", module).replace("ONLY", repr(only))
             js = js.replace("WARMUP_MS", str(warmup_ms)).replace("ROUNDS", str(rounds))
+            js = js.replace("TFBACKEND", gpu or "wasm").replace("WLBACKEND", gpu or "numpy")
             result = json.loads(browser.evaluate(js, timeout=3000))
             result["browser"] = browser.evaluate("navigator.userAgent")
     result["method"] = (
@@ -269,17 +310,30 @@ def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000) -> d
 
 
 def table(result) -> str:
-    """The markdown table: ms per call of each contender and the ratios."""
-    lines = ["| workload | wasmdl ms | TF.js wasm ms | wasmdl / TF.js | backend calls / step |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    """The markdown table: ms per call of each contender, the ratio, first calls, and the
+    per-step counts (backend calls; on WebGL also Python->JS calls, draws, uploads)."""
+    tfl = "tfjs " + result.get("tfjs", "x wasm").split()[-1]
+    gpu = result.get("gpu_counts") or {}
+    head = (
+        f"| workload | wasmdl ms | TF.js {tfl[5:]} ms | wasmdl / TF.js "
+        "| first call ms (wasmdl / TF.js) | backend calls / step |"
+    )
+    if gpu:
+        head += " Python->JS / draws / uploads per step |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, row in result["workloads"].items():
-        ms, ratio = row.get("ms", {}), row.get("ratio", {})
+        ms, ratio, first = row.get("ms", {}), row.get("ratio", {}), row.get("first_ms", {})
         calls = result.get("calls", {}).get(name, {}).get("backend_calls", "-")
-        tf_ms = ms.get("tfjs wasm", row["errors"].get("tfjs wasm", "-"))
-        lines.append(
-            f"| {name} | {ms.get('wasmdl', '-')} | {tf_ms} | "
-            f"{ratio.get('wasmdl / tfjs wasm', '-')} | {calls} |"
+        tf_ms = ms.get(tfl, row["errors"].get(tfl, "-"))
+        line = (
+            f"| {name} | {ms.get('wasmdl', '-')} | {tf_ms} | {ratio.get(f'wasmdl / {tfl}', '-')} | "
+            f"{first.get('wasmdl', '-')} / {first.get(tfl, '-')} | {calls} |"
         )
+        if gpu:
+            g = gpu.get(name, {})
+            counts = [g.get(k, "-") for k in ("python_to_js", "draws", "uploads")]
+            line += f" {' / '.join(map(str, counts))} |"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -296,12 +350,18 @@ def main(argv=None) -> int:
     p.add_argument("--only", default=None, help="comma-separated workload names")
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--out", default="artifacts/bench_capture.json")
+    p.add_argument(
+        "--gpu",
+        choices=["webgl"],
+        default=None,
+        help="both frameworks on WebGL2 instead of wasmdl numpy/WASM vs TF.js wasm",
+    )
     args = p.parse_args(argv)
     only = args.only.split(",") if args.only else None
     with tempfile.TemporaryDirectory() as tmp:
         wheels = gemm._wheels(tmp)
         module = "bench"
-        result = run_chromium(args.dist, wheels, module, only, args.rounds)
+        result = run_chromium(args.dist, wheels, module, only, args.rounds, gpu=args.gpu)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(table(result))
