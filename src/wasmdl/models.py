@@ -77,12 +77,41 @@ class Model(TrainingMixin, Layer):
         return super().__call__(*inputs, **kwargs)
 
     async def warmup_async(self, x, y):
-        """WebGPU: precompile, in parallel, every pipeline one ``train_step(x, y)`` needs
-        (weights and optimizer state are left as they were); returns the compile report.
-        See ``wasmdl.backend.webgpu_warmup``; a no-op report on other backends."""
-        from .backend.webgpu_warmup import warmup_model
+        """WebGPU and WebGL2: precompile, in parallel, every pipeline/program one
+        ``train_step(x, y)`` needs (forward, loss, backward, optimizer update); weights,
+        optimizer state and metrics are put back afterwards (through ``assign``), so warm-up
+        does not train. Returns the compile report (see ``wasmdl.backend.webgpu_warmup``); a
+        no-op report on other backends."""
+        from .backend.webgpu_warmup import empty_report, warmers
 
-        return await warmup_model(self, x, y)
+        self._require_compiled("warmup_async")
+        if not self.built:
+            self.build_from_json([[None, *np.shape(x)[1:]]])
+        opt = self._ensure_optimizer()
+        weights = self.weights
+        warm = warmers().get(weights[0].backend.name) if weights else None
+        if warm is None:
+            return empty_report()
+        state = {p: dict(s) for p, s in opt.state.items()}
+        tensors = [
+            *weights,
+            *(v for s in state.values() for v in s.values() if hasattr(v, "assign")),
+        ]
+        saved = [(t, t.detach()) for t in tensors]  # the data each holds now (no copy)
+        iterations, owned = opt.iterations, opt._owned
+        opt._owned = {}  # in-place updates then write private copies, never the saved data
+        try:
+            report = await warm(lambda: self.train_step(x, y), weights[0].backend)
+        finally:
+            with no_grad():
+                for t, data in saved:
+                    t.assign(data)
+            opt.state, opt.iterations, opt._owned = state, iterations, owned
+            opt.zero_grad()
+            for m in getattr(self, "compiled_metrics", []):
+                m.reset_state()
+        report.pop("result", None)
+        return report
 
     # ------------------------------------------------------------------ building for load/summary
     def build_input_shape_json(self):

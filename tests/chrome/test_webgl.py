@@ -190,6 +190,38 @@ async def test_model_warmup_compiles_programs_and_keeps_the_weights(selenium_was
 
 
 @run_in_pyodide
+async def test_warmup_after_training_puts_weights_and_adam_state_back(selenium_wasmdl):
+    """Warm-up after some steps (parameters and Adam moments already written in place by the
+    fused update) must leave weights, moments and the step count as they were."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.testing import webgl_checks as C
+
+    x, y = C._mnist(False)
+    x, y = x[:32], y[:32]
+    wl.set_backend("webgl")
+    try:
+        model = C.readme_mlp()
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        opt = model.optimizer
+        before = [w.copy() for w in model.get_weights()]
+        moments = [v.numpy() for s in opt.state.values() for v in s.values() if hasattr(v, "numpy")]
+        steps = opt.iterations
+        await model.warmup_async(x, y)
+        after = model.get_weights()
+        again = [v.numpy() for s in opt.state.values() for v in s.values() if hasattr(v, "numpy")]
+        assert opt.iterations == steps
+    finally:
+        wl.set_backend("numpy")
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(moments, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@run_in_pyodide
 def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
     """'block' (2x2 outputs per fragment, the default), 'packed' and 'plain' on odd, batched
     and broadcast shapes, and the table's matmul rows (forward and gradients)."""

@@ -96,47 +96,13 @@ async def warmup_async(step, backend):
 
 
 async def warmup_model(model, x, y):
-    """Precompile the pipelines of one ``model.train_step(x, y)`` (forward, loss, backward,
-    optimizer update) on the model's backend; weights, optimizer state and metrics are put
-    back afterwards. webgpu and webgl (``webgl.warmup_async``); a no-op report elsewhere."""
-    import numpy as np
-
-    model._require_compiled("warmup_async")
-    if not model.built:
-        model.build_from_json([[None, *np.shape(x)[1:]]])
-    opt = model._ensure_optimizer()
-    weights = model.weights
-    warm = _warmers().get(weights[0].backend.name) if weights else None
-    if warm is None:
-        return empty_report()
-    saved = _snapshot(model, opt)
-    try:
-        report = await warm(lambda: model.train_step(x, y), weights[0].backend)
-    finally:
-        _restore(model, opt, saved)
-    report.pop("result", None)
-    return report
+    """``model.warmup_async(x, y)`` (kept under this name): precompile one training step's
+    pipelines and put the weights back (the model layer does it: it owns the weights)."""
+    return await model.warmup_async(x, y)
 
 
-def _warmers():
+def warmers():
     """backend name -> its ``warmup_async(step, backend)``."""
     from .webgl import warmup_async as webgl_warmup
 
     return {"webgpu": warmup_async, "webgl": webgl_warmup}
-
-
-def _snapshot(model, opt):
-    state = {p: dict(s) for p, s in opt.state.items()}
-    tensors = [w for w in model.weights]  # and the state's tensors (known here by their handle)
-    tensors += [v for s in state.values() for v in s.values() if hasattr(v, "_h")]
-    return state, [(t, t._h) for t in tensors], opt.iterations
-
-
-def _restore(model, opt, saved):
-    state, handles, iterations = saved
-    for t, h in handles:
-        t._h = h
-    opt.state, opt.iterations = state, iterations
-    opt.zero_grad()
-    for m in getattr(model, "compiled_metrics", []):
-        m.reset_state()

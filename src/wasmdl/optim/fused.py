@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import no_grad
 from ..ops.fused import ADAM_UPDATE, SGD_UPDATE  # noqa: F401  (the fused update ops)
 from ..tensor import Tensor
 
@@ -39,8 +40,9 @@ def private(opt, t: Tensor, key: str) -> Tensor:
     h, slot = t._h, (id(t), key)
     if opt._owned.get(slot) is not h:
         be = t.backend
-        h = be.from_host(np.ascontiguousarray(be.to_host(h, t.shape, t.dtype)))
-        t._h = opt._owned[slot] = h
+        h = opt._owned[slot] = be.from_host(np.ascontiguousarray(be.to_host(h, t.shape, t.dtype)))
+        with no_grad():  # the sanctioned way to give a tensor new data, keeping its identity
+            t.assign(Tensor._wrap(h, t.shape, t.dtype, be))
     return t
 
 
