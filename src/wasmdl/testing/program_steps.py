@@ -37,6 +37,7 @@ def trace_step(model_name, opt, seed=0):
     (``x``, ``y``), the hyper-parameters (``hp``) and the written state (``state``)."""
     layers, shape, classes = MODELS[model_name]
     rng = np.random.default_rng(seed)
+    wasmdl.manual_seed(seed)  # the same initial weights whatever ran before
     model = wasmdl.Sequential(layers())
     x, y = _data(rng, shape, classes)
     xt, yt = wasmdl.tensor(x), wasmdl.tensor(y)
