@@ -7,7 +7,8 @@
  *   grad input   dcol[P, KKC]    = g[P, O] @ W^T           then scattered (col2im) into dx
  *   grad weight  dW[KKC, O]     += col^T @ g[P, O]
  * Geometry comes in one int32 array `geo` (geo.h) to keep the call short. Grouped convolutions
- * (depthwise: groups = C) run the same per group on its channels (program.c's stream).
+ * run the same per group on its channels (program.c's stream); depthwise ones (groups = C = O)
+ * take a direct kernel vectorised over channels instead.
  */
 #include "geo.h"
 
@@ -39,8 +40,16 @@ static void im2col(const i32 *geo, f32 *x, f32 *col, i32 q0, i32 np, i32 scatter
     f32 *crow = col + q * kkc;
     for (i32 i = 0; i < g->kh; i++) {
       i32 ih = oh * g->sh - g->pt + i * g->dh;
+      i32 iw0 = ow * g->sw - g->pl;
+      if (cg == g->c && g->dw == 1 && ih >= 0 && ih < g->h && iw0 >= 0 && iw0 + g->kw <= g->w) {
+        /* the whole window row is inside: kw pixels of all channels are one contiguous run */
+        f32 *px = x + ((n * g->h + ih) * g->w + iw0) * g->c, *seg = crow + i * g->kw * cg;
+        if (scatter) row_copy(px, seg, g->kw * cg, 1);
+        else row_copy(seg, px, g->kw * cg, 0);
+        continue;
+      }
       for (i32 j = 0; j < g->kw; j++) {
-        i32 iw = ow * g->sw - g->pl + j * g->dw;
+        i32 iw = iw0 + j * g->dw;
         f32 *seg = crow + (i * g->kw + j) * cg;
         i32 inside = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
         f32 *px = inside ? x + ((n * g->h + ih) * g->w + iw) * g->c + c0 : 0;
@@ -54,6 +63,46 @@ static void im2col(const i32 *geo, f32 *x, f32 *col, i32 q0, i32 np, i32 scatter
   }
 }
 
+/* d[0:c] += x[0:c] * w[0:c] */
+INLINE void madd_row(f32 *d, const f32 *x, const f32 *w, i32 c) {
+  i32 k = 0;
+  for (; k + 4 <= c; k += 4)
+    wasm_v128_store(d + k, MADD(wasm_v128_load(d + k), wasm_v128_load(x + k), wasm_v128_load(w + k)));
+  for (; k < c; k++) d[k] += x[k] * w[k];
+}
+
+/* Depthwise convolution (groups = C = O: one KH x KW filter per channel, the kernel
+ * KH x KW x 1 x C) without im2col: every tap is a multiply-add over a pixel's C channels, four
+ * lanes at a time. mode 0: out = conv(a = x, b = w); 1: out += dx from (a = g, b = w) (out
+ * zeroed by the caller); 2: out = dw from (a = x, b = g), summed per output row into `col`
+ * (KH * KW * C floats) and then into out, which keeps float32 sums short. */
+static void depthwise(i32 mode, const i32 *geo, const f32 *a, const f32 *b, f32 *out, f32 *col) {
+  Geo g = geo_read(geo);
+  i32 C = g.c, taps = g.kh * g.kw;
+  if (mode == 2) row_copy(out, 0, taps * C, 0);
+  for (i32 n = 0; n < g.n; n++)
+    for (i32 oh = 0; oh < g.oh; oh++) {
+      if (mode == 2) row_copy(col, 0, taps * C, 0);
+      for (i32 ow = 0; ow < g.ow; ow++) {
+        i32 q = ((n * g.oh + oh) * g.ow + ow) * C;
+        if (mode == 0) row_copy(out + q, 0, C, 0);
+        for (i32 i = 0; i < g.kh; i++) {
+          i32 ih = oh * g.sh - g.pt + i * g.dh;
+          if (ih < 0 || ih >= g.h) continue;
+          for (i32 j = 0; j < g.kw; j++) {
+            i32 iw = ow * g.sw - g.pl + j * g.dw;
+            if (iw < 0 || iw >= g.w) continue;
+            i32 t = (i * g.kw + j) * C, px = ((n * g.h + ih) * g.w + iw) * C;
+            if (mode == 0) madd_row(out + q, a + px, b + t, C);
+            else if (mode == 1) madd_row(out + px, a + q, b + t, C);
+            else madd_row(col + t, a + px, b + q, C);
+          }
+        }
+      }
+      if (mode == 2) row_copy(out, col, taps * C, 1);
+    }
+}
+
 INLINE i32 block_pixels(i32 kkc, i32 col_floats) { return imax(1, col_floats / imax(kkc, 1)); }
 
 /* The three convolutions for `groups` groups (cg = C / groups input and og = O / groups output
@@ -65,6 +114,11 @@ void conv2d_grouped(i32 mode, const i32 *geo, i32 groups, const f32 *a, const f3
   Geo g = geo_read(geo);
   i32 cg = g.c / groups, og = g.o / groups, kkc = g.kh * g.kw * cg;
   i32 total = g.n * g.oh * g.ow, bp = block_pixels(kkc, col_floats);
+  if (groups > 1 && cg == 1 && og == 1 && col_floats >= g.kh * g.kw * g.c) {
+    if (mode == 1) row_copy(out, 0, g.n * g.h * g.w * g.c, 0);
+    depthwise(mode, geo, a, b, out, col);
+    return;
+  }
   if (mode == 1) row_copy(out, 0, g.n * g.h * g.w * g.c, 0);
   if (mode == 2 && total == 0) row_copy(out, 0, kkc * g.o, 0);
   for (i32 j = 0; j < groups; j++)

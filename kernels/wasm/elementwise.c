@@ -165,6 +165,49 @@ static void cast(i32 src, i32 dst, i32 n, void *d, i32 ds, const void *a, i32 as
   }
 }
 
+/* Many short rows of a binary float32 op, all three unit-strided within a row (a bias added to
+ * every pixel, a gradient summed over the batch into one row): the same vector expression as
+ * BIN's unit-stride path, without a call and a dispatch per row. Rows run in order, so an
+ * output row that is also the input row (outer stride 0: a sum over rows) accumulates as
+ * ew_row would. */
+#define BIN2D(NAME, EXPR)                                                                        \
+  static void NAME(i32 rows, i32 n, f32 *d, i32 dr, const f32 *a, i32 ar, const f32 *b, i32 br) { \
+    for (i32 r = 0; r < rows; r++, d += dr, a += ar, b += br) {                                  \
+      i32 j = 0;                                                                                 \
+      for (; j + 4 <= n; j += 4) {                                                               \
+        v128_t x = wasm_v128_load(a + j), y = wasm_v128_load(b + j);                             \
+        wasm_v128_store(d + j, (EXPR));                                                          \
+      }                                                                                          \
+      for (; j < n; j++) {                                                                       \
+        v128_t x = wasm_f32x4_splat(a[j]), y = wasm_f32x4_splat(b[j]);                           \
+        d[j] = lane0(EXPR);                                                                      \
+      }                                                                                          \
+    }                                                                                            \
+  }
+BIN2D(b2_add, wasm_f32x4_add(x, y))
+BIN2D(b2_sub, wasm_f32x4_sub(x, y))
+BIN2D(b2_mul, wasm_f32x4_mul(x, y))
+BIN2D(b2_div, wasm_f32x4_div(x, y))
+BIN2D(b2_max, wasm_f32x4_max(x, y))
+BIN2D(b2_min, wasm_f32x4_min(x, y))
+BIN2D(b2_relu_grad, wasm_f32x4_mul(x, wasm_v128_and(wasm_f32x4_gt(y, wasm_f32x4_splat(0.0f)),
+                                                     wasm_f32x4_splat(1.0f))))
+
+/* rows x n of a binary float32 op through BIN2D; 0 when fn has no 2-D form */
+static i32 ew_rows_f32(i32 fn, i32 rows, i32 n, f32 *d, i32 dr, const f32 *a, i32 ar,
+                       const f32 *b, i32 br) {
+  switch (fn) {
+    case F_ADD: b2_add(rows, n, d, dr, a, ar, b, br); return 1;
+    case F_SUB: b2_sub(rows, n, d, dr, a, ar, b, br); return 1;
+    case F_MUL: b2_mul(rows, n, d, dr, a, ar, b, br); return 1;
+    case F_DIV: b2_div(rows, n, d, dr, a, ar, b, br); return 1;
+    case F_MAX: b2_max(rows, n, d, dr, a, ar, b, br); return 1;
+    case F_MIN: b2_min(rows, n, d, dr, a, ar, b, br); return 1;
+    case F_RELU_GRAD: b2_relu_grad(rows, n, d, dr, a, ar, b, br); return 1;
+    default: return 0;
+  }
+}
+
 /* One row of an OP_EW record: n elements at d, a, b, c (byte addresses) with element
  * strides. */
 static __attribute__((noinline)) void ew_row(i32 fn, i32 dt, i32 n, u8 *d, i32 ds, u8 *a, i32 as, u8 *b, i32 bs, u8 *c,
@@ -232,6 +275,8 @@ void ew_record(const i32 *r) {
   i32 fn = r[0], dt = r[1];
   const i32 *sh = r + 2, *od = r + 8, *oa = r + 16, *ob = r + 24, *oc = r + 32;
 #define OFF(o, k) ((o)[1] * (o)[2 + (k)])
+  /* short unit-stride rows of a float32 binary op: the last two axes in one call */
+  i32 two = dt == DT_F32 && sh[5] < 64 && sh[4] > 1 && od[7] == 1 && oa[7] == 1 && ob[7] == 1;
   for (i32 i0 = 0; i0 < sh[0]; i0++)
     for (i32 i1 = 0; i1 < sh[1]; i1++)
       for (i32 i2 = 0; i2 < sh[2]; i2++)
@@ -239,6 +284,10 @@ void ew_record(const i32 *r) {
           for (i32 i4 = 0; i4 < sh[4]; i4++) {
 #define AT(o) PTR(u8, (o)[0] + i0 * OFF(o, 0) + i1 * OFF(o, 1) + i2 * OFF(o, 2) + i3 * OFF(o, 3) + \
                           i4 * OFF(o, 4))
+            if (two && i4 == 0 &&
+                ew_rows_f32(fn, sh[4], sh[5], (f32 *)AT(od), od[6], (const f32 *)AT(oa), oa[6],
+                            (const f32 *)AT(ob), ob[6]))
+              break; /* all sh[4] rows done */
             ew_row(fn, dt, sh[5], AT(od), od[7], AT(oa), oa[7], AT(ob), ob[7], AT(oc), oc[7]);
           }
 #undef AT

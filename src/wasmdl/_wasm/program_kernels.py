@@ -75,7 +75,10 @@ def conv(name):
         kkc, pixels = int(geo[7] * geo[8] * ws[2]), int(geo[0] * geo[4] * geo[5])
         if kkc * pixels * int(geo[6]) == 0 or xs[3] != ws[2] * groups or ws[3] % groups:
             return False
-        col, floats = e.col(min(kkc * pixels, max(1 << 20, kkc * 4)))
+        need = min(kkc * pixels, max(1 << 20, kkc * 4))
+        if groups == xs[3] == ws[3] > 1:  # depthwise: conv.c's per-row weight-gradient sums
+            need = max(need, kkc * xs[3])
+        col, floats = e.col(need)
         words = [mode, e.addr(ins[0]), e.addr(ins[1]), e.addr(out), col, floats, e.work, groups]
         e.record(OP["CONV"], [*words, *map(int, geo)])
         return True

@@ -18,6 +18,7 @@ from ..program import INPLACE, Program
 from .trace import REFERENCE
 
 CONV = dict(strides=(2, 1), padding=((1, 1), (0, 2)), dilation=(1, 1), groups=1)
+DILATED = dict(strides=(1, 1), padding=((2, 2), (2, 2)), dilation=(2, 2), groups=1)
 POOL = dict(pool=(2, 3), strides=(2, 2), padding=((0, 1), (1, 1)), dilation=(1, 1))
 SGD = dict(momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=True)
 ADAM = dict(beta1=0.9, beta2=0.999, eps=1e-8)
@@ -31,6 +32,7 @@ CASES = [
       for k in ("add", "sub", "mul", "div", "maximum", "minimum")],
     *[(k, [((4, 6), "f"), ((), "f")], {}) for k in ("add", "mul", "sub")],
     *[(k, [((), "f"), ((2, 13), "f")], {}) for k in ("div", "maximum")],
+    *[(k, [((7, 6), "f"), ((6,), "f")], {}) for k in ("add", "maximum")],  # short rows, a tail
     ("mul", [((1,), "f"), ((1,), "f")], {}),  # one-element rows: not reductions
     ("add", [((), "f"), ((), "f")], {}),
     ("maximum", [((1, 1), "i"), ((1,), "i")], {}),
@@ -89,6 +91,17 @@ CASES = [
      {**CONV, "groups": 2, "input_shape": (2, 6, 5, 4)}),
     ("conv2d_grad_weight", [((2, 6, 5, 4), "f"), ((2, 3, 5, 6), "f")],
      {**CONV, "groups": 2, "weight_shape": (3, 3, 2, 6)}),
+    # depthwise (groups = C = O: conv.c's direct kernel), 6 channels (a lane tail), and dilated
+    ("conv2d", [((2, 6, 5, 6), "f"), ((3, 3, 1, 6), "f")], {**CONV, "groups": 6}),
+    ("conv2d_grad_input", [((2, 3, 5, 6), "f"), ((3, 3, 1, 6), "f")],
+     {**CONV, "groups": 6, "input_shape": (2, 6, 5, 6)}),
+    ("conv2d_grad_weight", [((2, 6, 5, 6), "f"), ((2, 3, 5, 6), "f")],
+     {**CONV, "groups": 6, "weight_shape": (3, 3, 1, 6)}),
+    ("conv2d", [((1, 7, 7, 8), "f"), ((3, 3, 1, 8), "f")], {**DILATED, "groups": 8}),
+    ("conv2d_grad_input", [((1, 7, 7, 8), "f"), ((3, 3, 1, 8), "f")],
+     {**DILATED, "groups": 8, "input_shape": (1, 7, 7, 8)}),
+    ("conv2d_grad_weight", [((1, 7, 7, 8), "f"), ((1, 7, 7, 8), "f")],
+     {**DILATED, "groups": 8, "weight_shape": (3, 3, 1, 8)}),
     ("maxpool2d", [((2, 7, 6, 5), "f")], POOL),
     ("avgpool2d", [((2, 7, 6, 5), "f")], POOL),
     ("maxpool2d_grad", [((2, 7, 6, 5), "f"), ((2, 4, 3, 5), "f")], POOL),
