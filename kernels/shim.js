@@ -36,7 +36,19 @@ export const state = {
 function fail(tag, message) {
   const e = new Error(`[${tag}] ${message}`);
   e.name = "WasmdlWebGPUError";
+  lastFailure = e.message;
   return e;
+}
+
+// The text of the last failure made by fail()/glFail(): Python asks for it when the exception
+// that crossed the FFI arrived without its message (Pyodide can hand over a bare SystemError).
+let lastFailure = null;
+
+/** The last failure's "[tag] message" (or null), cleared by the call. */
+export function lastFailureText() {
+  const m = lastFailure;
+  lastFailure = null;
+  return m;
 }
 
 function check() {
@@ -329,6 +341,7 @@ export const gls = {
 function glFail(tag, message) {
   const e = new Error(`[${tag}] ${message}`);
   e.name = "WasmdlWebGLError";
+  lastFailure = e.message;
   return e;
 }
 

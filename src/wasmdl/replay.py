@@ -98,6 +98,7 @@ class Replay:
             "instructions_rewritten": len(self.program.instrs),
             "backend_calls": getattr(self.run, "calls", len(self.program.instrs)),
             "slots": len(self.program.slots),
+            **({"templates": self.run.templates()} if hasattr(self.run, "templates") else {}),
         }
 
     def _own(self):

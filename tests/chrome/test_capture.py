@@ -162,6 +162,8 @@ json.dumps(out)
     print("webgl captured step:", {k: r[k] for k in ("crossings_per_step", "python_ms_per_step",
                                                      "textures", "info")})  # fmt: skip
     assert r["info"]["captured"] and r["info"]["backend_calls"] == 1, r["info"]
+    # every instruction but the in-place optimizer updates replays as recorded draws
+    assert r["info"]["templates"] >= r["info"]["instructions_rewritten"] - 4, r["info"]
     calls = r["crossings_per_step"]
     assert calls.get("run") == 1 and calls.get("read", 0) == 0, calls
     assert calls.get("prepare", 0) == 0, calls

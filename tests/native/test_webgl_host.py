@@ -102,3 +102,25 @@ def test_backend_rejects_float64_and_oversize_tensors_by_name():
     with pytest.raises(TextureLimitError, match="MAX_TEXTURE_SIZE of 16"):
         be.alloc((17, 16), np.dtype("float32"))
     assert be.alloc((16, 16), np.dtype("float32")).w == 16
+
+
+class _Shim:
+    def __init__(self, last):
+        self.last = last
+
+    def lastFailureText(self):  # noqa: N802  (the shim's JS name)
+        last, self.last = self.last, None
+        return last
+
+
+def test_a_js_error_that_lost_its_message_is_named_from_the_shims_record():
+    """Pyodide can hand a thrown Error over as a bare SystemError; the backend then names the
+    failure from the shim's record, and a record never outlives the error it belongs to."""
+    be = WebGLBackend()
+    be.shim = _Shim("[compile] bad_kernel: 'x' : undeclared identifier")
+    err = be._translate(SystemError("error return without exception set"), "read")
+    assert type(err).__name__ == "WebGLError" and "bad_kernel" in str(err), err
+    assert be.shim.last is None
+    be.shim = _Shim("[compile] stale")
+    err = be._translate(RuntimeError("[gl-error] read: WebGL error 0x502"), "read")
+    assert "0x502" in str(err) and "stale" not in str(err) and be.shim.last is None

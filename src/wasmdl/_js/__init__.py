@@ -204,3 +204,17 @@ def _require_pyodide(fn):
             f"wasmdl._js.{fn}: expected to run inside Pyodide in a browser, "
             f"received sys.platform={sys.platform!r}"
         )
+
+
+def error_text(shim, e):
+    """The text of a JS error ``e`` that the shim raised: its ``message``, or, when it crossed
+    the FFI without one (Pyodide can hand over a bare ``SystemError`` for a thrown ``Error``),
+    the shim's record of its last failure ("[tag] message")."""
+    msg = str(getattr(e, "message", e))
+    last = None
+    if shim is not None:
+        try:  # always asked, so that a record never outlives the error it belongs to
+            last = shim.lastFailureText()
+        except Exception:  # an old shim without the verb: keep what we have
+            last = None
+    return str(last) if last and "[" not in msg else msg

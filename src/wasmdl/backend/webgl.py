@@ -25,6 +25,7 @@ import numpy as np
 from .. import _js
 from . import webgl_kernels
 from .base import Backend
+from .templates import Verb, compile_program
 from .webgl_glsl import GL
 from .webgl_plan import MAX_PARAMS, MAX_WIDTH, Plan, Pool, geometry
 from .webgl_step import step_kernels
@@ -57,6 +58,19 @@ class TextureLimitError(ValueError):
 
 class GPUMemoryError(WebGLError, MemoryError):
     """The GPU ran out of memory (GL_OUT_OF_MEMORY)."""
+
+
+def _draw_args(params, inputs, out, n):
+    return (list(params), n), [list(out) if isinstance(out, list) else [out], list(inputs)]
+
+
+def _draw(plan, pid, consts, ids):
+    plan.draw(pid, consts[0], ids[0], consts[1], ids[1])
+
+
+# how captured steps replay as draw templates (backend/templates.py)
+VERB = Verb("draw", "programs", ("plan.write",), "draws", "webgl", "context",
+            record=_draw_args, emit=_draw)  # fmt: skip
 
 
 class WebGLBackend(Backend):
@@ -156,10 +170,8 @@ class WebGLBackend(Backend):
         return h
 
     def compile(self, program):
-        """A captured step as draw templates replayed into the plan (``webgl_program``)."""
-        from .webgl_program import compile_program
-
-        return compile_program(self, program, FLUSH_DRAWS)
+        """A captured step as draw templates replayed into the plan (``templates``)."""
+        return compile_program(self, program, FLUSH_DRAWS, VERB)
 
     def draw(self, key, source, params, inputs, out, n):
         """Record one draw of the program for ``key`` (its GLSL from ``source()`` once) over
@@ -258,7 +270,7 @@ class WebGLBackend(Backend):
 
     # ------------------------------------------------------------------ faults
     def _translate(self, e, where):
-        msg = str(getattr(e, "message", e))
+        msg = _js.error_text(self.shim, e)
         text = msg.split("] ", 1)[-1]
         if "[context-lost]" in msg:
             self._context_lost()

@@ -24,6 +24,7 @@ import numpy as np
 from .. import _js
 from . import webgpu_kernels, webgpu_warmup
 from .base import Backend, missing_kernel
+from .templates import Verb, compile_program
 from .webgpu_memory import dispose, scope  # noqa: F401  (public: webgpu.dispose/scope)
 from .webgpu_plan import Plan, Pool
 from .webgpu_warmup import compile_deferred, stats, warmup_model  # noqa: F401
@@ -48,6 +49,19 @@ class WebGPUError(RuntimeError):
 
 class DeviceLostError(WebGPUError):
     """The GPU device was lost; tensors on it are gone, the numpy backend still works."""
+
+
+def _launch_args(params, groups, handles):
+    return (list(params), tuple(groups)), [list(handles)]
+
+
+def _dispatch(plan, pid, consts, ids):
+    plan.dispatch(pid, consts[0], consts[1], ids[0])
+
+
+# how captured steps replay as dispatch templates (backend/templates.py)
+VERB = Verb("launch", "pipes", ("plan.write", "plan.copy"), "dispatches", "webgpu", "device",
+            record=_launch_args, emit=_dispatch)  # fmt: skip
 
 
 class WebGPUBackend(Backend):
@@ -156,10 +170,8 @@ class WebGPUBackend(Backend):
         return h
 
     def compile(self, program):
-        """A captured step as dispatch templates replayed into the plan (``webgpu_program``)."""
-        from .webgpu_program import compile_program
-
-        return compile_program(self, program, FLUSH_DISPATCHES)
+        """A captured step as dispatch templates replayed into the plan (``templates``)."""
+        return compile_program(self, program, FLUSH_DISPATCHES, VERB)
 
     def launch(self, key, source, params, groups, handles):
         """Record one dispatch of the pipeline for ``key`` (compiled from ``source()`` once)."""
@@ -244,7 +256,7 @@ class WebGPUBackend(Backend):
 
     # ------------------------------------------------------------------ faults
     def _translate(self, e, where):
-        msg = str(getattr(e, "message", e))
+        msg = _js.error_text(self.shim, e)
         if "[device-lost]" in msg:
             self._device_lost()
             return DeviceLostError(
