@@ -7,7 +7,7 @@ export const FRAMEWORKS = [
     webgl: {},
   } },
   { id: 'tfjs', name: 'TensorFlow.js 4.22', module: './runners/tfjs.js', backends: {
-    cpu: { cpu: true }, wasm: { cpu: true }, webgl: {}, webgpu: {} } },
+    cpu: { cpu: true }, wasm: { cpu: true }, 'wasm-mt': { cpu: true }, webgl: {}, webgpu: {} } },
   { id: 'convnetjs', name: 'ConvNetJS 0.3.0', module: './runners/convnetjs.js',
     backends: { cpu: { cpu: true } } },
   { id: 'brainjs', name: 'brain.js 1.6.1', module: './runners/brainjs.js',
@@ -24,7 +24,7 @@ export const FRAMEWORKS = [
     webassembly: { cpu: true, unavailable: 'from manifest' },
     webgpu: { unavailable: 'from manifest' } } },
   { id: 'ort', name: 'ONNX Runtime Web 1.30', module: './runners/ort.js', backends: {
-    wasm: { cpu: true }, webgl: {}, webgpu: {} } },
+    wasm: { cpu: true }, 'wasm-mt': { cpu: true }, webgl: {}, webgpu: {} } },
   { id: 'paddlejs', name: 'Paddle.js', backends: { webgl: { unavailable:
     'not run: Paddle.js models come from PaddlePaddle through paddlejs-converter, and neither '
     + 'PaddlePaddle nor a Paddle.js model writer is part of this project' } } },
