@@ -2,11 +2,11 @@
 
 TF.js wasm (one thread) is timed on two grid configurations in a plain standalone page
 (``web/bench/standalone.html``: no harness, no frames, the same model file, data and warm-up
-rule) and in the benchmark page (interleaved protocol, beside wasmdl). The ratio
-harness / standalone of the training time per batch must lie within 0.8-1.25; ``bench.full``
-states the verdict at the top of its tables. The standalone page runs before and after the
-harness and its figure is the mean of the two medians, so slow drift of a shared machine
-affects both sides alike.
+rule) and in the benchmark page (interleaved protocol, its live frame and messages). The
+ratio harness / standalone of the training time per batch must lie within 0.8-1.25;
+``bench.full`` states the verdict at the top of its tables. Standalone and harness runs
+alternate (S H S H S), each harness figure compared with the standalone runs on either side,
+so the drift of a shared machine's load affects both sides alike.
 
     python -m bench.calibrate [--configs d1_w64,d8_w256] [--no-build]
 
@@ -46,29 +46,14 @@ def standalone(url: str, config: str, rounds: int = 15, timeout: float = 120) ->
     raise RuntimeError(f"standalone page {config}: no result in {timeout} s")
 
 
-def harness_rows(url: str, configs) -> list[dict]:
-    """tfjs:wasm beside wasmdl:numpy on ``configs`` in the benchmark page (interleaved)."""
-    q = {"protocol": "interleaved", "fw": "wasmdl:numpy,tfjs:wasm", "configs": ",".join(configs)}
-    return driver.run_page(url, q, timeout=1200)["rows"]
-
-
-def ratios(rows: list[dict], alone: dict) -> dict:
-    """{config: {phase: harness / standalone}} for the tfjs:wasm rows in ``rows``."""
-    out = {}
-    for cfg, res in alone.items():
-        row = next(
-            (
-                r
-                for r in rows
-                if r["framework"] == "tfjs" and r["backend"] == "wasm" and r["config"] == cfg
-            ),
-            None,
-        )
-        out[cfg] = {
-            p: (row[p]["median"] / res[p]["median"]) if row and row.get(p) and res.get(p) else None
-            for p in PHASES
-        }
-    return out
+def harness(url: str, config: str) -> dict:
+    """The tfjs:wasm row of ``config`` from the benchmark page (interleaved protocol)."""
+    q = {"protocol": "interleaved", "fw": "tfjs:wasm", "configs": config}
+    rows = driver.run_page(url, q, timeout=600)["rows"]
+    row = next((r for r in rows if r["framework"] == "tfjs" and r["backend"] == "wasm"), {})
+    if row.get("status") != "ok":
+        raise RuntimeError(f"calibrate: harness row {config}: {row.get('error', row)}")
+    return row
 
 
 def verdict(r: dict) -> dict:
@@ -86,22 +71,36 @@ def verdict(r: dict) -> dict:
     return {"ok": ok, "line": line, "range": list(RANGE)}
 
 
-def run(url: str, rows: list[dict] | None = None, configs=CONFIGS, log=print) -> dict:
-    """Standalone before and after the harness (``rows`` from a run already made, or a new
-    harness run of the two configurations), the ratios and the verdict."""
-    first = {c: standalone(url, c) for c in configs}
-    log(f"calibrate: standalone (before) {_fmt(first)}")
-    if rows is None:
-        rows = harness_rows(url, configs)
-    second = {c: standalone(url, c) for c in configs}
-    log(f"calibrate: standalone (after) {_fmt(second)}")
-    alone = {}
+def run(url: str, configs=CONFIGS, pairs: int = 2, log=print) -> dict:
+    """Per configuration, alternate standalone and harness runs (S H S H S for 2 pairs): each
+    harness figure is divided by the mean of the standalone figures on either side of it, so
+    load drift on a shared machine cancels; the ratio is the median over pairs."""
+    from statistics import median
+
+    alone, harn, ratios = {}, {}, {}
     for c in configs:
-        alone[c] = {"readyMs": first[c]["readyMs"], "runs": [first[c], second[c]]}
+        s = [standalone(url, c)]
+        h = []
+        for _ in range(pairs):
+            h.append(harness(url, c))
+            s.append(standalone(url, c))
+        alone[c] = {"readyMs": s[0]["readyMs"], "runs": s}
+        harn[c] = [{p: r.get(p) for p in PHASES} for r in h]
+        ratios[c] = {}
         for p in PHASES:
-            alone[c][p] = {"median": (first[c][p]["median"] + second[c][p]["median"]) / 2}
-    r = ratios(rows, alone)
-    return {"standalone": alone, "ratios": r, **verdict(r)}
+            per = [
+                h[i][p]["median"] / ((s[i][p]["median"] + s[i + 1][p]["median"]) / 2)
+                for i in range(pairs)
+            ]
+            ratios[c][p] = median(per)
+            alone[c][p] = {"median": median(x[p]["median"] for x in s)}
+            alone[c][p + "_pair_ratios"] = per
+        log(
+            f"calibrate {c}: train standalone "
+            f"{[round(x['train']['median'], 2) for x in s]} ms, harness "
+            f"{[round(x['train']['median'], 2) for x in h]} ms -> {ratios[c]['train']:.3f}"
+        )
+    return {"standalone": alone, "harness": harn, "ratios": ratios, **verdict(ratios)}
 
 
 def _fmt(res: dict) -> str:
