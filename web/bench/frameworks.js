@@ -14,9 +14,8 @@ export const FRAMEWORKS = [
     backends: { cpu: { cpu: true } } },
   { id: 'synaptic', name: 'synaptic 1.1.4', module: './runners/synaptic.js',
     backends: { cpu: { cpu: true } } },
-  { id: 'mind', name: 'Mind', backends: { cpu: { cpu: true, unavailable:
-    "Mind's npm package (node-mind) is not in the npm registry (404); `mind` on npm is an "
-    + 'unrelated project' } } },
+  { id: 'mind', name: 'Mind 1.0.1', module: './runners/mind.js',
+    backends: { cpu: { cpu: true } } },
   { id: 'kerasjs', name: 'Keras.js 1.0.3', module: './runners/kerasjs.js',
     backends: { cpu: { cpu: true }, webgl: {} } },
   { id: 'webdnn', name: 'WebDNN 1.2.11', module: './runners/webdnn.js', backends: {

@@ -61,7 +61,8 @@ const ops = {
     t0 = now();
     await adapter.predict(model, ctx.data.sample(0), 0);
     const warmup = now() - t0;
-    const ref = ctx.reference[adapter.variant];
+    const ref = adapter.reference ? await adapter.reference(config, ctx)
+      : ctx.reference[adapter.variant];
     const out = { load, warmup, check: compare(await predictions(ref.length), ref, tol) };
     if (adapter.train && adapter.trainCheck && out.check.ok) {
       await adapter.trainStep(model, ctx.data.batch(0, ctx.manifest.batch));
