@@ -86,13 +86,19 @@ def prepare_site(site: str, rebuild: bool) -> str:
             shutil.copyfile(src, dst)
     driver._script("site_steps_bench").publish_bench_wheel(snap)  # this checkout's bench/
     driver._script("build_bench_models").build(snap, quiet=False)
-    from . import mind
+    from . import mind, wgpy
 
     try:  # Mind's row: its bundle and wasmdl's outputs of the same sigmoid network
         mind.bundle(os.path.join(snap, "vendor", "mind", "mind.js"), os.path.join(runs, "mind"))
         mind.export_reference(os.path.join(snap, "bench", "models"))
     except Exception as e:  # noqa: BLE001 - the row then shows why it could not load
         print(f"bench: Mind bundle not built: {e}", file=sys.stderr)
+    try:  # Chainer on WgPy / numpy: WgPy's JS, its wheels, Chainer's (cached)
+        errors = wgpy.publish(snap, os.path.join(runs, "wgpy"))["errors"]
+        if errors:
+            print(f"bench: WgPy build: {errors}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - the rows then show why they could not load
+        print(f"bench: WgPy not built: {e}", file=sys.stderr)
     return snap
 
 

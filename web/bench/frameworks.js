@@ -24,6 +24,8 @@ export const FRAMEWORKS = [
     webgpu: { unavailable: 'from manifest' } } },
   { id: 'ort', name: 'ONNX Runtime Web 1.30', module: './runners/ort.js', backends: {
     wasm: { cpu: true }, 'wasm-mt': { cpu: true }, webgl: {}, webgpu: {} } },
+  { id: 'chainer', name: 'Chainer 5.4 (WgPy)', module: './runners/chainer.js', backends: {
+    numpy: { cpu: true }, webgl: {}, webgpu: {} } },
   { id: 'paddlejs', name: 'Paddle.js', backends: { webgl: { unavailable:
     'not run: Paddle.js models come from PaddlePaddle through paddlejs-converter, and neither '
     + 'PaddlePaddle nor a Paddle.js model writer is part of this project' } } },
