@@ -45,7 +45,7 @@ def test_calls_per_round_fill_about_round_ms(js):
 
 
 def test_more_rounds_until_min_then_time_or_max(js):
-    o = "{minRounds: 8, maxRounds: 30, phaseMs: 6000}"
+    o = "{minRounds: 8, maxRounds: 30, phaseMs: 6000}"  # explicit, not the defaults
     assert js(f"m.moreRounds(3, 99999, {o})") is True  # under the minimum
     assert js(f"m.moreRounds(8, 100, {o})") is True
     assert js(f"m.moreRounds(8, 6001, {o})") is False

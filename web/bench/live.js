@@ -72,7 +72,8 @@ const ops = {
     counter = 0;
     return out;
   },
-  async warm({ phase, minMs = 1000, minCalls = 20, maxMs = 8000, windowMs = 50, tol = 0.15 }) {
+  async warm({ phase, minMs = 1000, minCalls = 20, maxMs = 8000, windowMs = 50, tol = 0.15,
+                slowMs = Infinity }) {
     const fn = call[phase];
     const t0 = now();
     await fn(counter++);
@@ -88,6 +89,7 @@ const ops = {
       stable = prev != null && Math.abs(last - prev) <= tol * Math.min(last, prev);
       if (elapsed >= minMs && calls >= minCalls && stable) break;
       if (elapsed >= maxMs && calls >= Math.min(minCalls, 3)) break;
+      if (last > slowMs && calls >= 2) break; // slow calls: not timed in rounds (interleave.js)
     }
     return { first, calls, ms: now() - t0, perCall: last, stable };
   },
