@@ -35,6 +35,26 @@ LABELS = {
     ("ort", "wasm"): "ORT Web · wasm",
     ("ort", "wasm-mt"): "ORT Web · wasm threaded",
 }
+# The grid's rows: every CPU row, Chainer on WgPy's GPU backends, and the rows that cannot run
+# (they keep their reason). GPU backends of the others (SwiftShader here) are left to --fw all.
+DEFAULT_FW = ",".join(
+    [
+        "wasmdl:numpy",
+        "tfjs:cpu",
+        "tfjs:wasm",
+        "tfjs:wasm-mt",
+        "convnetjs",
+        "brainjs",
+        "synaptic",
+        "mind",
+        "kerasjs:cpu",
+        "webdnn:fallback",
+        "ort:wasm",
+        "ort:wasm-mt",
+        "chainer",
+        "paddlejs",
+    ]
+)
 WORKLOAD_TITLES = {
     "mlp_adam": "README MLP (784-64-10), Adam, accuracy",
     "cnn": "MNIST CNN (Conv2D 16, pool, Conv2D 32, pool, Dense 10), Adam",
@@ -191,7 +211,7 @@ def markdown(run: dict) -> str:
 
 def parse(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench.full", description=__doc__.split("\n")[0])
-    p.add_argument("--fw", default="cpu", help="grid rows: cpu (default) | all | comma list")
+    p.add_argument("--fw", default=DEFAULT_FW, help="grid rows: a comma list | cpu | all")
     p.add_argument("--configs", default="all")
     p.add_argument("--no-workloads", action="store_true")
     p.add_argument("--no-calibration", action="store_true")
