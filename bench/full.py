@@ -184,6 +184,12 @@ def markdown(run: dict) -> str:
     if run.get("workloads"):
         parts.append(
             "## User workloads (one framework per fresh page, same warm-up rule; batch 64)\n\n"
+            + (
+                f"Run {run['env']['workloads_date']} (load average "
+                f"{run['env'].get('loadavg_workloads', [0])[0]:.2f}).\n\n"
+                if run["env"].get("workloads_date")
+                else ""
+            )
             + "\n".join(f"- `{k}`: {v}" for k, v in WORKLOAD_TITLES.items())
             + "\n\n"
             + workload_table(run["workloads"])
@@ -219,11 +225,45 @@ def parse(argv=None):
     p.add_argument("--no-build", action="store_true", help="reuse site/ as it is")
     p.add_argument("--out", default=None, help="default: docs/bench/<UTC date>/")
     p.add_argument("--timeout", type=int, default=2400, help="s for the grid")
+    p.add_argument(
+        "--grid-from",
+        default=None,
+        help="a bench.json of an earlier full run: keep its grid, calibration and charts, "
+        "run only the user workloads again and rewrite the run's files in place",
+    )
     return p.parse_args(argv)
+
+
+def rerun_workloads(a) -> int:
+    """--grid-from: the workloads again, the rest of the run as it was."""
+    with open(a.grid_from) as f:
+        run = json.load(f)
+    out = a.out or os.path.dirname(os.path.abspath(a.grid_from))
+    site = prepare_site(a.site, rebuild=not a.no_build)
+    models = os.path.join(site, "bench", "models")
+    with open(os.path.join(models, "manifest.json")) as f:
+        manifest = json.load(f)
+    workloads.export_onnx(
+        os.path.join(models, "workloads"), os.path.join(models, "data.bin"), manifest["data"]
+    )
+    try:
+        with driver.serve(site) as url:
+            run["workloads"] = workloads.run_pages(url, log=lambda s: print(s, file=sys.stderr))
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
+    run["env"]["workloads_date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    run["env"]["loadavg_workloads"] = list(os.getloadavg())
+    paths = report.write_all(run, out)
+    with open(paths["md"], "w") as f:
+        f.write(markdown(run))
+    print(f"bench.full: {len(run['workloads'])} workload rows rerun -> {out}")
+    return 0
 
 
 def main(argv=None) -> int:
     a = parse(argv)
+    if a.grid_from:
+        return rerun_workloads(a)
     start = time.time()
     load_start = list(os.getloadavg())
     stamp = time.strftime("%Y-%m-%d", time.gmtime())

@@ -23,7 +23,9 @@ let adapter = null, model = null, counter = 0;
 export function errorText(e) {
   const msg = String(e && e.message ? e.message : e);
   if (!msg.includes('Traceback (most recent call last)')) return msg;
-  return msg.trim().split('\n').filter((l) => l.trim()).pop().trim();
+  const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+  const exc = lines.filter((l) => /^[A-Za-z_.]*(Error|Exception|Exit)\b/.test(l)).pop();
+  return exc || lines.pop();
 }
 
 const call = {

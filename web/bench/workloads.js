@@ -24,6 +24,14 @@ const batch = (i) => {
   return { x: ctx.data.xtr.subarray(s * 784, (s + B) * 784), y: ctx.data.ytr.subarray(s, s + B) };
 };
 const cannot = (why) => { throw new Error(why); };
+// An error's text; for a Python traceback, its exception line (the last "XxxError: ..." line).
+export function errorText(e) {
+  const msg = String(e && e.message ? e.message : e);
+  if (!msg.includes('Traceback (most recent call last)')) return msg;
+  const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+  const exc = lines.filter((l) => /^[A-Za-z_.]*(Error|Exception|Exit)\b/.test(l)).pop();
+  return exc || lines.pop();
+}
 
 const TFJS_WASM = '@tensorflow/tfjs-backend-wasm/dist/';
 const ADAPTERS = {
@@ -229,7 +237,54 @@ _w`);
     },
   },
 };
+// Chainer 5.4 (WgPy's build): numpy in this page's Pyodide; webgl/webgpu through WgPy (Pyodide
+// in a worker, GPU calls here; web/bench/runners/chainer_worker.js).
+ADAPTERS.chainer = {
+  async setup() {
+    const code = await (await fetch('./runners/chainer_workloads.py')).text();
+    const layout = ctx.manifest.data, v = ctx.vendor + 'wgpy/';
+    if (backend === 'numpy') {
+      await loadScript(ctx.root + 'pyodide/pyodide.js');
+      const py = await loadPyodide({ indexURL: ctx.root + 'pyodide/' });
+      await py.loadPackage(['numpy', 'six', v + 'filelock-4.3.2-py3-none-any.whl',
+                            v + 'chainer-5.4.0-py3-none-any.whl']);
+      py.runPython(code);
+      const w = py.globals.get('Workloads')(ctx.data.raw, layout.n_train, layout.n_test,
+                                            layout.n_in);
+      this.call = async (fn, ...args) => { const r = w[fn](...args); return r?.toJs ? r.toJs() : r; };
+      return { version: '5.4.0', backend: 'numpy (Pyodide)' };
+    }
+    await loadScript(v + 'wgpy-main.js');
+    const worker = new Worker(`./runners/chainer_worker.js?root=${ctx.root}`);
+    const init = await wgpy.initMain(worker, { backendOrder: [backend] });
+    if (init.backend !== backend) throw new Error(`WgPy initialised ${init.backend}`);
+    const pending = new Map();
+    let next = 1;
+    worker.addEventListener('message', (e) => {
+      if (e.data?.namespace !== 'bench') return;
+      const p = pending.get(e.data.id);
+      pending.delete(e.data.id);
+      if (e.data.error != null) p.reject(new Error(e.data.error)); else p.resolve(e.data.result);
+    });
+    const rpc = (op, args) => new Promise((resolve, reject) => {
+      const id = next++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ namespace: 'bench', id, op, args });
+    });
+    await rpc('start', { backend, raw: ctx.data.raw, layout, code });
+    this.call = (fn, ...args) => rpc('call', { fn, args });
+    return { version: '5.4.0', backend: `WgPy ${backend}` };
+  },
+  async build(name) { await this.call('build', name); return {}; },
+  async trainStep(m, i) { await this.call('train', i); },
+  async predict1(m, i) { await this.call('predict', i); },
+  async accuracy() { return this.call('accuracy'); },
+};
 const REASONS = {
+  mind: 'Mind 1.0.1 cannot express these: sigmoid/tanh layers without biases, squared error '
+    + 'and plain gradient descent only (no Adam, no softmax, no convolution, no recurrence)',
+  paddlejs: 'Paddle.js runs inference only, and no Paddle.js model could be made here '
+    + '(paddlejsconverter does not install: ResolutionImpossible; see the grid row)',
   synaptic: 'synaptic 1.1.4 trains with plain SGD only (no Adam), and has no convolution; its '
     + 'LSTM is an LSTM-g network without a batch API',
   kerasjs: 'Keras.js 1.0.3 is inference only, and its models come from Keras 2.1 HDF5 files '
@@ -296,7 +351,7 @@ async function main() {
             row.steps = row.train.calls;
             row.accuracy = await a.accuracy(m);
           }
-        } catch (e) { row.trainError = String(e.message || e); }
+        } catch (e) { row.trainError = errorText(e); }
       } else {
         row.trainError = a.noTrain;
       }
@@ -304,7 +359,7 @@ async function main() {
       row.status = row.trainError && !a.noTrain ? 'partial' : 'ok';
       await a.dispose?.(m);
     } catch (e) {
-      Object.assign(row, { status: 'failed', error: String(e.message || e) });
+      Object.assign(row, { status: 'failed', error: errorText(e) });
     }
     state.rows.push(row);
   }
