@@ -7,7 +7,7 @@ same grid natively (wasmdl on CPython, PyTorch if installed) and writes ``bench.
 
     python -m bench                       # CPU rows x all 12 configurations
     python -m bench --fw all --configs d1_w64 --repeats 3
-    python -m bench --order config --rounds 3   # frameworks interleaved per configuration
+    python -m bench --protocol frames --order config --rounds 3   # the old per-frame mode
 """
 
 from __future__ import annotations
@@ -27,6 +27,14 @@ def parse(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     p.add_argument("--fw", default="cpu", help="cpu | all | comma list (tfjs:wasm,convnetjs)")
     p.add_argument("--configs", default="all", help="all | comma list of ids (d1_w64,...)")
+    p.add_argument(
+        "--protocol",
+        choices=("interleaved", "frames"),
+        default="interleaved",
+        help="interleaved (default): every framework set up once in a live frame, warmed until "
+        "stable, timed in rotated rounds (web/bench/interleave.js); frames: a fresh page per "
+        "framework (--repeats, --budget, --order, --rounds apply)",
+    )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--budget", type=int, default=600, help="ms per phase per configuration")
     p.add_argument("--maxcall", type=int, default=10000, help="ms; slower calls timed once")
@@ -78,6 +86,19 @@ def prepare_site(site: str, rebuild: bool) -> str:
             shutil.copyfile(src, dst)
     driver._script("site_steps_bench").publish_bench_wheel(snap)  # this checkout's bench/
     driver._script("build_bench_models").build(snap, quiet=False)
+    from . import mind, wgpy
+
+    try:  # Mind's row: its bundle and wasmdl's outputs of the same sigmoid network
+        mind.bundle(os.path.join(snap, "vendor", "mind", "mind.js"), os.path.join(runs, "mind"))
+        mind.export_reference(os.path.join(snap, "bench", "models"))
+    except Exception as e:  # noqa: BLE001 - the row then shows why it could not load
+        print(f"bench: Mind bundle not built: {e}", file=sys.stderr)
+    try:  # Chainer on WgPy / numpy: WgPy's JS, its wheels, Chainer's (cached)
+        errors = wgpy.publish(snap, os.path.join(runs, "wgpy"))["errors"]
+        if errors:
+            print(f"bench: WgPy build: {errors}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - the rows then show why they could not load
+        print(f"bench: WgPy not built: {e}", file=sys.stderr)
     return snap
 
 
@@ -93,6 +114,7 @@ def progress(done, total, label, t0):
 
 def run_browser(a, url: str) -> dict:
     q = {
+        "protocol": a.protocol,
         "fw": a.fw,
         "configs": a.configs,
         "repeats": a.repeats,
@@ -153,6 +175,7 @@ def main(argv=None) -> int:
     start = time.time()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = a.out or os.path.join(driver.repo_root(), "artifacts", "bench", stamp)
+    load_start = list(os.getloadavg())  # other processes on the machine (stated in tables)
     site = prepare_site(a.site, rebuild=not a.no_build)
     try:
         rows, res, configs = run_all(a, site)
@@ -163,6 +186,8 @@ def main(argv=None) -> int:
         "browser": res["browser"],
         "flags": res["flags"],
         "machine": native.machine(),
+        "loadavg_start": load_start,
+        "loadavg_end": list(os.getloadavg()),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     run = {
@@ -171,6 +196,7 @@ def main(argv=None) -> int:
         "configs": configs,
         "rows": rows,
         "libraries": res.get("libraries"),
+        "protocol": res.get("protocol"),
         "wall_s": time.time() - start,
     }
     paths = report.write_all(run, out)

@@ -26,6 +26,11 @@ LIBRARIES: dict[str, dict[str, list[str]]] = {
             "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
             "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
         ],
+        "wasm-mt": [
+            TFJS,
+            "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
+            "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
+        ],
         "webgpu": [TFJS, "@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js"],
     },
     "convnetjs": {"cpu": ["convnetjs/build/convnet-min.js"]},
@@ -35,6 +40,11 @@ LIBRARIES: dict[str, dict[str, list[str]]] = {
     "webdnn": {"fallback": ["webdnn/dist/webdnn.js"], "webgl": ["webdnn/dist/webdnn.js"]},
     "ort": {
         "wasm": [
+            ORT + "ort.wasm.min.js",
+            ORT + "ort-wasm-simd-threaded.mjs",
+            ORT + "ort-wasm-simd-threaded.wasm",
+        ],
+        "wasm-mt": [
             ORT + "ort.wasm.min.js",
             ORT + "ort-wasm-simd-threaded.mjs",
             ORT + "ort-wasm-simd-threaded.wasm",

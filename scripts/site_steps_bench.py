@@ -32,6 +32,25 @@ def publish_bench_wheel(site_dir) -> Path:
     return Path(site_dir) / "simple" / "wasmdl-bench" / path.name
 
 
+def publish_peers(site_dir) -> None:
+    """Mind's bundle (+ wasmdl's outputs of its network) and WgPy/Chainer's files (bench/mind.py,
+    bench/wgpy.py; cached in .cache/bench/). A failure leaves the rows to show their error."""
+    from bench import mind, wgpy
+
+    cache = ROOT / ".cache" / "bench"
+    try:
+        mind.bundle(str(Path(site_dir) / "vendor" / "mind" / "mind.js"), str(cache / "mind"))
+        mind.export_reference(str(Path(site_dir) / "bench" / "models"))
+    except Exception as e:  # noqa: BLE001
+        print(f"site_steps_bench: Mind bundle not built: {e}", file=sys.stderr)
+    try:
+        errors = wgpy.publish(str(site_dir), str(cache / "wgpy"))["errors"]
+        if errors:
+            print(f"site_steps_bench: WgPy build: {errors}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001
+        print(f"site_steps_bench: WgPy not built: {e}", file=sys.stderr)
+
+
 def build(site_dir) -> None:
     publish_bench_wheel(site_dir)
     path = Path(__file__).with_name("build_bench_models.py")
@@ -39,3 +58,4 @@ def build(site_dir) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.build(str(site_dir), quiet=True)
+    publish_peers(site_dir)

@@ -24,16 +24,23 @@ sys.path.insert(0, str(ROOT))  # the top-level bench/ package
 
 from bench import driver  # noqa: E402
 
-QUICK = {"configs": "d1_w64", "repeats": 2, "budget": 150, "maxcall": 2000, "stall": 120}
+# The per-framework mode (protocol=frames), quick; the interleaved default has its own test.
+QUICK = {
+    "protocol": "frames",
+    "configs": "d1_w64",
+    "repeats": 2,
+    "budget": 150,
+    "maxcall": 2000,
+    "stall": 120,
+}
 # Rows that cannot run in this project, each with the reason the page must show.
 UNAVAILABLE = {
-    "mind:cpu": "registry",
-    "paddlejs:webgl": "PaddlePaddle",
+    "paddlejs:webgl": "paddlejsconverter",
     "webdnn:webassembly": "Emscripten",
     "webdnn:webgpu": "WebGPU",
 }
-TRAINERS = {"wasmdl", "tfjs", "convnetjs", "brainjs", "synaptic"}
-CHECKED_AFTER_STEP = {"wasmdl", "tfjs", "convnetjs"}
+TRAINERS = {"wasmdl", "tfjs", "convnetjs", "brainjs", "synaptic", "mind", "chainer"}
+CHECKED_AFTER_STEP = {"wasmdl", "tfjs", "convnetjs", "chainer"}
 
 
 def _key(row) -> str:
@@ -76,6 +83,7 @@ def test_predictions_agree_across_frameworks(bench_all):
     assert {"wasmdl", "tfjs", "convnetjs", "brainjs", "synaptic", "kerasjs", "webdnn", "ort"} <= {
         r["framework"] for r in ok
     }
+    assert {"mind", "chainer"} <= {r["framework"] for r in ok}
     for row in ok:
         check = row["check"]
         assert check["ok"] and check["argmaxAgree"] == check["n"] == 8, (_key(row), check)
@@ -147,3 +155,29 @@ def test_rounds_report_the_median_round(wasmdl_server):
         per = r["infer"]["rounds"]
         assert len(per) == 3 and all(v > 0 for v in per), r
         assert r["infer"]["median"] == sorted(per)[1], r
+
+
+def test_interleaved_protocol_smoke(wasmdl_site, wasmdl_server):
+    """The default protocol: live frames, stable warm-up, rotated rounds, ratios to wasmdl,
+    every round kept; the page is cross-origin isolated and the threaded rows engage."""
+    query = {
+        "fw": "wasmdl:numpy,tfjs:wasm,tfjs:wasm-mt,convnetjs",
+        "configs": "d1_w64",
+        "minRounds": 4,
+        "phaseMs": 500,
+        "warmMinMs": 300,
+        "warmMinCalls": 5,
+    }
+    res = driver.run_page(wasmdl_server, query, timeout=300, stall=120)
+    assert res["env"]["crossOriginIsolated"] is True
+    assert res["protocol"]["name"] == "interleaved"
+    rows = {_key(r): r for r in res["rows"]}
+    for key, row in rows.items():
+        assert row["status"] == "ok", (key, row.get("error"))
+        for phase in ("infer", "train"):
+            s = row[phase]
+            assert _positive(s) and len(s["samples"]) >= 4 and s["warm"]["calls"] >= 5, key
+            assert s["ratio"] > 0 and len(s["ratios"]) == len(s["samples"]), key
+    assert rows["wasmdl:numpy"]["train"]["ratio"] == 1
+    assert rows["tfjs:wasm"]["info"]["threads"] == 1
+    assert rows["tfjs:wasm-mt"]["info"]["threads"] >= 2

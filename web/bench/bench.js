@@ -4,17 +4,19 @@
 import { FRAMEWORKS, selectRows } from './frameworks.js';
 import { drawCharts } from './charts.js';
 import { renderTable, toCSV } from './table.js';
+import { DEFAULTS, LiveFrame, timePhase } from './interleave.js';
 
 const P = new URLSearchParams(location.search);
 const MODELS = P.get('models') || '../bench/models/';
 const bench = (window.bench = { status: 'idle', total: 0, completed: 0, rows: [], env: {},
                                 current: null, params: Object.fromEntries(P) });
 const $ = (s) => document.querySelector(s);
-const FIELDS = ['repeats', 'budget', 'tol', 'phases', 'order', 'rounds'];
+const FIELDS = ['protocol', 'repeats', 'budget', 'tol', 'phases', 'order', 'rounds'];
 
 async function gpuEnv() {
   const env = { userAgent: navigator.userAgent, date: new Date().toISOString(),
-                hardwareConcurrency: navigator.hardwareConcurrency };
+                hardwareConcurrency: navigator.hardwareConcurrency,
+                crossOriginIsolated: self.crossOriginIsolated };
   try {
     const gl = document.createElement('canvas').getContext('webgl2');
     const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
@@ -120,6 +122,86 @@ function medianRound(rows) {
   return out;
 }
 
+// The interleaved protocol (interleave.js): live frames, stable warm-up, rotated rounds.
+async function runInterleaved(available, configs, q) {
+  const o = { ...DEFAULTS };
+  for (const n of Object.keys(DEFAULTS)) if (P.get(n)) o[n] = +P.get(n);
+  const tol = +(q.get('tol') || 2e-4);
+  const phases = (q.get('phases') || 'load,infer,train').split(',');
+  const models = new URL(MODELS, location.href).pathname;
+  const ref = P.get('ref') || 'wasmdl:numpy';
+  bench.protocol = { name: 'interleaved', ...o, ref };
+  const frames = [];
+  const base = (f) => ({ framework: f.row.fw.id, name: f.row.fw.name, backend: f.row.backend });
+  const fail = (f, error) => {
+    for (const c of configs) addRow({ ...base(f), config: c, status: 'failed', error });
+  };
+  for (const r of available) {
+    const f = new LiveFrame(r, $('#frame'), models, o.callTimeoutMs);
+    bench.current = `setting up ${f.key}`;
+    try {
+      Object.assign(f, await f.call('setup', {}, 300000));
+      frames.push(f);
+    } catch (e) { fail(f, `setup failed: ${e.message}`); f.close(); }
+  }
+  for (const c of configs) {
+    const entry = bench.manifest.configs.find((x) => x.id === c);
+    const rows = new Map(), ready = [];
+    for (const f of frames) {
+      const lib = bench.manifest.libraries[`${f.row.fw.id}/${f.row.backend}`];
+      const row = { ...base(f), config: c, depth: entry?.depth, width: entry?.width,
+                    params: entry?.params, variant: f.variant, note: f.note, info: f.info,
+                    libraryBytes: lib?.bytes, libraryGzipBytes: lib?.gzip_bytes,
+                    modelBytes: modelBytes(entry, f.row.fw.id, f.row.backend) };
+      rows.set(f.key, row);
+      bench.current = `${f.key} ${c}: load and check`;
+      try {
+        const p = await f.call('prepare', { config: c, tol });
+        Object.assign(row, { load: { median: p.load, n: 1 }, warmup: { median: p.warmup, n: 1,
+                             first: p.warmup }, check: p.check, trainCheck: p.trainCheck });
+        if (!p.check.ok) {
+          row.status = 'mismatch';
+          row.error = `predictions disagree with wasmdl's: max |diff| `
+            + `${p.check.maxDiff.toExponential(2)} > ${tol} (argmax agrees on `
+            + `${p.check.argmaxAgree}/${p.check.n})`;
+          delete row.load; delete row.warmup;
+        } else {
+          row.status = p.trainCheck && !p.trainCheck.ok ? 'train-mismatch' : 'ok';
+          ready.push(f);
+        }
+      } catch (e) { Object.assign(row, { status: 'failed', error: e.message }); }
+    }
+    for (const phase of ['infer', 'train'].filter((x) => phases.includes(x))) {
+      const group = ready.filter((f) => phase !== 'train' || f.train);
+      bench.current = `${c} ${phase}: warm-up, then rounds`;
+      const t = await timePhase(group, phase, o, ref, (n) => {
+        bench.current = `${c} ${phase}: round ${n}`;
+      });
+      for (const f of group) {
+        const row = rows.get(f.key), s = t.summary[f.key];
+        if (t.errors[f.key]) {
+          Object.assign(row, { status: 'failed', error: `${phase}: ${t.errors[f.key]}` });
+        }
+        if (s) {
+          row[phase] = { ...s, k: t.k[f.key], warm: t.warm[f.key], first: t.warm[f.key]?.first };
+        }
+        if (phase === 'train' && t.warm[f.key]) row.firstStepMs = t.warm[f.key].first;
+      }
+    }
+    for (const f of ready) await f.call('release').catch(() => {});
+    for (const row of rows.values()) addRow(row);
+  }
+  for (const f of frames) f.close();
+}
+
+// Bytes of a framework's own model files for a configuration (the backend's subset).
+function modelBytes(entry, fw, backend) {
+  const files = entry?.files?.[fw] || {};
+  const pick = fw !== 'webdnn' ? () => true
+    : backend === 'webgl' ? (n) => n.includes('_webgl_4096') : (n) => n.includes('_fallback');
+  return Object.entries(files).filter(([n]) => pick(n)).reduce((a, [, b]) => a + b, 0);
+}
+
 async function run(q) {
   history.replaceState(null, '', '?' + q.toString() + (P.get('autorun') ? '&autorun=1' : ''));
   const manifest = bench.manifest;
@@ -139,6 +221,15 @@ async function run(q) {
                status: 'unavailable', error: why });
     }
   }
+  if ((q.get('protocol') || 'interleaved') === 'interleaved') {
+    await runInterleaved(available, configs, q);
+    Object.assign(bench, { status: 'done', current: null, finished: new Date().toISOString() });
+    $('#status').textContent = `done: ${bench.rows.length} rows`;
+    drawCharts($('#charts'), bench.rows, configs);
+    $('#json').disabled = $('#csv').disabled = false;
+    return;
+  }
+  // protocol=frames (the old per-framework mode): a fresh runner page per framework.
   // order=config: one configuration at a time, every framework on it (a fresh runner each, so
   // each pays its set-up again), `rounds` times, the framework order reversed every other
   // round so a drifting clock favours no one; each phase reports its median round.
@@ -178,7 +269,8 @@ function download(name, text, type) {
 }
 
 export function exportJSON() {
-  return JSON.stringify({ env: bench.env, params: bench.params, started: bench.started,
+  return JSON.stringify({ env: bench.env, params: bench.params, protocol: bench.protocol,
+                          started: bench.started,
                           finished: bench.finished, rows: bench.rows,
                           libraries: bench.manifest.libraries }, null, 1);
 }

@@ -7,16 +7,15 @@ export const FRAMEWORKS = [
     webgl: {},
   } },
   { id: 'tfjs', name: 'TensorFlow.js 4.22', module: './runners/tfjs.js', backends: {
-    cpu: { cpu: true }, wasm: { cpu: true }, webgl: {}, webgpu: {} } },
+    cpu: { cpu: true }, wasm: { cpu: true }, 'wasm-mt': { cpu: true }, webgl: {}, webgpu: {} } },
   { id: 'convnetjs', name: 'ConvNetJS 0.3.0', module: './runners/convnetjs.js',
     backends: { cpu: { cpu: true } } },
   { id: 'brainjs', name: 'brain.js 1.6.1', module: './runners/brainjs.js',
     backends: { cpu: { cpu: true } } },
   { id: 'synaptic', name: 'synaptic 1.1.4', module: './runners/synaptic.js',
     backends: { cpu: { cpu: true } } },
-  { id: 'mind', name: 'Mind', backends: { cpu: { cpu: true, unavailable:
-    "Mind's npm package (node-mind) is not in the npm registry (404); `mind` on npm is an "
-    + 'unrelated project' } } },
+  { id: 'mind', name: 'Mind 1.0.1', module: './runners/mind.js',
+    backends: { cpu: { cpu: true } } },
   { id: 'kerasjs', name: 'Keras.js 1.0.3', module: './runners/kerasjs.js',
     backends: { cpu: { cpu: true }, webgl: {} } },
   { id: 'webdnn', name: 'WebDNN 1.2.11', module: './runners/webdnn.js', backends: {
@@ -24,10 +23,16 @@ export const FRAMEWORKS = [
     webassembly: { cpu: true, unavailable: 'from manifest' },
     webgpu: { unavailable: 'from manifest' } } },
   { id: 'ort', name: 'ONNX Runtime Web 1.30', module: './runners/ort.js', backends: {
-    wasm: { cpu: true }, webgl: {}, webgpu: {} } },
+    wasm: { cpu: true }, 'wasm-mt': { cpu: true }, webgl: {}, webgpu: {} } },
+  { id: 'chainer', name: 'Chainer 5.4 (WgPy)', module: './runners/chainer.js', backends: {
+    numpy: { cpu: true }, webgl: {}, webgpu: {} } },
   { id: 'paddlejs', name: 'Paddle.js', backends: { webgl: { unavailable:
-    'not run: Paddle.js models come from PaddlePaddle through paddlejs-converter, and neither '
-    + 'PaddlePaddle nor a Paddle.js model writer is part of this project' } } },
+    'not run: no Paddle.js model could be made. `pip install paddlepaddle paddlejsconverter` '
+    + '(Python 3.11, PyPI) fails: "ERROR: Cannot install paddlejsconverter==1.0.0, ... and '
+    + 'paddlejsconverter==1.0.8 because these package versions have conflicting dependencies. '
+    + 'ResolutionImpossible" (its dependency chain paddlejslite -> paddlelite has no '
+    + 'installable release here), so there is no model.json + chunk_N.dat to load with '
+    + '@paddlejs/paddlejs-core + backend-webgl' } } },
 ];
 
 // "tfjs:cpu,ort:wasm" | "cpu" (default CPU rows) | "all" -> [{fw, backend, spec}]
