@@ -55,6 +55,9 @@ sys.path.insert(0, str(ROOT))  # the top-level bench/ package (not in the wheel)
 import build_site  # noqa: E402
 import serve  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))
+import matrix  # noqa: E402  (the support matrix, written by the browser tiers)
+
 os.environ.setdefault("SE_OFFLINE", "true")  # selenium: use /usr/bin/chromedriver, no downloads
 CHROME_FLAGS = [
     "--js-flags=--expose-gc",  # pytest-pyodide's default
@@ -79,6 +82,8 @@ TEST_TIMEOUT = float(os.environ.get("WASMDL_TEST_TIMEOUT", "90"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("wasmdl-matrix"):
+        config.pluginmanager.register(matrix, "wasmdl-matrix")
     try:
         from pytest_pyodide import get_global_config
         from pytest_pyodide.runner import NodeRunner, SeleniumChromeRunner
