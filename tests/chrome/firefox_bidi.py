@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import websocket
+from selenium.webdriver.remote.webelement import WebElement
 
 FIREFOX = os.environ.get("WASMDL_FIREFOX", "firefox-esr")
 PREFS = {
@@ -95,10 +96,130 @@ def ensure_display() -> str | None:
     return os.environ["DISPLAY"]
 
 
-def from_remote(value: dict):
-    """A BiDi RemoteValue as Python (arrays, objects, maps, numbers, strings; nodes as dicts)."""
+def to_local(value):
+    """A Python value (JSON-like, or a ``BidiElement``) as a BiDi LocalValue."""
+    if isinstance(value, BidiElement):
+        return {"sharedId": value.id}
+    if value is None:
+        return {"type": "null"}
+    if isinstance(value, bool):
+        return {"type": "boolean", "value": value}
+    if isinstance(value, int | float):
+        return {"type": "number", "value": value}
+    if isinstance(value, str):
+        return {"type": "string", "value": value}
+    if isinstance(value, list | tuple):
+        return {"type": "array", "value": [to_local(v) for v in value]}
+    return {"type": "object", "value": [[str(k), to_local(v)] for k, v in value.items()]}
+
+
+_W3C_ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+def _bidi_action(action: dict) -> dict:
+    """One selenium W3C action as a BiDi one (an element origin becomes a shared reference)."""
+    origin = action.get("origin")
+    if isinstance(origin, dict) and _W3C_ELEMENT in origin:
+        element = {"sharedId": origin[_W3C_ELEMENT]}
+        action = dict(action, origin={"type": "element", "element": element})
+    for key in ("x", "y", "duration"):
+        if key in action:
+            action[key] = int(action[key])
+    return action
+
+
+class BidiElement(WebElement):
+    """A node of the page (its BiDi shared id as the element id): the part of selenium's
+    WebElement the site tests use (``text``, ``get_attribute``, ``click``, ``send_keys``...);
+    a WebElement, so selenium's ``ActionChains`` and ``Select`` take it."""
+
+    def __init__(self, driver: FirefoxBidi, shared_id: str):
+        super().__init__(driver, shared_id)
+        self.driver = driver
+
+    def _js(self, body: str, *args):
+        return self.driver.call(f"function(el, ...args) {{ {body} }}", self, *args)
+
+    @property
+    def text(self) -> str:
+        """The rendered text, with no-break spaces as spaces (WebDriver's "element text")."""
+        return self._js("return el.innerText.replace(/\\u00a0/g, ' ');")
+
+    @property
+    def tag_name(self) -> str:
+        return self._js("return el.tagName.toLowerCase();")
+
+    def get_attribute(self, name: str):
+        """The property when the element has one (value, href, textContent...), else the
+        attribute; as strings, like selenium's."""
+        return self._js(
+            "const n = args[0]; const p = el[n];"
+            "if (p !== undefined && p !== null && typeof p !== 'object' && typeof p !== 'function')"
+            "  return typeof p === 'boolean' ? (p ? 'true' : null) : String(p);"
+            "return el.getAttribute(n);",
+            name,
+        )
+
+    def get_dom_attribute(self, name: str):
+        return self._js("return el.getAttribute(args[0]);", name)
+
+    def is_enabled(self) -> bool:
+        return self._js("return !el.disabled;")
+
+    def is_selected(self) -> bool:
+        return self._js("return !!(el.selected || el.checked);")
+
+    def is_displayed(self) -> bool:
+        return self._js("return el.getClientRects().length > 0;")
+
+    def click(self) -> None:
+        """A real pointer click at the element's centre (an <option> is selected instead)."""
+        if self._js(
+            "if (el.tagName !== 'OPTION') { el.scrollIntoView({block: 'center'}); return false; }"
+            "el.selected = true;"
+            "el.parentElement.dispatchEvent(new Event('input', {bubbles: true}));"
+            "el.parentElement.dispatchEvent(new Event('change', {bubbles: true})); return true;"
+        ):
+            return
+        origin = {"type": "element", "element": {"sharedId": self.id}}
+        actions = [
+            {"type": "pointerMove", "x": 0, "y": 0, "origin": origin},
+            {"type": "pointerDown", "button": 0},
+            {"type": "pointerUp", "button": 0},
+        ]
+        source = {"type": "pointer", "id": "mouse", "actions": actions}
+        self.driver.command(
+            "input.performActions", {"context": self.driver.context, "actions": [source]}
+        )
+
+    def send_keys(self, *text: str) -> None:
+        """Focus the element and type ``text`` (selenium's Keys codes included: ENTER, TAB)."""
+        self._js("el.focus();")
+        keys = []
+        for ch in "".join(text):
+            keys += [{"type": "keyDown", "value": ch}, {"type": "keyUp", "value": ch}]
+        source = {"type": "key", "id": "keyboard", "actions": keys}
+        self.driver.command(
+            "input.performActions", {"context": self.driver.context, "actions": [source]}
+        )
+
+    def clear(self) -> None:
+        self._js("el.value = ''; el.dispatchEvent(new Event('input', {bubbles: true}));")
+
+    def find_elements(self, by: str, value: str) -> list:
+        return self.driver.find_elements(by, value, within=self)
+
+    def find_element(self, by: str, value: str):
+        return self.driver.find_element(by, value, within=self)
+
+
+def from_remote(value: dict, driver: FirefoxBidi | None = None):
+    """A BiDi RemoteValue as Python (arrays, objects, maps, numbers, strings; DOM nodes as
+    ``BidiElement`` when a driver is given)."""
     kind = value.get("type")
     v = value.get("value")
+    if kind == "node" and driver is not None and "sharedId" in value:
+        return BidiElement(driver, value["sharedId"])
     if kind in ("undefined", "null"):
         return None
     if kind == "number":
@@ -108,12 +229,13 @@ def from_remote(value: dict):
         return v
     if kind == "bigint":
         return int(v)
-    if kind in ("array", "set"):
-        return [from_remote(x) for x in v or []]
+    if kind in ("array", "set", "nodelist", "htmlcollection"):
+        return [from_remote(x, driver) for x in v or []]
     if kind in ("object", "map"):
         pairs = v or []
         return {
-            (k if isinstance(k, str) else str(from_remote(k))): from_remote(x) for k, x in pairs
+            (k if isinstance(k, str) else str(from_remote(k))): from_remote(x, driver)
+            for k, x in pairs
         }
     return value  # nodes, functions, errors...: the raw RemoteValue
 
@@ -208,9 +330,62 @@ class FirefoxBidi:
             raise BidiError(f"script error: {details.get('text')}")
         return from_remote(result["result"])
 
+    def call(self, function: str, *args, timeout: float | None = None):
+        """Call the JS ``function`` declaration with ``args`` (JSON values, ``BidiElement``s)."""
+        params = {
+            "functionDeclaration": function,
+            "arguments": [to_local(a) for a in args],
+            "target": {"context": self.context},
+            "awaitPromise": True,
+            "resultOwnership": "none",
+        }
+        result = self.command("script.callFunction", params, timeout=timeout)
+        if result["type"] == "exception":
+            raise BidiError(f"script error: {result['exceptionDetails'].get('text')}")
+        return from_remote(result["result"], self)
+
     def execute_script(self, body: str, *args):
-        """Like selenium's: run ``body`` as a function of ``arguments`` (JSON values only)."""
-        return self.evaluate(f"(async function() {{ {body} }}).apply(null, {json.dumps(args)})")
+        """Like selenium's: run ``body`` as a function of ``arguments`` (elements included)."""
+        return self.call(f"async function() {{ {body} }}", *args)
+
+    def execute_async_script(self, body: str, *args):
+        """Like selenium's: ``body`` calls ``arguments[arguments.length - 1](result)``."""
+        wrapper = (
+            "function(...args) { return new Promise((done) => {"
+            f"  (function() {{ {body} }}).apply(null, [...args, done]); }}); }}"
+        )
+        return self.call(wrapper, *args)
+
+    def find_elements(self, by: str, value: str, within: BidiElement | None = None) -> list:
+        """selenium's ``find_elements`` for ``By.ID``, ``By.CSS_SELECTOR``, ``By.TAG_NAME``."""
+        selector = {"id": lambda v: f'[id="{v}"]', "css selector": str, "tag name": str}[by](value)
+        found = self.call(
+            "function(root, sel) { return [...(root || document).querySelectorAll(sel)]; }",
+            within,
+            selector,
+        )
+        return found or []
+
+    def find_element(self, by: str, value: str, within: BidiElement | None = None):
+        found = self.find_elements(by, value, within)
+        if not found:
+            from selenium.common.exceptions import NoSuchElementException
+
+            raise NoSuchElementException(f"no element {by}={value!r}")
+        return found[0]
+
+    def execute(self, command: str, params: dict | None = None):
+        """selenium's W3C actions (``ActionChains``, ``send_keys``) as BiDi input actions."""
+        if command == "actions":
+            sources = [
+                dict(s, actions=[_bidi_action(a) for a in s["actions"]]) for s in params["actions"]
+            ]
+            self.command("input.performActions", {"context": self.context, "actions": sources})
+            return {"value": None}
+        if command == "clearActionState":
+            self.command("input.releaseActions", {"context": self.context})
+            return {"value": None}
+        raise NotImplementedError(f"FirefoxBidi.execute({command!r})")
 
     def set_script_timeout(self, timeout: float) -> None:
         self.script_timeout = timeout

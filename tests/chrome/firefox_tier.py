@@ -19,6 +19,8 @@ SELECT: dict[str, tuple[str, ...] | None] = {
     "test_engine.py": None,
     "test_jupyterlite.py": None,
     "test_pyscript.py": None,
+    "test_site_repl.py": None,
+    "test_site_mnist.py": None,
     "test_gpu_adapters.py": None,
     "test_wasm_kernels.py": ("test_kernels_active_and_exact_in_chromium",),
     "test_datasets.py": ("test_mnist_downloads_synchronously_in_a_page",),
