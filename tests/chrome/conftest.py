@@ -24,7 +24,7 @@ _REPORT: list[str] = []
 
 def pytest_collection_modifyitems(config, items):
     """``--runtime firefox``: only the tests that apply to Firefox (firefox_tier.py)."""
-    if config.option.runtime.strip() == "firefox":
+    if "firefox" in config.option.runtime:
         import firefox_tier
 
         firefox_tier.select(config, items)

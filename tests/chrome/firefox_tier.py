@@ -64,6 +64,10 @@ def select(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect what does not apply to Firefox; mark the known gaps strict xfail."""
     keep, drop = [], []
     for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("runtime") not in (None, "firefox"):
+            keep.append(item)  # another runtime's item (--runtime chrome,firefox)
+            continue
         module = item.path.name
         if not _selected(module, item.name):
             drop.append(item)
