@@ -24,11 +24,12 @@ BUILDS = {"cpu_relaxed.wasm": "relaxed-simd", "cpu.wasm": "simd128"}
 
 
 def browser_name(ua: str) -> str:
-    """``Firefox 153.0`` / ``Chrome 156.0...`` from a user agent string."""
+    """``Firefox 153.0`` / ``Chromium 156.0.0.0`` from a user agent string."""
     for token in ua.split():
-        for name in ("Firefox/", "Chrome/"):
-            if token.startswith(name):
-                return f"{name[:-1]} {token[len(name) :]}"
+        for prefix, name in (("Firefox/", "Firefox"), ("Chrome/", "Chromium"),
+                             ("HeadlessChrome/", "Chromium")):  # fmt: skip
+            if token.startswith(prefix):
+                return f"{name} {token[len(prefix) :]}"
     return ua
 
 
