@@ -4,7 +4,9 @@ LayerNormalization, with Keras semantics.
 BatchNormalization normalises with the batch's mean and biased variance in training and updates
 ``moving_mean``/``moving_variance`` as ``moving = moving * momentum + batch * (1 - momentum)``
 (Keras; PyTorch's ``momentum`` is ``1 - momentum`` and it keeps the unbiased variance); in
-inference it uses the moving statistics.
+inference it uses the moving statistics. A frozen layer (``trainable=False``) always runs in
+inference mode, even when called with ``training=True`` (Keras 3: fine-tuning a frozen backbone
+neither uses batch statistics nor changes the moving ones).
 
 Example:
     >>> import numpy as np, wasmdl
@@ -115,7 +117,7 @@ class BatchNormalization(_Norm):
     def call(self, x, training=None):
         keep = self._axes(x.ndim)
         bshape = tuple(x.shape[a] if a in keep else 1 for a in range(x.ndim))
-        if training:
+        if training and self.trainable:  # Keras 3: a frozen layer runs in inference mode
             mean, centered, var = _moments(x, tuple(a for a in range(x.ndim) if a not in keep))
             self._update(mean, var)
         else:
