@@ -149,3 +149,15 @@ def test_fine_tune_head_leaves_the_backbone_bit_identical(net):
     assert history.history["accuracy"][-1] == 1.0
     for n, w in base.named_weights():
         assert np.array_equal(w.numpy(), before[n]), n
+
+
+def test_saved_fine_tuned_model_loads_back_frozen():
+    base = EfficientNetLite0(
+        weights=None, include_top=False, pooling="avg", input_shape=(32, 32, 3)
+    )
+    base.trainable = False
+    model = wasmdl.Sequential([base, wasmdl.nn.Dense(2, activation="softmax")])
+    x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype(np.float32)
+    again = wasmdl.load_model(model.save())
+    assert np.array_equal(again.predict(x), model.predict(x))
+    assert [w.shape for w in again.trainable_weights] == [(1280, 2), (2,)]

@@ -106,6 +106,7 @@ class EfficientNetLite(Model):
         if include_top:
             self._dropout = Dropout(dropout_rate)
             self._fc = Dense(classes, activation=classifier_activation)
+        self.trainable = self.trainable  # a frozen net (from a saved config) freezes its children
 
     def get_config(self):
         return {**super().get_config(), **{k: getattr(self, k) for k in self.config_keys}}
