@@ -90,7 +90,7 @@ def site(tmp_path):
 def cache(tmp_path, monkeypatch):
     """An empty cache folder as the only place searched (no checkout copy), no base URL."""
     folder = tmp_path / "cache"
-    monkeypatch.setattr(files, "folders", lambda: [folder])
+    monkeypatch.setattr(files, "folders", lambda kind="datasets": [folder])
     monkeypatch.delenv("WASMDL_DATASETS_URL", raising=False)
     yield folder
     files.set_base_url(None)

@@ -39,6 +39,8 @@ LAYERS = [
         ["nn", "models", "optim", "training", "losses", "metrics", "callbacks", "io", "datasets"]
         + ["data", "graph", "graph_config", "training_io", "validation"],
     ),
+    # pretrained networks built from the API's layers, with their weights' loaders
+    ("applications", ["applications"]),
     ("package", ["", "testing"]),  # "": wasmdl/__init__.py alone, the public re-exports
 ]
 
@@ -207,7 +209,7 @@ def test_the_parser_sees_function_level_and_submodule_imports(source, expected):
 
 
 def test_a_new_module_must_be_placed():
-    assert layer_of("wasmdl") == (4, "package") and layer_of("wasmdl.ops.core") == (1, "tensor")
+    assert layer_of("wasmdl") == (5, "package") and layer_of("wasmdl.ops.core") == (1, "tensor")
     with pytest.raises(AssertionError, match="wasmdl.newthing is in no layer"):
         layer_of("wasmdl.newthing")
 

@@ -4,7 +4,9 @@ LayerNormalization, with Keras semantics.
 BatchNormalization normalises with the batch's mean and biased variance in training and updates
 ``moving_mean``/``moving_variance`` as ``moving = moving * momentum + batch * (1 - momentum)``
 (Keras; PyTorch's ``momentum`` is ``1 - momentum`` and it keeps the unbiased variance); in
-inference it uses the moving statistics.
+inference it uses the moving statistics. A frozen layer (``trainable=False``) always runs in
+inference mode, even when called with ``training=True`` (Keras 3: fine-tuning a frozen backbone
+neither uses batch statistics nor changes the moving ones).
 
 Example:
     >>> import numpy as np, wasmdl
@@ -115,14 +117,24 @@ class BatchNormalization(_Norm):
     def call(self, x, training=None):
         keep = self._axes(x.ndim)
         bshape = tuple(x.shape[a] if a in keep else 1 for a in range(x.ndim))
-        if training:
-            mean, centered, var = _moments(x, tuple(a for a in range(x.ndim) if a not in keep))
-            self._update(mean, var)
-        else:
-            mean, var = O.reshape(self.moving_mean, bshape), O.reshape(self.moving_variance, bshape)
-            centered = x - mean
+        if not (training and self.trainable):  # Keras 3: a frozen layer runs in inference mode
+            return self._inference(x, bshape)
+        mean, centered, var = _moments(x, tuple(a for a in range(x.ndim) if a not in keep))
+        self._update(mean, var)
         y = centered / O.sqrt(var + self.epsilon)
         return self._affine(y, bshape)
+
+    def _inference(self, x, bshape):
+        """``x * scale + shift`` with per-feature ``scale = gamma / sqrt(moving_variance + eps)``
+        and ``shift = beta - moving_mean * scale``: two passes over ``x`` instead of four (the
+        per-feature vectors cost nothing next to a batch of images)."""
+        scale = 1.0 / O.sqrt(self.moving_variance + self.epsilon)
+        if self.scale:
+            scale = scale * self.gamma
+        shift = -self.moving_mean * scale
+        if self.center:
+            shift = shift + self.beta
+        return x * O.reshape(scale, bshape) + O.reshape(shift, bshape)
 
     def _update(self, mean, var):
         m = self.momentum
