@@ -10,7 +10,7 @@ Cross-origin isolation is on by default: every response carries
 ``Cross-Origin-Opener-Policy: same-origin``, ``Cross-Origin-Embedder-Policy: require-corp`` and
 ``Cross-Origin-Resource-Policy: cross-origin``, so pages get ``crossOriginIsolated`` (5 µs
 timers, SharedArrayBuffer: threaded wasm builds of peers in the benchmark, WgPy's blocking
-readback). Paths under ``UNISOLATED_PREFIXES`` (JupyterLite's ``/lab/``, which COEP breaks) are
+readback). Paths under ``UNISOLATED_PREFIXES`` (JupyterLite's ``/lite/``, which COEP breaks) are
 served without COOP/COEP; ``--no-isolation`` turns them off everywhere. Static hosts: see
 docs/HOSTING.md and web/_headers.
 
@@ -60,12 +60,12 @@ ISOLATION_HEADERS = {
     "Cross-Origin-Embedder-Policy": "require-corp",
 }
 # Served without COOP/COEP even when isolation is on (pages that load what COEP blocks).
-UNISOLATED_PREFIXES = frozenset({"/lab/"})
+UNISOLATED_PREFIXES = frozenset({"/lite/"})
 
 
 def isolation_headers(path: str, isolate: bool = True, unisolated=UNISOLATED_PREFIXES) -> dict:
     """The COOP/COEP headers for a request path: none when ``isolate`` is off or the path lies
-    under one of ``unisolated`` (prefixes such as ``"/lab/"``)."""
+    under one of ``unisolated`` (prefixes such as ``"/lite/"``)."""
     path = path.split("?", 1)[0]
     if not isolate or any(path.startswith(p) for p in unisolated):
         return {}
