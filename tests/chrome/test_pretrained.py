@@ -41,7 +41,14 @@ def b64(a: np.ndarray) -> str:
 
 @pytest.fixture(autouse=True)
 def _long_scripts(selenium_wasmdl):
-    selenium_wasmdl.set_script_timeout(900)  # SwiftShader runs shaders on the CPU
+    """SwiftShader runs shaders on the CPU: a GPU backend's script takes minutes. Selenium's
+    own HTTP client gives up on a command after 120 s whatever the script timeout, so lift it
+    for this module's page too."""
+    selenium_wasmdl.set_script_timeout(900)
+    config = selenium_wasmdl.driver.command_executor._client_config
+    before, config.timeout = config.timeout, 900
+    yield
+    config.timeout = before
 
 
 @pytest.mark.driver_timeout(900)
@@ -96,7 +103,7 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=
 x = preprocess_input(pixels({b64(images)!r}, {images.shape}))
 y = np.array({labels.tolist()})
 t0 = time.perf_counter()
-hist = await model.fit_async(x, y, epochs=8, batch_size=8, verbose=0)
+hist = await model.fit_async(x, y, epochs=12, batch_size=8, verbose=0)
 fit_s = time.perf_counter() - t0
 changed = [n for n, w in base.named_weights() if w.numpy().tobytes() != before[n]]
 acc = float((model.predict(x).argmax(1) == y).mean())
