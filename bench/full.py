@@ -221,6 +221,7 @@ def parse(argv=None):
     p.add_argument("--configs", default="all")
     p.add_argument("--no-workloads", action="store_true")
     p.add_argument("--no-calibration", action="store_true")
+    p.add_argument("--pairs", type=int, default=2, help="calibration: harness runs per config")
     p.add_argument("--site", default=os.path.join(driver.repo_root(), "site"))
     p.add_argument("--no-build", action="store_true", help="reuse site/ as it is")
     p.add_argument("--out", default=None, help="default: docs/bench/<UTC date>/")
@@ -293,18 +294,10 @@ def main(argv=None) -> int:
             wl = [] if a.no_workloads else workloads.run_pages(url, log=log)
             cal = None
             if not a.no_calibration:
-                grid = (
-                    res["rows"]
-                    if all(
-                        any(
-                            r["config"] == c and r["framework"] == "tfjs" and r["backend"] == "wasm"
-                            for r in res["rows"]
-                        )
-                        for c in calibrate.CONFIGS
-                    )
-                    else None
-                )
-                cal = calibrate.run(url, rows=grid, log=log)
+                os.makedirs(out, exist_ok=True)  # grid and workloads kept if calibration fails
+                with open(os.path.join(out, "partial.json"), "w") as f:
+                    json.dump({"grid": res, "workloads": wl}, f)
+                cal = calibrate.run(url, pairs=a.pairs, log=log)
                 log(cal["line"])
     finally:
         shutil.rmtree(site, ignore_errors=True)
