@@ -64,7 +64,8 @@ def test_default_model_reaches_90_percent(mnist, artifacts_dir, chrome_report):
     chrome_report("MNIST demo MLP (numpy)", f"{shown} test accuracy at {progress}, {seconds:.0f} s")
     assert train_state(mnist) == "done", text(mnist, "progress")
     assert reached >= 0.90, (shown, progress)
-    assert shown == f"{100 * reached:.1f}%"
+    # the page rounds with JS's toFixed(1): a value on a .x5 boundary may round either way
+    assert shown.endswith("%") and abs(float(shown[:-1]) - 100 * reached) <= 0.05 + 1e-9, shown
     points = mnist.execute_script(
         "return Chart.getChart('loss-chart').data.datasets.map((d) => d.data.length)"
     )

@@ -133,7 +133,9 @@ async function checkPredictions(adapter, model, ctx, ref, tol) {
 
 export async function runConfig(adapter, cfg, ctx, opts) {
   const row = { config: cfg.id, depth: cfg.depth, width: cfg.width, params: cfg.params };
-  const ref = ctx.reference[adapter.variant];
+  // An adapter that runs another network (Mind) brings its own reference outputs.
+  const ref = adapter.reference ? await adapter.reference(cfg.id, ctx)
+    : ctx.reference[adapter.variant];
   const { model, load, warmup } = await loadPhase(adapter, cfg, ctx, opts);
   row.load = load;
   row.warmup = warmup;
