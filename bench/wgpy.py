@@ -88,14 +88,14 @@ def build(cache: str) -> dict:
             patch = os.path.join(src, "lib", "chainer_patch")
             shutil.copytree(patch, tree, dirs_exist_ok=True)
             _run([py, "setup.py", "-q", "bdist_wheel", "-d", out], tree, log)
-        if not glob.glob(os.path.join(out, "filelock-*.whl")):
+        if not glob.glob(os.path.join(out, "filelock-4.3.2-*.whl")):
             _run(
                 [
                     py,
                     "-m",
                     "pip",
                     "download",
-                    "filelock",
+                    "filelock==4.3.2",
                     "--no-deps",
                     "--only-binary",
                     ":all:",

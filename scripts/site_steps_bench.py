@@ -10,6 +10,7 @@ page installs it by name after wasmdl; see ``bench/wheel.py``).
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -49,6 +50,30 @@ def publish_peers(site_dir) -> None:
             print(f"site_steps_bench: WgPy build: {errors}", file=sys.stderr)
     except Exception as e:  # noqa: BLE001
         print(f"site_steps_bench: WgPy not built: {e}", file=sys.stderr)
+    _peer_library_sizes(Path(site_dir))
+
+
+def _peer_library_sizes(site: Path) -> None:
+    """Library sizes of the peers built after the manifest (Mind's bundle; WgPy's JS and the
+    Chainer/WgPy wheels each Chainer row installs): added to ``bench/models/manifest.json``."""
+    from bench import libraries
+
+    path = site / "bench" / "models" / "manifest.json"
+    if not path.exists():
+        return
+    manifest = json.loads(path.read_text())
+    libs = manifest.setdefault("libraries", {})
+    mind = site / "vendor" / "mind" / "mind.js"
+    if mind.exists():
+        libs["mind/cpu"] = libraries.file_sizes([str(mind)])
+    wg = site / "vendor" / "wgpy"
+    common = sorted(wg.glob("chainer-*.whl")) + sorted(wg.glob("filelock-*.whl"))
+    for backend in ("numpy", "webgl", "webgpu"):
+        extra = [] if backend == "numpy" else sorted(wg.glob(f"wgpy_{backend}-*.whl"))
+        extra += [] if backend == "numpy" else sorted(wg.glob("wgpy-*.js"))
+        if common and (backend == "numpy" or extra):
+            libs[f"chainer/{backend}"] = libraries.file_sizes([str(p) for p in common + extra])
+    path.write_text(json.dumps(manifest, indent=1))
 
 
 def build(site_dir) -> None:
