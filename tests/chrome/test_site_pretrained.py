@@ -72,6 +72,8 @@ def test_fine_tune_save_and_load(page, artifacts_dir):
     assert [r.get_attribute("data-name") for r in rows] == ["cat", "coffee"]
     assert float(rows[1].get_attribute("data-p")) > 0.5  # the coffee photo is showing
     click_and_wait(page, "save-button", "saving")
+    # the page marks the save after the IndexedDB write, which ends after the busy state
+    wait_for(page, lambda d: attr(d, "save-status", "data-saved"), 60, "the IndexedDB write")
     assert int(attr(page, "save-status", "data-saved")) > 10_000_000
     wait_for(page, lambda d: d.find_element(By.ID, "restore-button").get_attribute("disabled")
              is None, 30, "the saved model")  # fmt: skip
