@@ -30,6 +30,7 @@ enum {
   OP_PXENT = 13,     /* p t sparse rows cols eps gaddr out */
   OP_SGD = 14,       /* p g hp buf n momentum(f64) dampening(f64) wd(f64) nesterov maximize first */
   OP_ADAM = 15,      /* p g hp m v n b1(f64) b2(f64) eps(f64) wd(f64) decoupled maximize */
+  OP_BIAS_ACT = 16,  /* y bias rows cols act: y = act(y + bias) in place, bias per column */
 };
 
 /* the other kernels of the module */
@@ -225,6 +226,7 @@ void run_program(const i32 *code, i32 nwords) {
                     PTR(f32, r[4]), r[5], rd64(r + 6), rd64(r + 8), (f32)rd64(r + 10),
                     (f32)rd64(r + 12), r[14], r[15]);
         break;
+      case OP_BIAS_ACT: bias_act(PTR(f32, r[0]), PTR(f32, r[1]), r[2], r[3], r[3], r[4]); break;
       default: return; /* unknown opcode: stop (the encoder never emits one) */
     }
   }

@@ -7,6 +7,13 @@ input); ``build(instrs)`` returns ``(ins, params)`` of one ``target`` instructio
 the chain and writes its last slot, or None when the instructions do not fit (shapes, dtypes).
 Backends that lack ``target`` keep the chain.
 
+``ACCUMULATIONS`` is the second table, for trees rather than chains: a tree of ``add`` whose
+leaves are ``slice_grad`` results (each a zero array with one window set: the VJP of a slice,
+one per time step of a recurrent layer or per gate) becomes one ``slice_grad_sum``, which adds
+every window into one array. The tree costs a full-size fill and add per leaf; the fused kernel
+one fill and a window-sized add per leaf. It is taken only where the result is the same to the
+bit: a left-deep sum (autograd's ``acc = acc + g``) or windows that do not overlap.
+
 >>> import numpy as np
 >>> from wasmdl.program import Program
 >>> from wasmdl.backend import get_backend
@@ -34,6 +41,14 @@ def _dense(instrs):
     return (mm.ins[0], mm.ins[1], add.ins[1]), {"activation": act}
 
 
+def _conv_bias(instrs):
+    conv, add = instrs[0], instrs[1]
+    act = instrs[2].kernel if len(instrs) == 3 else "linear"
+    if len(conv.shape) != 4 or add.ins[0] != conv.out or add.shape != conv.shape:
+        return None
+    return (conv.ins[0], conv.ins[1], add.ins[1]), {**conv.params, "activation": act}
+
+
 def _bias_ok(program, instrs):
     b = program.slots[instrs[1].ins[1]]
     return len(b.shape) == 1 and b.shape[0] == instrs[0].shape[-1]
@@ -43,7 +58,92 @@ PATTERNS = [
     # x @ w + b (+ relu) -> one dense kernel: a Dense layer's forward
     ("dense_relu", ("matmul", "add", "relu"), "dense", _dense),
     ("dense", ("matmul", "add"), "dense", _dense),
+    # conv2d + b (+ relu) -> one convolution with its epilogue: a Conv2D layer's forward
+    ("conv2d_bias_relu", ("conv2d", "add", "relu"), "conv2d_bias", _conv_bias),
+    ("conv2d_bias", ("conv2d", "add"), "conv2d_bias", _conv_bias),
 ]
+
+
+def _slice_sum(program, root, producer, uses, written):
+    """``(instruction, the tree's adds)``: the ``slice_grad_sum`` replacing the add tree rooted
+    at ``root``, or None. Leaves: ``slice_grad`` results used once (their windows), and at most
+    one other value of the same shape (the base the windows are added to), first in the sum's
+    order. The fused instruction runs where the root ran: no leaf may be a slot written in
+    place (its value could change in between)."""
+    leaves, internal, left_deep = [], [], True
+    stack = [(root.ins[1], True), (root.ins[0], False)]  # in order: left operand first
+    while stack:  # iterative: a long recurrent sum is deeper than Python's recursion limit
+        s, right = stack.pop()
+        p = producer.get(s)
+        if p is not None and uses.get(s) == 1 and p.shape == root.shape and p.dtype == root.dtype:
+            if (
+                p.kernel == "add"
+                and program.slots[p.ins[0]].shape == program.slots[p.ins[1]].shape == root.shape
+            ):
+                left_deep &= not right
+                internal.append(p)
+                stack += [(p.ins[1], True), (p.ins[0], False)]
+                continue
+            if p.kernel == "slice_grad":
+                leaves.append(p)
+                continue
+        leaves.append(s)
+
+    grads = [leaf for leaf in leaves if isinstance(leaf, Instr)]
+    bases = [k for k, leaf in enumerate(leaves) if not isinstance(leaf, Instr)]
+    if not grads or len(bases) > 1:
+        return None
+    if any(g.ins[0] in written for g in grads) or any(leaves[k] in written for k in bases):
+        return None
+    exact = (left_deep and (not bases or bases[0] <= 1)) or _disjoint(program, grads)
+    if not exact:
+        return None
+    regions = tuple((g.params["starts"], g.params["stops"], g.params["steps"]) for g in grads)
+    ins = ([leaves[bases[0]]] if bases else []) + [g.ins[0] for g in grads]
+    params = {"shape": root.shape, "regions": regions, "base": bool(bases)}
+    return Instr("slice_grad_sum", ins, root.out, params, root.shape, root.dtype), internal
+
+
+def _disjoint(program, grads) -> bool:
+    """Whether the windows' bounding boxes are pairwise disjoint."""
+    boxes = []
+    for g in grads:
+        n, p = program.slots[g.ins[0]].shape, g.params
+        box = []
+        for b, s, k in zip(p["starts"], p["steps"], n, strict=True):
+            last = b + (k - 1) * s
+            box.append((min(b, last), max(b, last)))
+        boxes.append(box)
+    return all(
+        any(x[1] < y[0] or y[1] < x[0] for x, y in zip(a, b, strict=True))
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+    )
+
+
+ACCUMULATIONS = [
+    # sum of slice VJPs -> one array, each window added in place (recurrent layers, splits)
+    ("slice_grad_sum", "add", _slice_sum),
+]
+
+
+def _accumulate(program, target, build):
+    """Replace every maximal tree ``build`` accepts by its one instruction (DCE drops the
+    tree's now dead instructions)."""
+    producer = {i.out: i for i in program.instrs}
+    uses, done, out = _uses(program), set(), []
+    written = {i.ins[k] for i in program.instrs if i.kernel in INPLACE
+               for k in INPLACE[i.kernel] if k < len(i.ins)}  # fmt: skip
+    for i in reversed(program.instrs):
+        made = None
+        if i.kernel == "add" and id(i) not in done and len(i.ins) == 2:
+            made = build(program, i, producer, uses, written)
+        if made is None:
+            out.append(i)
+            continue
+        done.update(id(a) for a in made[1])  # the tree's adds are not roots of their own
+        out.append(made[0])
+    program.instrs = out[::-1]
 
 
 def _uses(program):
@@ -102,5 +202,8 @@ def rewrite(program, backend):
     for _name, chain, target, build in PATTERNS:
         if target in kernels:
             _fuse(program, backend, chain, target, build)
+    for target, _root, build in ACCUMULATIONS:
+        if target in kernels:
+            _accumulate(program, target, build)
     _dce(program)
     return program

@@ -17,7 +17,7 @@ from .cpu import ACT
 from .cpu_conv import geometry
 
 F32, I32, OP = po.F32, po.I32, po.OP
-CONV_MODE = {"conv2d": 0, "conv2d_grad_input": 1, "conv2d_grad_weight": 2}
+CONV_MODE = {"conv2d": 0, "conv2d_grad_input": 1, "conv2d_grad_weight": 2, "conv2d_bias": 0}
 POOL_MODE = {"maxpool2d": 0, "maxpool2d_grad": 1, "avgpool2d": 2, "avgpool2d_grad": 3}
 
 
@@ -78,9 +78,14 @@ def conv(name):
         need = min(kkc * pixels, max(1 << 20, kkc * 4))
         if groups == xs[3] == ws[3] > 1:  # depthwise: conv.c's per-row weight-gradient sums
             need = max(need, kkc * xs[3])
+        act = ACT.get(params.get("activation")) if name == "conv2d_bias" else None
+        if name == "conv2d_bias" and (act is None or e.shape(ins[2]) != (ws[3],)):
+            return False
         col, floats = e.col(need)
         words = [mode, e.addr(ins[0]), e.addr(ins[1]), e.addr(out), col, floats, e.work, groups]
         e.record(OP["CONV"], [*words, *map(int, geo)])
+        if name == "conv2d_bias":  # the epilogue: act(y + b), b per output channel
+            e.record(OP["BIAS_ACT"], [e.addr(out), e.addr(ins[2]), pixels, int(ws[3]), act])
         return True
 
     return enc
@@ -196,7 +201,8 @@ ENCODERS = {
     **{n: po.elementwise(n) for n in (*po.UNARY, *po.BINARY, *po.COMPARE)},
     **{n: po.reduce(n) for n in po.REDUCE},
     "where": po.where, "cast": po.cast, "argmax": po.argmax, "permute": po.permute,
-    "expand": po.expand, "slice": po.slice_, "slice_grad": po.slice_grad, "concat": po.concat,
+    "expand": po.expand, "slice": po.slice_, "slice_grad": po.slice_grad,
+    "slice_grad_sum": po.slice_grad_sum, "concat": po.concat,
     "pad": po.pad, "gather": po.gather, "scatter_add": po.scatter_add,
     "matmul": matmul, "dense": dense, "softmax": softmax, "softmax_grad": softmax_grad,
     **{n: conv(n) for n in CONV_MODE}, **{n: pool(n) for n in POOL_MODE},

@@ -20,7 +20,7 @@ from . import program_nd as nd
 
 F32, I32, BOOL = np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.bool_)
 OP = dict(EW=1, FILL=2, MATMUL=3, DENSE=4, ARGMAX=5, GATHER=6, SCATTER=7, CONV=8, POOL=9,
-          SOFTMAX=10, SMAX_GRAD=11, SXENT=12, PXENT=13, SGD=14, ADAM=15)  # fmt: skip
+          SOFTMAX=10, SMAX_GRAD=11, SXENT=12, PXENT=13, SGD=14, ADAM=15, BIAS_ACT=16)  # fmt: skip
 UNARY = {"neg": 1, "abs": 2, "exp": 3, "log": 4, "sqrt": 5, "tanh": 6, "sigmoid": 7, "relu": 8,
          "sin": 9, "cos": 10, "erf": 11}  # fmt: skip
 INT_UNARY = ("neg", "abs")
@@ -162,6 +162,25 @@ def slice_grad(e, ins, out, params):
     return copy(
         e, out, g, e.shape(g), 0, nd.contiguous(e.shape(g)), off * e.dtype(out).itemsize, st
     )
+
+
+def slice_grad_sum(e, ins, out, params):
+    """The base copied (or zeros), then each gradient added into its window in place."""
+    shape, dt = e.shape(out), e.dtype(out)
+    if dt != F32:
+        return False
+    grads = ins[1:] if params["base"] else ins
+    if params["base"]:
+        if not copy(e, out, ins[0], shape, 0, nd.contiguous(shape)):
+            return False
+    else:
+        fill(e, out, 0)
+    for g, (starts, _stops, steps) in zip(grads, params["regions"], strict=True):
+        off, st = _window(e, shape, starts, steps)
+        d, gs = (out, off * dt.itemsize, st), e.shape(g)
+        if not ew(e, BINARY["add"], dt, gs, [d, d, (g, 0, nd.contiguous(gs)), None]):
+            return False
+    return True
 
 
 def concat(e, ins, out, params):

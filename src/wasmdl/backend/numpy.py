@@ -71,6 +71,17 @@ def _slice_grad(g, shape, starts, stops, steps):
     return out
 
 
+def slice_grad_sum(*xs, shape, regions, base):
+    """The rewrite target for a sum of slice VJPs (``wasmdl.rewrite``): ``xs[0]`` (when
+    ``base``) or zeros, with each further ``xs[k]`` added into its window ``regions[k]``
+    (``(starts, stops, steps)``), in order."""
+    grads = xs[1:] if base else xs
+    out = np.array(xs[0], copy=True) if base else np.zeros(shape, grads[0].dtype)
+    for g, (starts, stops, steps) in zip(grads, regions, strict=True):
+        out[_slices(starts, stops, steps)] += g
+    return out
+
+
 def _pad(x, pads, value):
     out = np.full(
         tuple(d + b + a for d, (b, a) in zip(x.shape, pads, strict=False)), value, x.dtype
@@ -167,6 +178,8 @@ class NumpyBackend(Backend):
     def __init__(self):
         self.kernels = dict(KERNELS)
         self.kernels["dense"] = self._dense
+        self.kernels["conv2d_bias"] = self._conv2d_bias
+        self.kernels["slice_grad_sum"] = slice_grad_sum
         if IN_PYODIDE:  # WASM SIMD kernels over matmul/conv (numpy stays the fallback)
             from .._wasm import install
 
@@ -199,6 +212,13 @@ class NumpyBackend(Backend):
         y = self.kernels["matmul"](x, w)
         y += b
         return np.maximum(y, 0, out=y) if activation == "relu" else y
+
+    def _conv2d_bias(self, x, w, b, activation, **conv):
+        """The rewrite target for a Conv2D layer: act(conv2d(x, w) + b), through the table's
+        conv2d, add and relu (the same arithmetic as the three instructions it replaces)."""
+        k = self.kernels
+        y = k["add"](k["conv2d"](x, w, **conv), b)
+        return k["relu"](y) if activation == "relu" else y
 
     def compile(self, program):
         """A captured ``Program`` as a loop over this backend's kernels (``wasmdl.replay``);

@@ -117,6 +117,20 @@ CASES = [
     ("dense", [((5, 7), "f"), ((7, 3), "f"), ((3,), "f")], {"activation": "relu"}),
     ("dense", [((1, 9), "f"), ((9, 13), "f"), ((13,), "f")], {"activation": "linear"}),
     ("dense", [((2, 19), "f"), ((19, 6), "f"), ((6,), "f")], {"activation": "relu"}),
+    ("conv2d_bias", [((2, 9, 8, 3), "f"), ((3, 2, 3, 5), "f"), ((5,), "f")],
+     {**CONV, "activation": "relu"}),
+    ("conv2d_bias", [((1, 7, 7, 8), "f"), ((3, 3, 1, 8), "f"), ((8,), "f")],
+     {**DILATED, "groups": 8, "activation": "linear"}),
+    ("slice_grad_sum", [((4, 3), "f"), ((4, 3), "f"), ((4, 3), "f")],  # LSTM gates: columns
+     {"shape": (4, 9), "base": False, "regions": (((0, 0), (4, 3), (1, 1)),
+                                                 ((0, 3), (4, 6), (1, 1)),
+                                                 ((0, 6), (4, 9), (1, 1)))}),
+    ("slice_grad_sum", [((3, 2, 5), "f"), ((3, 1, 5), "f"), ((3, 1, 5), "f")],  # overlap
+     {"shape": (3, 2, 5), "base": True, "regions": (((0, 1, 0), (3, 2, 5), (1, 1, 1)),
+                                                    ((0, 1, 0), (3, 2, 5), (1, 1, 1)))}),
+    ("slice_grad_sum", [((2, 3), "f"), ((3, 2), "f")],  # strided and reversed windows
+     {"shape": (5, 6), "base": False, "regions": (((0, 0), (4, 5), (2, 2)),
+                                                 ((4, 5), (-1, -1), (-2, -3)))}),
     ("sgd_update", [((11,), "f"), ((11,), "f"), ((1,), "h")], {}),
     ("sgd_update", [((11,), "f"), ((11,), "f"), ((1,), "h"), ((11,), "f")],
      {**SGD, "first": False}),

@@ -123,7 +123,25 @@ def ref_dense(x, w, b, activation):
     return np.maximum(y, 0) if activation == "relu" else y
 
 
+def ref_conv2d_bias(x, w, b, activation, **conv):
+    """The rewrite target ``conv2d_bias``: act(conv2d(x, w) + b), "linear" or "relu"."""
+    y = KERNELS["conv2d"](x, w, **conv) + b
+    return np.maximum(y, 0) if activation == "relu" else y
+
+
+def ref_slice_grad_sum(*xs, shape, regions, base):
+    """The rewrite target ``slice_grad_sum``: the sum of the slice VJPs (and the base), as
+    the tree of adds it replaces computes it, left to right."""
+    grads = xs[1:] if base else xs
+    terms = [KERNELS["slice_grad"](g, shape, *r) for g, r in zip(grads, regions, strict=True)]
+    total = xs[0] if base else terms.pop(0)
+    for t in terms:
+        total = total + t
+    return total
+
+
 REFERENCE = {**KERNELS, "sgd_update": ref_sgd, "adam_update": ref_adam, "dense": ref_dense,
+             "slice_grad_sum": ref_slice_grad_sum, "conv2d_bias": ref_conv2d_bias,
              "view": lambda x, shape: x.reshape(shape)}  # fmt: skip
 
 

@@ -1,0 +1,93 @@
+"""The rewrite tables (``wasmdl.rewrite``): what they fuse in real models' steps, that the fused
+programs compute the same bits as eager execution, and where a fusion must be refused."""
+
+import numpy as np
+import pytest
+
+import wasmdl
+from wasmdl import nn
+from wasmdl.backend import get_backend
+from wasmdl.program import Program
+from wasmdl.rewrite import rewrite
+from wasmdl.testing.trace import reference
+
+
+def _train(build, x, y, jit, steps=5):
+    wasmdl.manual_seed(0)
+    m = build()
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+              jit_compile=jit)  # fmt: skip
+    losses = [m.train_on_batch(x, y) for _ in range(steps)]
+    return m, losses, m.get_weights()
+
+
+def _lstm():
+    return wasmdl.Sequential([nn.LSTM(16, input_shape=(7, 5)), nn.Dense(3, activation="softmax")])
+
+
+def _cnn():
+    return wasmdl.Sequential([
+        nn.Conv2D(4, 3, activation="relu", input_shape=(9, 9, 2)), nn.MaxPooling2D(2),
+        nn.Conv2D(6, 3), nn.Flatten(), nn.Dense(3, activation="softmax")])  # fmt: skip
+
+
+@pytest.mark.parametrize(("build", "shape", "kernel", "at_least"),
+                         [(_lstm, (8, 7, 5), "slice_grad_sum", 7),
+                          (_cnn, (8, 9, 9, 2), "conv2d_bias", 2)])  # fmt: skip
+def test_fused_training_step_matches_eager_to_the_bit(build, shape, kernel, at_least):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=shape).astype(np.float32), rng.integers(0, 3, shape[0])
+    m, losses, weights = _train(build, x, y, True)
+    _, want_losses, want_weights = _train(build, x, y, False)
+    program = m.train_function._last.replay.program
+    assert sum(i.kernel == kernel for i in program.instrs) >= at_least
+    assert losses == want_losses
+    for got, want in zip(weights, want_weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def _slices_program(regions, tree, written=False):
+    """``(program, arrays)``: slice VJPs of (2, 3) gradients into a (4, 6) array, summed by
+    ``tree`` ("left": ((a + b) + c), "right": (a + (b + c))); ``written``: the first gradient
+    is a parameter an optimizer update writes in place afterwards."""
+    p = Program()
+    gs = [p.slot("param" if written and k == 0 else "input", (2, 3), np.float32)
+          for k in range(3)]  # fmt: skip
+    parts = [p.emit("slice_grad", (g,), {"shape": (4, 6), "starts": s, "stops": e, "steps": (1, 1)},
+                    (4, 6), np.float32) for g, (s, e) in zip(gs, regions, strict=True)]  # fmt: skip
+    if tree == "left":
+        out = p.emit("add", (p.emit("add", parts[:2], {}, (4, 6), np.float32), parts[2]), {},
+                     (4, 6), np.float32)  # fmt: skip
+    else:
+        out = p.emit("add", (parts[0], p.emit("add", parts[1:], {}, (4, 6), np.float32)), {},
+                     (4, 6), np.float32)  # fmt: skip
+    hp = p.slot("input", (1,), np.float32)
+    if written:
+        p.emit("sgd_update", (gs[0], gs[1], hp), {}, (2, 3), np.float32)
+    p.externals, p.outputs = [*gs, hp], [out]
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(2, 3)).astype(np.float32) for _ in gs]
+    return p, [*arrays, np.array([0.1], np.float32)]
+
+
+OVERLAP = [((0, 0), (2, 3)), ((1, 1), (3, 4)), ((1, 2), (3, 5))]
+DISJOINT = [((0, 0), (2, 3)), ((2, 0), (4, 3)), ((0, 3), (2, 6))]
+
+
+@pytest.mark.parametrize(("regions", "tree", "written", "fused"), [
+    (OVERLAP, "left", False, True),  # autograd's acc = acc + g: same order, same bits
+    (OVERLAP, "right", False, False),  # another order of overlapping sums: refused
+    (DISJOINT, "right", False, True),  # windows apart: any order gives the same bits
+    (DISJOINT, "left", True, False),  # a leaf written in place before the sum: refused
+])  # fmt: skip
+def test_slice_sums_fused_only_where_exact(regions, tree, written, fused):
+    p, arrays = _slices_program(regions, tree, written)
+    want = reference(p, [a.copy() for a in arrays])
+    rewrite(p, get_backend("numpy"))
+    kernels = [i.kernel for i in p.instrs if i.kernel != "sgd_update"]
+    # fused: the whole tree is one instruction; refused: the outer add stays (an exact
+    # subtree, b + c alone, may still be fused)
+    assert (kernels == ["slice_grad_sum"]) is fused
+    assert ("add" in kernels) is not fused
+    got = reference(p, [a.copy() for a in arrays])
+    np.testing.assert_array_equal(got[0], want[0])
