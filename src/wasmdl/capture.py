@@ -101,11 +101,15 @@ def _flat_signature(args):
     return tuple(sig)
 
 
-def _handle(a, backend):
-    """The backend handle of argument ``a`` (an array: a private copy in wasmdl's dtype)."""
+def _handle(a, backend, borrow=False):
+    """The backend handle of argument ``a`` (an array: a private copy in wasmdl's dtype, or
+    with ``borrow`` the array itself where it already is one)."""
     if type(a) is Tensor:
         return a._h
-    return backend.from_host(np.array(a, infer_dtype(a), order="C"))
+    dt = infer_dtype(a)
+    if borrow and a.dtype == dt and a.flags.c_contiguous:
+        return a
+    return backend.from_host(np.array(a, dt, order="C"))
 
 
 def _rebuild_args(args, tensors):
@@ -272,7 +276,8 @@ class function:  # noqa: N801  (a decorator, named like jax.jit / tf.function)
             sig = _flat_signature(args)
             if sig == fast[2] and (self.key is None or self.key() == fast[3]):
                 self.replays += 1
-                return fast[4]([_handle(a, be) for a in args])
+                replay = fast[4]
+                return replay([_handle(a, be, replay.borrows) for a in args])
         tensors: list = []
         spec = _flatten(args, tensors, be)
         user_key = self.key() if self.key is not None else None

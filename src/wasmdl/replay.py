@@ -91,6 +91,16 @@ class Replay:
         self.run = compile_(program) if compile_ is not None else None
         if self.run is None:
             self.run = generic_runner(program, backend)
+        # A runner that returns copies of its outputs only reads the inputs during the call:
+        # a caller may pass its own host arrays (no private copy), and host values (learning
+        # rate, step) go into one buffer each, so the stream keeps their addresses.
+        self.borrows = bool(getattr(self.run, "copies_outputs", False))
+        outs = set(program.outputs)
+        self.host_bufs = {
+            s: np.empty(program.slots[s].shape, program.slots[s].dtype)
+            for s in host
+            if self.borrows and s not in outs
+        }
 
     def info(self) -> dict:
         return {
@@ -118,7 +128,13 @@ class Replay:
             fn(be.to_host(inputs[s], slot.shape, slot.dtype))
         for s, fn in self.hostcalls:
             v = fn()
-            if s is not None:
+            if s is None:
+                continue
+            buf = self.host_bufs.get(s)
+            if buf is not None:
+                buf[...] = v
+                values[s] = buf
+            else:
                 slot = self.program.slots[s]
                 values[s] = be.from_host(np.ascontiguousarray(np.asarray(v, slot.dtype)))
         if self.owned:

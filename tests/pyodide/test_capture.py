@@ -24,3 +24,50 @@ json.dumps(r)
     print({k: (v["captured"], v.get("backend_calls")) for k, v in r["info"].items()})
     assert not r["failures"], "\n".join(r["failures"])
     assert len(r["info"]) == 22
+
+
+@pytest.mark.driver_timeout(300)
+def test_replay_borrows_caller_arrays_and_reads_them_fresh(selenium_wasmdl):
+    """The WASM replay reads a caller's float32 batch in place (no private copy): refilling
+    the same array between calls must change the result, a result must not change when the
+    array changes afterwards, and a new learning rate must reach the next replay."""
+    r = json.loads(
+        selenium_wasmdl.run_async("""
+import json
+import numpy as np
+import wasmdl
+from wasmdl import nn
+wasmdl.manual_seed(0)
+m = wasmdl.Sequential([nn.Dense(8, activation="relu", input_shape=(5,)), nn.Dense(3)])
+m.compile(optimizer=wasmdl.optim.SGD(m.parameters(), lr=0.1), loss="mse")
+x = np.ones((4, 5), np.float32)
+outs = []
+for k in range(6):  # the same array object, refilled each time
+    x[...] = k
+    outs.append(m.predict(x))
+kept = outs[-1].copy()
+x[...] = 100.0
+info = m.capture_info()["predict"]
+w0 = m.get_weights()
+y = np.zeros((4, 3), np.float32)
+for _ in range(4):
+    m.train_on_batch(x, y)
+w1 = m.get_weights()
+m.optimizer.param_groups[0]["lr"] = 0.0
+m.train_on_batch(x, y)
+w2 = m.get_weights()
+ref = [np.maximum(np.full((4, 5), k, np.float32) @ w0[0] + w0[1], 0) @ w0[2] + w0[3]
+       for k in range(6)]
+json.dumps({
+    "captured": info["captured"], "replays": info["replays"],
+    "match": all(bool(np.allclose(o, r_, rtol=1e-5, atol=1e-5)) for o, r_ in zip(outs, ref)),
+    "distinct": len({float(o[0, 0]) for o in outs}),
+    "kept": bool(np.array_equal(kept, outs[-1])),
+    "trained": any(not np.array_equal(a, b) for a, b in zip(w0, w1)),
+    "frozen_by_lr0": all(np.array_equal(a, b) for a, b in zip(w1, w2)),
+})
+""")
+    )
+    assert r["captured"] and r["replays"] >= 3
+    assert r["match"] and r["distinct"] == 6 and r["kept"]
+    assert r["trained"] and r["frozen_by_lr0"]

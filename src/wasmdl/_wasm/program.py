@@ -46,7 +46,10 @@ def word(address: int) -> int:
 
 
 class Runner:
-    """``run(arrays) -> list`` for a ``Lowered`` program on the kernels object ``k``."""
+    """``run(arrays) -> list`` for a ``Lowered`` program on the kernels object ``k``. Inputs
+    are only read during the call, and outputs are fresh copies (``copies_outputs``)."""
+
+    copies_outputs = True
 
     def __init__(self, low, backend, k):
         self.low, self.k, self.kernels = low, k, backend.kernels
