@@ -172,18 +172,8 @@ def calls_per_step(workloads) -> dict:
 
 PAGE_JS = r"""
 (async () => {
-  const add = (attrs) => new Promise((ok, fail) => {
-    const s = Object.assign(document.createElement("script"), attrs, { onload: ok, onerror: fail });
-    document.head.append(s);
-  });
-  document.head.append(Object.assign(document.createElement("script"), { textContent: CAPTURE }));
-  await add({ src: "/pyodide/pyodide.js" });
-  const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
-  await py.loadPackage(["numpy", "micropip"]);
-  for (const name of WHEELS) {
-    await py.runPythonAsync(
-      `import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
-  }
+  // bench.pyodide_page: Pyodide, wasmdl and the bench wheel
+  BOOT
   await add({ src: "/vendor/@tensorflow/tfjs/dist/tf.min.js" });
   if ("TFBACKEND" === "wasm") {
     await add({ src: "/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" });
@@ -284,8 +274,8 @@ def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000, gpu=
     from pathlib import Path
 
     from .driver import Chromium, repo_root, serve
+    from .pyodide_page import boot_js
 
-    capture = Path(repo_root(), "kernels", "wasm", "capture_memory.js").read_text()
     with tempfile.TemporaryDirectory() as root:
         os.symlink(os.path.abspath(dist), os.path.join(root, "pyodide"))
         for wheel in wheels:
@@ -295,11 +285,10 @@ def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000, gpu=
         with serve(root) as url, Chromium() as browser:
             browser.navigate(url + "/index.html")
             time.sleep(1.0)
-            js = PAGE_JS.replace("CAPTURE", json.dumps(capture))
-            js = js.replace("WHEELS", json.dumps([Path(w).name for w in wheels]))
-            js = js.replace("MODULE", module).replace("ONLY", repr(only))
+            js = PAGE_JS.replace("MODULE", module).replace("ONLY", repr(only))
             js = js.replace("WARMUP_MS", str(warmup_ms)).replace("ROUNDS", str(rounds))
             js = js.replace("TFBACKEND", gpu or "wasm").replace("WLBACKEND", gpu or "numpy")
+            js = js.replace("BOOT", boot_js(wheels, capture=True))
             result = json.loads(browser.evaluate(js, timeout=3000))
             result["browser"] = browser.evaluate("navigator.userAgent")
     result["method"] = (

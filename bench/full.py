@@ -235,11 +235,9 @@ def parse(argv=None):
     return p.parse_args(argv)
 
 
-def rerun_workloads(a) -> int:
-    """--grid-from: the workloads again, the rest of the run as it was."""
-    with open(a.grid_from) as f:
-        run = json.load(f)
-    out = a.out or os.path.dirname(os.path.abspath(a.grid_from))
+def prepare_site_with_workloads(a) -> str:
+    """The bench site (``bench.__main__.prepare_site``) with the user workloads' files
+    (``workloads.export_onnx``: ONNX models, reference outputs) in bench/models/workloads/."""
     site = prepare_site(a.site, rebuild=not a.no_build)
     models = os.path.join(site, "bench", "models")
     with open(os.path.join(models, "manifest.json")) as f:
@@ -247,6 +245,23 @@ def rerun_workloads(a) -> int:
     workloads.export_onnx(
         os.path.join(models, "workloads"), os.path.join(models, "data.bin"), manifest["data"]
     )
+    return site
+
+
+def write_run(run: dict, out: str) -> dict:
+    """The run's files (``report.write_all``), bench.md rewritten by ``markdown``: the paths."""
+    paths = report.write_all(run, out)
+    with open(paths["md"], "w") as f:
+        f.write(markdown(run))
+    return paths
+
+
+def rerun_workloads(a) -> int:
+    """--grid-from: the workloads again, the rest of the run as it was."""
+    with open(a.grid_from) as f:
+        run = json.load(f)
+    out = a.out or os.path.dirname(os.path.abspath(a.grid_from))
+    site = prepare_site_with_workloads(a)
     try:
         with driver.serve(site) as url:
             run["workloads"] = workloads.run_pages(url, log=lambda s: print(s, file=sys.stderr))
@@ -254,9 +269,7 @@ def rerun_workloads(a) -> int:
         shutil.rmtree(site, ignore_errors=True)
     run["env"]["workloads_date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     run["env"]["loadavg_workloads"] = list(os.getloadavg())
-    paths = report.write_all(run, out)
-    with open(paths["md"], "w") as f:
-        f.write(markdown(run))
+    write_run(run, out)
     print(f"bench.full: {len(run['workloads'])} workload rows rerun -> {out}")
     return 0
 
@@ -269,13 +282,7 @@ def main(argv=None) -> int:
     load_start = list(os.getloadavg())
     stamp = time.strftime("%Y-%m-%d", time.gmtime())
     out = a.out or os.path.join(driver.repo_root(), "docs", "bench", stamp)
-    site = prepare_site(a.site, rebuild=not a.no_build)
-    models = os.path.join(site, "bench", "models")
-    with open(os.path.join(models, "manifest.json")) as f:
-        manifest = json.load(f)
-    workloads.export_onnx(
-        os.path.join(models, "workloads"), os.path.join(models, "data.bin"), manifest["data"]
-    )
+    site = prepare_site_with_workloads(a)
     log = lambda s: print(s, file=sys.stderr)  # noqa: E731
     try:
         with driver.serve(site) as url:
@@ -326,9 +333,7 @@ def main(argv=None) -> int:
         "libraries": res.get("libraries"),
         "wall_s": time.time() - start,
     }
-    paths = report.write_all(run, out)
-    with open(paths["md"], "w") as f:
-        f.write(markdown(run))
+    write_run(run, out)
     pngs = write_charts(res["charts"], out)
     print(
         f"bench.full: {len(run['rows'])} grid rows, {len(wl)} workload rows in "

@@ -171,19 +171,8 @@ const fs = require("fs");
 
 PAGE_JS = """
 (async () => {
-  const add = (attrs) => new Promise((ok, fail) => {
-    const s = Object.assign(document.createElement("script"), attrs, { onload: ok, onerror: fail });
-    document.head.append(s);
-  });
-  const capture = Object.assign(document.createElement("script"), { textContent: CAPTURE });
-  document.head.append(capture);  // runs now: the "host" way of finding Pyodide's Memory
-  await add({ src: "/pyodide/pyodide.js" });
-  const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
-  await py.loadPackage(["numpy", "scipy", "micropip"]);
-  for (const name of WHEELS) {  // wasmdl, then the bench's own wheel
-    await py.runPythonAsync(
-      `import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
-  }
+  // bench.pyodide_page: Pyodide (with scipy), wasmdl and the bench wheel
+  BOOT
   const result = JSON.parse(py.runPython("from bench import gemm; gemm.status()"));
   const proxy = py.runPython("gemm.page_contenders()");
   const contenders = proxy.toJs({ dict_converter: Object.fromEntries });
@@ -273,8 +262,8 @@ def run_chromium(dist, wheels) -> dict:
     from pathlib import Path
 
     from .driver import Chromium, repo_root, serve
+    from .pyodide_page import boot_js
 
-    capture = Path(repo_root(), "kernels", "wasm", "capture_memory.js").read_text()
     with tempfile.TemporaryDirectory() as root:
         os.symlink(os.path.abspath(dist), os.path.join(root, "pyodide"))
         for wheel in wheels:
@@ -284,10 +273,8 @@ def run_chromium(dist, wheels) -> dict:
         with serve(root) as url, Chromium() as browser:
             browser.navigate(url + "/index.html")
             time.sleep(1.0)
-            js = PAGE_JS.replace("CAPTURE", json.dumps(capture)).replace(
-                "WHEELS", json.dumps([w.name for w in wheels])
-            )
-            js = js.replace("WARMUP_MS", "600").replace("REPEATS", "15")
+            js = PAGE_JS.replace("WARMUP_MS", "600").replace("REPEATS", "15")
+            js = js.replace("BOOT", boot_js(wheels, ["numpy", "scipy", "micropip"], capture=True))
             result = json.loads(browser.evaluate(js, timeout=300))
             result["browser"] = browser.evaluate("navigator.userAgent")
             return result

@@ -234,17 +234,8 @@ HOST
 PAGE_JS = """
 (async () => {
   HOST
-  const add = (attrs) => new Promise((ok, fail) => {
-    const s = Object.assign(document.createElement("script"), attrs, { onload: ok, onerror: fail });
-    document.head.append(s);
-  });
-  await add({ src: "/pyodide/pyodide.js" });
-  const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
-  await py.loadPackage(["numpy", "micropip"]);
-  for (const name of WHEELS) {  // wasmdl, then the bench's own wheel
-    await py.runPythonAsync(
-      `import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
-  }
+  // bench.pyodide_page: Pyodide, wasmdl and the bench wheel
+  BOOT
   const phases = await inferProfile(py, IDS, ROUNDS, BUDGET);
   const status = py.runPython("import json, wasmdl; json.dumps(wasmdl.cpu_kernels())");
   return JSON.stringify({ phases: JSON.parse(phases), cpu_kernels: JSON.parse(status),
@@ -274,6 +265,7 @@ def run_chromium(dist, wheels, ids, rounds, budget_ms) -> dict:
     from pathlib import Path
 
     from .driver import Chromium, serve
+    from .pyodide_page import boot_js
 
     with tempfile.TemporaryDirectory() as root:
         os.symlink(os.path.abspath(dist), os.path.join(root, "pyodide"))
@@ -283,10 +275,9 @@ def run_chromium(dist, wheels, ids, rounds, budget_ms) -> dict:
         with serve(root) as url, Chromium() as browser:
             browser.navigate(url + "/index.html")
             time.sleep(1.0)
-            names = json.dumps([w.name for w in wheels])
-            js = (PAGE_JS.replace("HOST", HOST_JS).replace("WHEELS", names)
-                  .replace("IDS", json.dumps(ids)).replace("ROUNDS", str(rounds))
-                  .replace("BUDGET", str(budget_ms)))  # fmt: skip
+            js = (PAGE_JS.replace("HOST", HOST_JS).replace("IDS", json.dumps(ids))
+                  .replace("ROUNDS", str(rounds)).replace("BUDGET", str(budget_ms))
+                  .replace("BOOT", boot_js(wheels)))  # fmt: skip
             return json.loads(browser.evaluate(js, timeout=900))
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .driver import Chromium, _script, repo_root
+from .pyodide_page import boot_js
 
 B1, B8 = 1, 8
 ONNX = "efficientnet_lite0.onnx"
@@ -90,18 +91,8 @@ def diff_to(probs):
 
 PAGE_JS = r"""
 (async () => {
-  const add = (attrs) => new Promise((ok, fail) => {
-    const s = Object.assign(document.createElement("script"), attrs, { onload: ok, onerror: fail });
-    document.head.append(s);
-  });
-  document.head.append(Object.assign(document.createElement("script"), { textContent: CAPTURE }));
-  await add({ src: "/pyodide/pyodide.js" });
-  const py = await loadPyodide({ indexURL: location.origin + "/pyodide/" });
-  await py.loadPackage(["numpy", "micropip"]);
-  for (const name of WHEELS) {
-    await py.runPythonAsync(
-      `import micropip, js; await micropip.install(js.location.origin + "/${name}")`);
-  }
+  // bench.pyodide_page: Pyodide, wasmdl and the bench wheel
+  BOOT
   await add({ src: "/vendor/onnxruntime-web/dist/ort.all.min.js" });
   ort.env.wasm.wasmPaths = "/vendor/onnxruntime-web/dist/";
   ort.env.wasm.numThreads = THREADS;
@@ -209,11 +200,9 @@ class _Isolated:
 
 
 def run_page(root, wheels, contenders, rounds, threads) -> dict:
-    capture = Path(repo_root(), "kernels", "wasm", "capture_memory.js").read_text()
-    js = PAGE_JS.replace("WHEELS", json.dumps([Path(w).name for w in wheels]))
-    js = js.replace("PAGE_PY", json.dumps(PAGE_PY)).replace("ONNX", ONNX)
+    js = PAGE_JS.replace("PAGE_PY", json.dumps(PAGE_PY)).replace("ONNX", ONNX)
     js = js.replace("CONTENDERS", json.dumps(contenders)).replace("ROUNDS", str(rounds))
-    js = js.replace("THREADS", str(threads)).replace("CAPTURE", json.dumps(capture))
+    js = js.replace("THREADS", str(threads)).replace("BOOT", boot_js(wheels, capture=True))
     with _Isolated.serve(root) as url, Chromium() as browser:
         browser.navigate(url + "/index.html")
         time.sleep(1.0)

@@ -108,15 +108,16 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify(path: Path, expected: str) -> None:
+def verify(path: Path, expected: str, pinned_by: str = "official lock file") -> None:
     """Raise VerifyError naming the file and both hashes when ``path`` does not hash to
-    ``expected``."""
+    ``expected`` (``pinned_by`` says where that hash comes from)."""
     actual = sha256(path)
     if actual != expected:
+        label = f"expected ({pinned_by}):"
         raise VerifyError(
             f"setup_pyodide.verify: sha256 mismatch for {path}\n"
-            f"  expected (official lock file): {expected}\n"
-            f"  actual:                        {actual}\n"
+            f"  {label} {expected}\n"
+            f"  {'actual:'.ljust(len(label))} {actual}\n"
             f"Delete the file to download it again: rm {path}"
         )
 

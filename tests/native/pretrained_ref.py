@@ -7,25 +7,19 @@ weights (the ``pretrained`` extra), preprocessed in torch independently of wasmd
 
 from __future__ import annotations
 
-import importlib.util
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+from _scripts import ROOT, script
 
-ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "web" / "models"
 PHOTOS = ("chelsea", "coffee")
 TOP1 = {"chelsea": 285, "coffee": 967}  # Egyptian cat, espresso
 
 
 def build_script():
-    spec = importlib.util.spec_from_file_location(
-        "build_pretrained", ROOT / "scripts" / "build_pretrained.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script("build_pretrained")
 
 
 def ensure_built() -> Path:

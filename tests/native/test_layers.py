@@ -4,7 +4,7 @@ wasmdl's weights copied into the torch module (see torch_compare.check_layer).""
 import numpy as np
 import pytest
 import torch
-from torch_compare import check_layer
+from torch_compare import Fn, check_layer, rand
 
 import wasmdl
 from wasmdl import nn
@@ -12,21 +12,6 @@ from wasmdl import nn
 T = torch.nn
 HWIO = (3, 2, 0, 1)  # Keras conv kernel (kh, kw, in, out) -> torch (out, in, kh, kw)
 DENSE = {"kernel": ("weight", (1, 0)), "bias": ("bias", None)}
-
-
-class Fn(T.Module):
-    """A torch module around a function (optionally holding a submodule ``m``)."""
-
-    def __init__(self, f, m=None):
-        super().__init__()
-        self.f, self.m = f, m
-
-    def forward(self, *xs):
-        return self.f(*xs)
-
-
-def rand(*shape, seed=0, scale=1.0):
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
 
 
 def conv_map(prefix="", perm=HWIO):

@@ -4,25 +4,12 @@ Bidirectional), MultiHeadAttention (with masks)."""
 import numpy as np
 import pytest
 import torch
-from torch_compare import check_layer
+from torch_compare import Fn, check_layer, rand
 
 from wasmdl import nn
 
 T = torch.nn
 U, D_IN = 4, 3  # units, input features
-
-
-class Fn(T.Module):
-    def __init__(self, f, m=None):
-        super().__init__()
-        self.f, self.m = f, m
-
-    def forward(self, *xs):
-        return self.f(*xs)
-
-
-def rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
 def test_embedding():

@@ -3,14 +3,12 @@ and with ``isolate=False`` (docs/HOSTING.md)."""
 
 from __future__ import annotations
 
-import importlib.util
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-spec = importlib.util.spec_from_file_location("serve", ROOT / "scripts" / "serve.py")
-serve = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(serve)
+from _scripts import script
+
+serve = script("serve")
 
 
 def headers(tmp_path: Path, path: str, isolate: bool = True) -> dict:

@@ -7,20 +7,10 @@ The browser side of the same code is covered by tests/chrome/test_site_*.py.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def load(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from _scripts import ROOT, load, script
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +58,7 @@ def test_train_predict_save_load(demo):
 
 
 def test_site_step_writes_pages_vendor_and_config(tmp_path):
-    steps = load(ROOT / "scripts" / "site_steps_web.py")
+    steps = script("site_steps_web")
     written = steps.build(tmp_path, docs=False)
     assert "repl/" in written and (tmp_path / "demos" / "mnist" / "mnist_demo.py").exists()
     assert (tmp_path / "vendor" / "jquery.terminal" / "js" / "jquery.terminal.min.js").exists()

@@ -1,20 +1,11 @@
 """The support matrix: tier files merged (scripts/support_matrix.py) and published as /matrix/
 (scripts/site_steps_matrix.py), and the pytest plugin's per-cell bookkeeping (tests/matrix.py)."""
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def load(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from _scripts import ROOT, script
 
 
 def report(nodeid, when="call", outcome="passed", wasxfail=None):
@@ -49,12 +40,12 @@ def test_cells_tier_files_merge_and_page(tmp_path, monkeypatch):
     assert cells[("wasm", "JupyterLite")]["status"] == "fail"
     assert len(cells) == 3
 
-    merge = load(ROOT / "scripts" / "support_matrix.py")
+    merge = script("support_matrix")
     doc = merge.write(tmp_path)
     md = (tmp_path / "support-matrix.md").read_text()
     assert "| Firefox 153.0 | relaxed-simd (relaxed-simd, simd128) |" in md
     assert "| Firefox 153.0 | wasm | JupyterLite | FAIL |" in md
-    site = load(ROOT / "scripts" / "site_steps_matrix.py")
+    site = script("site_steps_matrix")
     monkeypatch.setattr(site, "SOURCE", tmp_path / "support-matrix.json")
     site.build(tmp_path / "site")
     page = (tmp_path / "site" / "matrix" / "index.html").read_text()

@@ -17,6 +17,23 @@ import wasmdl
 RTOL, ATOL = 2e-4, 2e-5
 
 
+class Fn(torch.nn.Module):
+    """A torch module around a function (optionally holding a submodule ``m``, whose
+    parameters ``check_layer`` then finds as ``m.<name>``)."""
+
+    def __init__(self, f, m=None):
+        super().__init__()
+        self.f, self.m = f, m
+
+    def forward(self, *xs):
+        return self.f(*xs)
+
+
+def rand(*shape, seed=0, scale=1.0):
+    """Seeded standard-normal float32 values (times ``scale``): the inputs of a comparison."""
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+
+
 def nhwc_to_nchw(a):
     return np.moveaxis(a, -1, 1)
 
