@@ -211,6 +211,19 @@ f32 prob_xent(const f32 *p, const void *t, i32 sparse, i32 rows, i32 cols, f32 e
   return total;
 }
 
+/* Optimizer state that decays toward zero (a gradient that stays exactly 0: a dead ReLU unit,
+ * an input pixel that is always 0) sinks into the subnormals and stays there (0.9 x 1.4e-45
+ * rounds back to 1.4e-45); every later step then takes x86's slow subnormal path (~100 cycles an
+ * operation; WebAssembly cannot set flush-to-zero): measured, a README-MLP Adam step 0.77 ->
+ * 1.28 ms once 7,056 entries of m got stuck. So the state is flushed to +0 below FLT_MIN, as
+ * TensorFlow's CPU kernels (FTZ/DAZ) and GPUs do; the effect on p is below 1e-38 * lr / eps.
+ * NaN is kept (|NaN| < FLT_MIN is false). numpy_step.flush_subnormal is the same rule. */
+#define FLT_MIN_ 1.17549435e-38f
+INLINE v128_t ftz4(v128_t x) {
+  return wasm_v128_andnot(x, wasm_f32x4_lt(wasm_f32x4_abs(x), wasm_f32x4_splat(FLT_MIN_)));
+}
+INLINE f32 ftz1(f32 x) { return x < FLT_MIN_ && x > -FLT_MIN_ ? 0.0f : x; }
+
 /* SGD (PyTorch semantics), sign -1 for `maximize`: d = sign g + wd p; buf = momentum buf +
  * (1 - dampening) d (buf = d on the first step); d = nesterov ? d + momentum buf : buf;
  * p -= lr d. buf may be null when momentum == 0. */
@@ -225,6 +238,7 @@ INLINE void sgd_core(f32 *p, const f32 *g, f32 *buf, i32 n, f32 lr, f32 momentum
     if (momentum != 0.0f) {
       v128_t b = wasm_f32x4_mul(vd, gv);
       if (!first) b = wasm_f32x4_add(b, wasm_f32x4_mul(vm, wasm_v128_load(buf + i)));
+      b = ftz4(b);
       wasm_v128_store(buf + i, b);
       gv = nesterov ? wasm_f32x4_add(gv, wasm_f32x4_mul(vm, b)) : b;
     }
@@ -233,7 +247,7 @@ INLINE void sgd_core(f32 *p, const f32 *g, f32 *buf, i32 n, f32 lr, f32 momentum
   for (; i < n; i++) {
     f32 gv = g[i] * sign + (wd != 0.0f ? wd * p[i] : 0.0f);
     if (momentum != 0.0f) {
-      f32 b = (first ? 1.0f : 1.0f - dampening) * gv + (first ? 0.0f : momentum * buf[i]);
+      f32 b = ftz1((first ? 1.0f : 1.0f - dampening) * gv + (first ? 0.0f : momentum * buf[i]));
       buf[i] = b;
       gv = nesterov ? gv + momentum * b : b;
     }
@@ -267,9 +281,10 @@ INLINE void adam_core(f32 *p, const f32 *g, f32 *m, f32 *v, i32 n, f32 step, f32
   for (; i + 4 <= n; i += 4) {
     v128_t pv = wasm_v128_load(p + i), gv = wasm_f32x4_mul(wasm_v128_load(g + i), vs);
     gv = wasm_f32x4_add(gv, wasm_f32x4_mul(vl2, pv));
-    v128_t mv = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vc1, gv));
-    v128_t vv = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)),
-                               wasm_f32x4_mul(vc2, wasm_f32x4_mul(gv, gv)));
+    v128_t mv = ftz4(
+        wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vc1, gv)));
+    v128_t vv = ftz4(wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)),
+                                    wasm_f32x4_mul(vc2, wasm_f32x4_mul(gv, gv))));
     wasm_v128_store(m + i, mv);
     wasm_v128_store(v + i, vv);
     v128_t den = wasm_f32x4_add(wasm_f32x4_div(wasm_f32x4_sqrt(vv), vsq), veps);
@@ -278,7 +293,7 @@ INLINE void adam_core(f32 *p, const f32 *g, f32 *m, f32 *v, i32 n, f32 step, f32
   }
   for (; i < n; i++) {
     f32 gv = g[i] * sign + l2 * p[i];
-    f32 mv = b1 * m[i] + c1 * gv, vv = b2 * v[i] + c2 * gv * gv;
+    f32 mv = ftz1(b1 * m[i] + c1 * gv), vv = ftz1(b2 * v[i] + c2 * gv * gv);
     m[i] = mv, v[i] = vv;
     f32 s = wasm_f32x4_extract_lane(wasm_f32x4_sqrt(wasm_f32x4_splat(vv)), 0);
     p[i] = p[i] * decay - step * mv / (s / sq + eps);

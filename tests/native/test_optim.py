@@ -149,3 +149,13 @@ def test_optimizer_clipping_arguments_match_torch_clip_then_step(kind):
         topt.step()
     for mine, ref in ((w, tw), (b, tb)):
         np.testing.assert_allclose(mine.numpy(), ref.detach().numpy(), rtol=1e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_decayed_optimizer_state_is_flushed_not_left_subnormal(optimizer):
+    """State that decays toward 0 (a gradient that stays 0) ends at +0, not stuck at the
+    smallest subnormal where every step would take the CPU's slow path."""
+    from wasmdl.testing.optim_state import subnormal_state
+
+    r = subnormal_state(optimizer)
+    assert r == {"subnormal": 0, "largest": 0.0, "loss_finite": True}

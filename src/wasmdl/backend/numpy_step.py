@@ -116,6 +116,23 @@ def prob_cross_entropy_grad(p, t, g, eps):
 
 
 # ----------------------------------------------------------------------------- optimizers
+TINY = np.finfo(np.float32).tiny
+
+
+def flush_subnormal(a):
+    """Optimizer state below float32's smallest normal (1.2e-38) set to +0 in place (NaN kept):
+    state that decays toward zero otherwise sticks at the smallest subnormal (0.9 x 1.4e-45
+    rounds back to it) and every later step takes the CPU's slow subnormal path; TensorFlow's
+    CPU kernels (FTZ/DAZ) and GPUs flush the same way. Its effect on p is < 1e-38 * lr / eps.
+
+    >>> flush_subnormal(np.array([1e-39, -1e-45, 0.5, np.nan], np.float32)).tolist()
+    [0.0, 0.0, 0.5, nan]
+    """
+    if a.dtype == np.float32:
+        a[np.abs(a) < TINY] = 0.0
+    return a
+
+
 def sgd_update(
     p,
     g,
@@ -143,6 +160,7 @@ def sgd_update(
         else:
             buf *= momentum
             buf += d if dampening == 0 else np.multiply(d, 1.0 - dampening)
+        flush_subnormal(buf)
         d = np.add(d, np.multiply(buf, momentum)) if nesterov else buf
     p -= np.multiply(d, lr)
     return p
@@ -176,6 +194,8 @@ def adam_update(
     tmp *= 1.0 - beta2
     v *= beta2
     v += tmp
+    flush_subnormal(m)
+    flush_subnormal(v)
     np.sqrt(v, out=tmp)  # denom = sqrt(v) / sqrt(1 - beta2^t) + eps
     tmp /= (1.0 - beta2**step) ** 0.5
     tmp += eps
