@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from operator import attrgetter, is_not
+
 from .program import INPLACE
 from .rewrite import rewrite
 from .tensor import Tensor
+
+
+_H = attrgetter("_h")
 
 
 def generic_runner(program, backend):
@@ -59,7 +64,13 @@ class Replay:
         rec, program = trace.rec, trace.rec.program
         self.recorded = len(program.instrs)
         n_out = len(trace.out_slots)
-        program.externals = [s for s, slot in enumerate(program.slots) if slot.kind != "temp"]
+        # externals in the order a replay gathers them: the step's inputs (the recorder gives
+        # them the first slots), the host values (in the order they are computed), the tensors
+        host_order = list(dict.fromkeys(s for s, _ in rec.hostcalls if s is not None))
+        n_inputs = sum(1 for s in program.slots if s.kind == "input")
+        rest = [s for s, slot in enumerate(program.slots)
+                if slot.kind not in ("temp", "input") and s not in host_order]  # fmt: skip
+        program.externals = [*range(n_inputs), *host_order, *rest]
         program.outputs = [*trace.out_slots, *(s for _, s in trace.writes)]
         program.outputs += [s for _, s in trace.grads]
         rewrite(program, backend)
@@ -68,17 +79,8 @@ class Replay:
         self.n_out, self.writes, self.grads = n_out, trace.writes, trace.grads
         host = {s: fn for s, fn in rec.hostcalls if s is not None}
         self.hostcalls, self.checks = rec.hostcalls, rec.checks
-        # per external slot: ("input", i) | ("tensor", t) | ("host", None)
-        n_inputs = sum(1 for s in program.slots if s.kind == "input")
-        inputs = {s: s for s in range(n_inputs)}  # the recorder gives inputs the first slots
-        self.plan = [
-            ("input", inputs[s])
-            if s in inputs
-            else ("host", s)
-            if s in host
-            else ("tensor", rec.tensors[s])
-            for s in program.externals
-        ]
+        self.n_inputs, self.host_order = n_inputs, host_order
+        self.tensors = [rec.tensors[s] for s in rest]
         written = {
             i.ins[k]
             for i in program.instrs
@@ -87,6 +89,8 @@ class Replay:
             if k < len(i.ins)
         }
         self.owned = [(rec.tensors[s], rec.tensors[s]._h) for s in written if s in rec.tensors]
+        self.owned_tensors = [t for t, _ in self.owned]
+        self.owned_handles = [h for _, h in self.owned]
         compile_ = getattr(backend, "compile", None)
         self.run = compile_(program) if compile_ is not None else None
         if self.run is None:
@@ -119,6 +123,7 @@ class Replay:
                 h = be.from_host(np.array(be.to_host(t._h, t.shape, t.dtype), order="C"))
                 t._h = h
                 self.owned[k] = (t, h)
+                self.owned_handles[k] = h
 
     def __call__(self, inputs):
         """Replay with ``inputs``, the handles of the step's tensor arguments in order."""
@@ -137,12 +142,9 @@ class Replay:
             else:
                 slot = self.program.slots[s]
                 values[s] = be.from_host(np.ascontiguousarray(np.asarray(v, slot.dtype)))
-        if self.owned:
-            self._own()
-        arrays = [
-            inputs[ref] if kind == "input" else values[ref] if kind == "host" else ref._h
-            for kind, ref in self.plan
-        ]
+        if any(map(is_not, map(_H, self.owned_tensors), self.owned_handles)):
+            self._own()  # a tensor of the program swapped its storage (set_weights, ...)
+        arrays = [*inputs, *(values[s] for s in self.host_order), *map(_H, self.tensors)]
         results = self.run(arrays)
         outs = [
             Tensor._wrap(a, shape, dtype, be)

@@ -140,7 +140,11 @@ class TrainingMixin:
     # ------------------------------------------------------------------ one step
     def train_step(self, x, y):
         """One optimisation step on a batch; returns the loss tensor (not read back).
-        Override it for a custom step: ``fit`` captures the override like this one."""
+        Override it for a custom step: ``fit`` captures the override like this one.
+
+        As in Keras, the step keeps no gradients: they are released after the update (the
+        weights' ``.grad`` is None between steps), so they take no memory between batches and
+        a captured step copies none out. Use ``GradientTape`` or an override to see them."""
         opt = self.optimizer
         opt.zero_grad()
         self.zero_grad()  # weights outside the optimizer too: gradients never pile up
@@ -150,6 +154,8 @@ class TrainingMixin:
         total = loss + sum(extra[1:], extra[0]) if extra else loss
         total.backward()
         opt.step()
+        opt.zero_grad()
+        self.zero_grad()
         for m in self.compiled_metrics:
             m.update_state(y, pred)
         return loss.detach()
