@@ -15,14 +15,13 @@ one ``backend.run`` per instruction.
 
 from __future__ import annotations
 
-import numpy as np
-
 from operator import attrgetter, is_not
+
+import numpy as np
 
 from .program import INPLACE
 from .rewrite import rewrite
 from .tensor import Tensor
-
 
 _H = attrgetter("_h")
 
