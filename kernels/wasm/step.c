@@ -11,7 +11,7 @@ enum { ACT_NONE = 0, ACT_RELU = 1, ACT_SIGMOID = 2, ACT_TANH = 3 };
 
 INLINE v128_t act4(v128_t x, i32 act) {
   switch (act) {
-    case ACT_RELU: return wasm_f32x4_max(x, wasm_f32x4_splat(0.0f));
+    case ACT_RELU: return relu4(x);
     case ACT_SIGMOID: return vsigmoid(x);
     case ACT_TANH: return vtanh(x);
     default: return x;

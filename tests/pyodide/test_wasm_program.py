@@ -171,3 +171,38 @@ def test_indices_outside_the_axis_never_touch_other_memory(selenium_wasmdl):
     got_g, got_s = run([xs, np.array([1, 1 << 20, -9], np.int32)])
     np.testing.assert_array_equal(got_g, [xs[1], [0, 0, 0], [0, 0, 0]])
     np.testing.assert_array_equal(got_s, [[0, 0, 0], xs[1], [0, 0, 0], [0, 0, 0]])
+
+
+@run_in_pyodide
+def test_stream_relu_keeps_numpys_nan_and_signed_zero(selenium_wasmdl):
+    """ReLU in the stream (elementwise, and the dense and conv2d_bias epilogues) gives numpy's
+    values on the edges: NaN stays NaN, infinities and tiny values where they are, zeros zero
+    (numpy's own sign of max(-0, 0) differs by platform: +0 natively, -0 in Pyodide)."""
+    import numpy as np
+
+    import wasmdl
+    from wasmdl._wasm import program
+    from wasmdl.program import Program
+    from wasmdl.testing.trace import REFERENCE
+
+    be, k = wasmdl.get_backend("numpy"), wasmdl._wasm.kernels()
+    edge = np.array([-0.0, np.nan, -1.0, 2.0, np.inf, -np.inf, 0.0, -3e-39], np.float32)
+    cases = [
+        ("relu", [edge.reshape(2, 4)], {}),
+        ("dense", [np.eye(8, dtype=np.float32)[:4], np.diag(edge), np.zeros(8, np.float32)],
+         {"activation": "relu"}),
+        ("conv2d_bias", [edge.reshape(1, 1, 1, 8), np.eye(8, dtype=np.float32).reshape(1, 1, 8, 8),
+                         np.zeros(8, np.float32)],
+         {"strides": (1, 1), "padding": ((0, 0), (0, 0)), "dilation": (1, 1), "groups": 1,
+          "activation": "relu"}),
+    ]  # fmt: skip
+    for name, arrays, params in cases:
+        want = np.asarray(REFERENCE[name](*arrays, **params), np.float32)
+        p = Program()
+        ins = [p.slot("input", a.shape, a.dtype) for a in arrays]
+        out = p.emit(name, ins, params, want.shape, np.float32)
+        p.externals, p.outputs = ins, [out]
+        run = program.compile(p, be, k)
+        assert run.wasm_calls == 1 and run.numpy_calls == 0, name
+        got = run(arrays)[0]
+        np.testing.assert_array_equal(got, want, err_msg=name)  # NaN == NaN, -0 == +0
