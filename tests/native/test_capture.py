@@ -192,3 +192,17 @@ def test_captured_step_checks_every_batch_of_embedding_ids():
     for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)  # nothing ran on the bad batches
     assert model.capture_info()["train"]["captured"]
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_builtin_train_step_keeps_no_gradients(jit):
+    """Like Keras, fit/train_on_batch release the gradients after the update (eager and captured
+    alike): nothing stays allocated between batches and a replay copies no gradient out."""
+    m = _mlp()
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=jit)
+    for x, y in _batches(4):
+        m.train_on_batch(x, y)
+    assert all(w.grad is None for w in m.weights)
+    if jit:
+        replay = m.train_function._last.replay
+        assert replay.grads == [] and len(replay.program.outputs) == 1  # the loss only
