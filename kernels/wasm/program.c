@@ -31,6 +31,7 @@ enum {
   OP_SGD = 14,       /* p g hp buf n momentum(f64) dampening(f64) wd(f64) nesterov maximize first */
   OP_ADAM = 15,      /* p g hp m v n b1(f64) b2(f64) eps(f64) wd(f64) decoupled maximize */
   OP_BIAS_ACT = 16,  /* y bias rows cols act: y = act(y + bias) in place, bias per column */
+  OP_SGD_GEMM = 17,  /* ta tb M N K A lda B ldb C ldc hp sign work: C -= sign hp[0] op(A) op(B) */
 };
 
 /* the other kernels of the module */
@@ -225,6 +226,10 @@ void run_program(const i32 *code, i32 nwords) {
         adam_update(PTR(f32, r[0]), PTR(f32, r[1]), PTR(f32, r[2]), PTR(f32, r[3]),
                     PTR(f32, r[4]), r[5], rd64(r + 6), rd64(r + 8), (f32)rd64(r + 10),
                     (f32)rd64(r + 12), r[14], r[15]);
+        break;
+      case OP_SGD_GEMM: /* plain SGD with its gradient GEMM: the weight C accumulates -lr A B */
+        wasmdl_sgemm(r[0], r[1], r[2], r[3], r[4], -(f32)r[12] * PTR(f32, r[11])[0], PTR(f32, r[5]),
+                     r[6], PTR(f32, r[7]), r[8], 1.0f, PTR(f32, r[9]), r[10], PTR(f32, r[13]));
         break;
       case OP_BIAS_ACT: bias_act(PTR(f32, r[0]), PTR(f32, r[1]), r[2], r[3], r[3], r[4]); break;
       default: return; /* unknown opcode: stop (the encoder never emits one) */

@@ -29,6 +29,8 @@ bit: a left-deep sum (autograd's ``acc = acc + g``) or windows that do not overl
 
 from __future__ import annotations
 
+import numpy as np
+
 from .program import INPLACE, Instr
 
 
@@ -121,6 +123,51 @@ def _disjoint(program, grads) -> bool:
     )
 
 
+def _sgd_matmul(program, update, producer, uses, written):
+    """Plain SGD (no momentum or weight decay) whose gradient is one 2-D float32 matmul used
+    nowhere else -> one ``sgd_matmul`` at the update (the GEMM accumulates -lr (a @ b) into the
+    weight: no gradient array). The GEMM's operands must not be written in place in between."""
+    p = update.params
+    if len(update.ins) != 3 or p.get("momentum") or p.get("weight_decay"):
+        return None
+    g = update.ins[1]
+    mm = producer.get(g)
+    if mm is None or mm.kernel != "matmul" or uses.get(g) != 1:
+        return None
+    for s in mm.ins:  # the GEMM now runs later: no operand (or what it views) written before
+        while s not in written and s in producer and producer[s].kernel in VIEWS:
+            s = producer[s].ins[0]
+        if s in written:
+            return None
+    slots = [program.slots[s] for s in (*mm.ins, g, update.ins[0])]
+    if any(len(s.shape) != 2 or s.dtype != np.float32 or 0 in s.shape for s in slots):
+        return None
+    ins = (update.ins[0], *mm.ins, update.ins[2])
+    params = {"maximize": bool(p.get("maximize", False))}
+    return Instr("sgd_matmul", ins, update.out, params, update.shape, update.dtype)
+
+
+VIEWS = ("permute", "reshape", "view")  # may alias their input's storage when lowered
+
+# (target, the instruction replaced, build(program, instr, producer, uses, written)): an
+# optimizer update folded into the instruction that made its gradient
+UPDATES = [
+    ("sgd_matmul", "sgd_update", _sgd_matmul),
+]
+
+
+def _fold_updates(program, target, kernel, build):
+    producer = {i.out: i for i in program.instrs}
+    uses = _uses(program)
+    written = {i.ins[k] for i in program.instrs if i.kernel in INPLACE
+               for k in INPLACE[i.kernel] if k < len(i.ins)}  # fmt: skip
+    out = []
+    for i in program.instrs:
+        made = build(program, i, producer, uses, written) if i.kernel == kernel else None
+        out.append(i if made is None else made)
+    program.instrs = out
+
+
 ACCUMULATIONS = [
     # sum of slice VJPs -> one array, each window added in place (recurrent layers, splits)
     ("slice_grad_sum", "add", _slice_sum),
@@ -205,5 +252,8 @@ def rewrite(program, backend):
     for target, _root, build in ACCUMULATIONS:
         if target in kernels:
             _accumulate(program, target, build)
+    for target, kernel, build in UPDATES:
+        if target in kernels:
+            _fold_updates(program, target, kernel, build)
     _dce(program)
     return program

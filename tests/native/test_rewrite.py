@@ -91,3 +91,35 @@ def test_slice_sums_fused_only_where_exact(regions, tree, written, fused):
     assert ("add" in kernels) is not fused
     got = reference(p, [a.copy() for a in arrays])
     np.testing.assert_array_equal(got[0], want[0])
+
+
+def _sgd_program(weight_tied):
+    """``(program, arrays)``: plain SGD on W1 and W2 with gradients ``x.T @ g`` and ``x.T @ x``
+    (``weight_tied``: ``W1.T @ W1`` instead, reading W1, which is updated in place before)."""
+    p = Program()
+    x, g, w1, w2, hp = (p.slot(k, s, np.float32) for k, s in [
+        ("input", (4, 3)), ("input", (4, 3)), ("param", (3, 3)), ("param", (3, 3)),
+        ("input", (1,))])  # fmt: skip
+    t = p.emit("permute", (x,), {"axes": (1, 0)}, (3, 4), np.float32)
+    d1 = p.emit("matmul", (t, g), {}, (3, 3), np.float32)
+    w1t = p.emit("permute", (w1,), {"axes": (1, 0)}, (3, 3), np.float32)
+    d2 = p.emit("matmul", (w1t, w1t) if weight_tied else (t, x), {}, (3, 3), np.float32)
+    p.emit("sgd_update", (w1, d1, hp), {}, (3, 3), np.float32)
+    p.emit("sgd_update", (w2, d2, hp), {}, (3, 3), np.float32)
+    p.externals, p.outputs = [x, g, w1, w2, hp], [w1, w2]
+    rng = np.random.default_rng(2)
+    arrays = [rng.normal(size=p.slots[s].shape).astype(np.float32) for s in p.externals[:4]]
+    return p, [*arrays, np.array([0.1], np.float32)]
+
+
+@pytest.mark.parametrize("weight_tied", [False, True])
+def test_sgd_folded_into_its_gradient_gemm_only_when_operands_hold(weight_tied):
+    p, arrays = _sgd_program(weight_tied)
+    want = reference(p, [a.copy() for a in arrays])
+    rewrite(p, get_backend("numpy"))
+    kernels = [i.kernel for i in p.instrs]
+    # W1's update always folds; W2's reads W1 (updated before it) when tied: not folded
+    assert kernels.count("sgd_matmul") == (1 if weight_tied else 2)
+    got = reference(p, [a.copy() for a in arrays])
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)

@@ -185,6 +185,24 @@ def sgd_update(e, ins, out, params):
     return True
 
 
+def sgd_matmul(e, ins, out, params):
+    """Plain SGD whose gradient is a 2-D GEMM: one sgemm with alpha = -lr (read from hp at run
+    time) and beta = 1 into the weight."""
+    p, a, b, hp = ins
+    sa, sb = e.shape(a), e.shape(b)
+    if not _f32(e, p, a, b, hp) or len(sa) != 2 or len(sb) != 2 or e.shape(p) != (sa[0], sb[1]):
+        return False
+    (m, k), n = sa, sb[1]
+    if 0 in (m, k, n):
+        return False
+    ta, tb = int(e.transposed(a)), int(e.transposed(b))
+    lda, ldb = (m if ta else k), (k if tb else n)
+    sign = -1 if params.get("maximize") else 1
+    words = [ta, tb, m, n, k, e.addr(a), lda, e.addr(b), ldb, e.addr(p), n, e.addr(hp), sign]
+    e.record(OP["SGD_GEMM"], [*words, e.work])
+    return True
+
+
 def adam_update(e, ins, out, params):
     p, g, hp, m, v = ins
     if not _same(e, p, g, m, v) or not _f32(e, hp):
@@ -208,5 +226,5 @@ ENCODERS = {
     **{n: conv(n) for n in CONV_MODE}, **{n: pool(n) for n in POOL_MODE},
     **{n: xent(n) for n in ("softmax_cross_entropy", "softmax_cross_entropy_grad",
                             "prob_cross_entropy", "prob_cross_entropy_grad")},
-    "sgd_update": sgd_update, "adam_update": adam_update,
+    "sgd_update": sgd_update, "adam_update": adam_update, "sgd_matmul": sgd_matmul,
 }  # fmt: skip

@@ -38,11 +38,16 @@ def nbytes(shape, dtype) -> int:
 
 
 def _gemm2d(program, ins) -> bool:
-    """A float32 matmul of two non-empty 2-D operands (the stream always covers it)."""
-    slots = [program.slots[s] for s in (*ins.ins, ins.out)]
-    return ins.kernel == "matmul" and all(
-        len(s.shape) == 2 and 0 not in s.shape and s.dtype == np.float32 for s in slots
-    )
+    """A float32 GEMM of two non-empty 2-D operands (the stream always covers it): a matmul, or
+    the one inside plain SGD's ``sgd_matmul``."""
+    if ins.kernel == "matmul":
+        ops = (*ins.ins, ins.out)
+    elif ins.kernel == "sgd_matmul":
+        ops = ins.ins[:3]
+    else:
+        return False
+    slots = [program.slots[s] for s in ops]
+    return all(len(s.shape) == 2 and 0 not in s.shape and s.dtype == np.float32 for s in slots)
 
 
 class Encoder:

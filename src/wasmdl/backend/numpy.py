@@ -180,6 +180,7 @@ class NumpyBackend(Backend):
         self.kernels["dense"] = self._dense
         self.kernels["conv2d_bias"] = self._conv2d_bias
         self.kernels["slice_grad_sum"] = slice_grad_sum
+        self.kernels["sgd_matmul"] = self._sgd_matmul
         if IN_PYODIDE:  # WASM SIMD kernels over matmul/conv (numpy stays the fallback)
             from .._wasm import install
 
@@ -219,6 +220,13 @@ class NumpyBackend(Backend):
         k = self.kernels
         y = k["add"](k["conv2d"](x, w, **conv), b)
         return k["relu"](y) if activation == "relu" else y
+
+    def _sgd_matmul(self, p, a, b, hp, maximize=False):
+        """The rewrite target for plain SGD on a weight whose gradient is one GEMM (a Dense
+        layer's ``x.T @ g``): ``p -= lr (a @ b)``, through the table's matmul and sgd_update (the
+        same arithmetic as the two instructions it replaces)."""
+        k = self.kernels
+        return k["sgd_update"](p, k["matmul"](a, b), hp, maximize=maximize)
 
     def compile(self, program):
         """A captured ``Program`` as a loop over this backend's kernels (``wasmdl.replay``);

@@ -129,6 +129,11 @@ def ref_conv2d_bias(x, w, b, activation, **conv):
     return np.maximum(y, 0) if activation == "relu" else y
 
 
+def ref_sgd_matmul(p, a, b, hp, maximize=False):
+    """The rewrite target ``sgd_matmul``: plain SGD with the gradient ``a @ b``."""
+    return ref_sgd(p, np.matmul(a, b).astype(np.float32), hp, maximize=maximize)
+
+
 def ref_slice_grad_sum(*xs, shape, regions, base):
     """The rewrite target ``slice_grad_sum``: the sum of the slice VJPs (and the base), as
     the tree of adds it replaces computes it, left to right."""
@@ -142,6 +147,7 @@ def ref_slice_grad_sum(*xs, shape, regions, base):
 
 REFERENCE = {**KERNELS, "sgd_update": ref_sgd, "adam_update": ref_adam, "dense": ref_dense,
              "slice_grad_sum": ref_slice_grad_sum, "conv2d_bias": ref_conv2d_bias,
+             "sgd_matmul": ref_sgd_matmul,
              "view": lambda x, shape: x.reshape(shape)}  # fmt: skip
 
 
