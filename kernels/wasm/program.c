@@ -32,6 +32,7 @@ enum {
   OP_ADAM = 15,      /* p g hp m v n b1(f64) b2(f64) eps(f64) wd(f64) decoupled maximize */
   OP_BIAS_ACT = 16,  /* y bias rows cols act: y = act(y + bias) in place, bias per column */
   OP_SGD_GEMM = 17,  /* ta tb M N K A lda B ldb C ldc hp sign work: C -= sign hp[0] op(A) op(B) */
+  OP_SGD_COLSUM = 18, /* rows cols x p hp sign: p -= sign hp[0] (column sums of x) */
 };
 
 /* the other kernels of the module */
@@ -199,6 +200,26 @@ static void op_dense(const i32 *r) {
   bias_act(y, b, M, N, N, r[7]);
 }
 
+/* OP_SGD_COLSUM: plain SGD on a bias, its gradient the column sums of x (rows x cols), summed
+ * row after row as the sum record does (the same bits as sum + SGD). */
+static void op_sgd_colsum(const i32 *r) {
+  i32 rows = r[0], cols = r[1];
+  const f32 *x = PTR(f32, r[2]);
+  f32 *p = PTR(f32, r[3]), lr = PTR(f32, r[4])[0] * (f32)r[5];
+  v128_t vlr = wasm_f32x4_splat(lr);
+  i32 j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (i32 i = 0; i < rows; i++) acc = wasm_f32x4_add(acc, wasm_v128_load(x + i * cols + j));
+    wasm_v128_store(p + j, wasm_f32x4_sub(wasm_v128_load(p + j), wasm_f32x4_mul(vlr, acc)));
+  }
+  for (; j < cols; j++) {
+    f32 acc = 0.0f;
+    for (i32 i = 0; i < rows; i++) acc += x[i * cols + j];
+    p[j] -= lr * acc;
+  }
+}
+
 /* Run the records of `code` (nwords int32 words) in order. */
 EXPORT(run_program)
 void run_program(const i32 *code, i32 nwords) {
@@ -231,6 +252,7 @@ void run_program(const i32 *code, i32 nwords) {
         wasmdl_sgemm(r[0], r[1], r[2], r[3], r[4], -(f32)r[12] * PTR(f32, r[11])[0], PTR(f32, r[5]),
                      r[6], PTR(f32, r[7]), r[8], 1.0f, PTR(f32, r[9]), r[10], PTR(f32, r[13]));
         break;
+      case OP_SGD_COLSUM: op_sgd_colsum(r); break;
       case OP_BIAS_ACT: bias_act(PTR(f32, r[0]), PTR(f32, r[1]), r[2], r[3], r[3], r[4]); break;
       default: return; /* unknown opcode: stop (the encoder never emits one) */
     }

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 # kernel name -> the input positions it writes in place (its output aliases the first)
-INPLACE = {"sgd_update": (0, 3), "adam_update": (0, 3, 4), "sgd_matmul": (0,)}
+INPLACE = {"sgd_update": (0, 3), "adam_update": (0, 3, 4), "sgd_matmul": (0,), "sgd_colsum": (0,)}
 
 
 class Slot:

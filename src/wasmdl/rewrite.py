@@ -123,27 +123,52 @@ def _disjoint(program, grads) -> bool:
     )
 
 
-def _sgd_matmul(program, update, producer, uses, written):
-    """Plain SGD (no momentum or weight decay) whose gradient is one 2-D float32 matmul used
-    nowhere else -> one ``sgd_matmul`` at the update (the GEMM accumulates -lr (a @ b) into the
-    weight: no gradient array). The GEMM's operands must not be written in place in between."""
+def _plain_sgd(update, producer, uses, kernel):
+    """The producer (of kind ``kernel``) of a plain SGD update's gradient, used nowhere else,
+    or None."""
     p = update.params
     if len(update.ins) != 3 or p.get("momentum") or p.get("weight_decay"):
         return None
-    g = update.ins[1]
-    mm = producer.get(g)
-    if mm is None or mm.kernel != "matmul" or uses.get(g) != 1:
+    made = producer.get(update.ins[1])
+    return made if made is not None and made.kernel == kernel and uses.get(made.out) == 1 else None
+
+
+def _unwritten(s, producer, written) -> bool:
+    """Whether slot ``s`` (or what it views) is never written in place."""
+    while s not in written and s in producer and producer[s].kernel in VIEWS:
+        s = producer[s].ins[0]
+    return s not in written
+
+
+def _sgd_colsum(program, update, producer, uses, written):
+    """Plain SGD on a bias whose gradient is the leading-axis sum of a 2-D float32 array ->
+    one ``sgd_colsum`` (the column sums go straight into the update: no gradient array)."""
+    sm = _plain_sgd(update, producer, uses, "sum")
+    if sm is None or tuple(sm.params.get("axis", ())) != (0,) or sm.params.get("keepdims"):
         return None
-    for s in mm.ins:  # the GEMM now runs later: no operand (or what it views) written before
-        while s not in written and s in producer and producer[s].kernel in VIEWS:
-            s = producer[s].ins[0]
-        if s in written:
-            return None
-    slots = [program.slots[s] for s in (*mm.ins, g, update.ins[0])]
+    x = program.slots[sm.ins[0]]
+    if len(x.shape) != 2 or x.dtype != np.float32 or 0 in x.shape:
+        return None
+    if not _unwritten(sm.ins[0], producer, written) or update.shape != (x.shape[1],):
+        return None
+    ins = (update.ins[0], sm.ins[0], update.ins[2])
+    params = {"maximize": bool(update.params.get("maximize", False))}
+    return Instr("sgd_colsum", ins, update.out, params, update.shape, update.dtype)
+
+
+def _sgd_matmul(program, update, producer, uses, written):
+    """Plain SGD (no momentum or weight decay) whose gradient is one 2-D float32 matmul used
+    nowhere else -> one ``sgd_matmul`` at the update (the GEMM accumulates -lr (a @ b) into the
+    weight: no gradient array). The GEMM now runs later: no operand (or what it views) may be
+    written in place before it."""
+    mm = _plain_sgd(update, producer, uses, "matmul")
+    if mm is None or not all(_unwritten(s, producer, written) for s in mm.ins):
+        return None
+    slots = [program.slots[s] for s in (*mm.ins, mm.out, update.ins[0])]
     if any(len(s.shape) != 2 or s.dtype != np.float32 or 0 in s.shape for s in slots):
         return None
     ins = (update.ins[0], *mm.ins, update.ins[2])
-    params = {"maximize": bool(p.get("maximize", False))}
+    params = {"maximize": bool(update.params.get("maximize", False))}
     return Instr("sgd_matmul", ins, update.out, params, update.shape, update.dtype)
 
 
@@ -153,6 +178,7 @@ VIEWS = ("permute", "reshape", "view")  # may alias their input's storage when l
 # optimizer update folded into the instruction that made its gradient
 UPDATES = [
     ("sgd_matmul", "sgd_update", _sgd_matmul),
+    ("sgd_colsum", "sgd_update", _sgd_colsum),  # a bias: the leading-axis sum of its gradient
 ]
 
 

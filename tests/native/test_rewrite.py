@@ -15,7 +15,8 @@ from wasmdl.testing.trace import reference
 def _train(build, x, y, jit, steps=5):
     wasmdl.manual_seed(0)
     m = build()
-    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+    opt = wasmdl.optim.SGD(m.parameters(), lr=0.1) if build is _mlp else "adam"
+    m.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
               jit_compile=jit)  # fmt: skip
     losses = [m.train_on_batch(x, y) for _ in range(steps)]
     return m, losses, m.get_weights()
@@ -23,6 +24,12 @@ def _train(build, x, y, jit, steps=5):
 
 def _lstm():
     return wasmdl.Sequential([nn.LSTM(16, input_shape=(7, 5)), nn.Dense(3, activation="softmax")])
+
+
+def _mlp():
+    return wasmdl.Sequential([
+        nn.Dense(16, activation="relu", input_shape=(6,)), nn.Dense(8, activation="relu"),
+        nn.Dense(3, activation="softmax")])  # fmt: skip
 
 
 def _cnn():
@@ -33,7 +40,9 @@ def _cnn():
 
 @pytest.mark.parametrize(("build", "shape", "kernel", "at_least"),
                          [(_lstm, (8, 7, 5), "slice_grad_sum", 7),
-                          (_cnn, (8, 9, 9, 2), "conv2d_bias", 2)])  # fmt: skip
+                          (_cnn, (8, 9, 9, 2), "conv2d_bias", 2),
+                          (_mlp, (8, 6), "sgd_matmul", 3),  # plain SGD: weights and biases
+                          (_mlp, (8, 6), "sgd_colsum", 3)])  # fmt: skip
 def test_fused_training_step_matches_eager_to_the_bit(build, shape, kernel, at_least):
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=shape).astype(np.float32), rng.integers(0, 3, shape[0])

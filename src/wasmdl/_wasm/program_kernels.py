@@ -203,6 +203,17 @@ def sgd_matmul(e, ins, out, params):
     return True
 
 
+def sgd_colsum(e, ins, out, params):
+    """Plain SGD on a bias from the column sums of a 2-D gradient, one record."""
+    p, x, hp = ins
+    shape = e.shape(x)
+    if not _f32(e, p, x, hp) or len(shape) != 2 or e.shape(p) != (shape[1],) or 0 in shape:
+        return False
+    sign = -1 if params.get("maximize") else 1
+    e.record(OP["SGD_COLSUM"], [shape[0], shape[1], e.addr(x), e.addr(p), e.addr(hp), sign])
+    return True
+
+
 def adam_update(e, ins, out, params):
     p, g, hp, m, v = ins
     if not _same(e, p, g, m, v) or not _f32(e, hp):
@@ -227,4 +238,5 @@ ENCODERS = {
     **{n: xent(n) for n in ("softmax_cross_entropy", "softmax_cross_entropy_grad",
                             "prob_cross_entropy", "prob_cross_entropy_grad")},
     "sgd_update": sgd_update, "adam_update": adam_update, "sgd_matmul": sgd_matmul,
+    "sgd_colsum": sgd_colsum,
 }  # fmt: skip

@@ -21,7 +21,7 @@ from . import program_nd as nd
 F32, I32, BOOL = np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.bool_)
 OP = dict(EW=1, FILL=2, MATMUL=3, DENSE=4, ARGMAX=5, GATHER=6, SCATTER=7, CONV=8, POOL=9,
           SOFTMAX=10, SMAX_GRAD=11, SXENT=12, PXENT=13, SGD=14, ADAM=15, BIAS_ACT=16,
-          SGD_GEMM=17)  # fmt: skip
+          SGD_GEMM=17, SGD_COLSUM=18)  # fmt: skip
 UNARY = {"neg": 1, "abs": 2, "exp": 3, "log": 4, "sqrt": 5, "tanh": 6, "sigmoid": 7, "relu": 8,
          "sin": 9, "cos": 10, "erf": 11}  # fmt: skip
 INT_UNARY = ("neg", "abs")

@@ -181,6 +181,7 @@ class NumpyBackend(Backend):
         self.kernels["conv2d_bias"] = self._conv2d_bias
         self.kernels["slice_grad_sum"] = slice_grad_sum
         self.kernels["sgd_matmul"] = self._sgd_matmul
+        self.kernels["sgd_colsum"] = self._sgd_colsum
         if IN_PYODIDE:  # WASM SIMD kernels over matmul/conv (numpy stays the fallback)
             from .._wasm import install
 
@@ -227,6 +228,12 @@ class NumpyBackend(Backend):
         same arithmetic as the two instructions it replaces)."""
         k = self.kernels
         return k["sgd_update"](p, k["matmul"](a, b), hp, maximize=maximize)
+
+    def _sgd_colsum(self, p, x, hp, maximize=False):
+        """The rewrite target for plain SGD on a bias, whose gradient is the leading-axis sum
+        of a 2-D ``x``: ``p -= lr x.sum(0)``, through the table's sum and sgd_update."""
+        k = self.kernels
+        return k["sgd_update"](p, k["sum"](x, axis=(0,), keepdims=False), hp, maximize=maximize)
 
     def compile(self, program):
         """A captured ``Program`` as a loop over this backend's kernels (``wasmdl.replay``);

@@ -134,6 +134,11 @@ def ref_sgd_matmul(p, a, b, hp, maximize=False):
     return ref_sgd(p, np.matmul(a, b).astype(np.float32), hp, maximize=maximize)
 
 
+def ref_sgd_colsum(p, x, hp, maximize=False):
+    """The rewrite target ``sgd_colsum``: plain SGD with the gradient ``x.sum(0)``."""
+    return ref_sgd(p, np.sum(x, axis=0, dtype=np.float32), hp, maximize=maximize)
+
+
 def ref_slice_grad_sum(*xs, shape, regions, base):
     """The rewrite target ``slice_grad_sum``: the sum of the slice VJPs (and the base), as
     the tree of adds it replaces computes it, left to right."""
@@ -147,7 +152,7 @@ def ref_slice_grad_sum(*xs, shape, regions, base):
 
 REFERENCE = {**KERNELS, "sgd_update": ref_sgd, "adam_update": ref_adam, "dense": ref_dense,
              "slice_grad_sum": ref_slice_grad_sum, "conv2d_bias": ref_conv2d_bias,
-             "sgd_matmul": ref_sgd_matmul,
+             "sgd_matmul": ref_sgd_matmul, "sgd_colsum": ref_sgd_colsum,
              "view": lambda x, shape: x.reshape(shape)}  # fmt: skip
 
 
