@@ -6,6 +6,8 @@ import { drawCharts } from './charts.js';
 import { renderTable, toCSV } from './table.js';
 import { DEFAULTS, LiveFrame, timePhase } from './interleave.js';
 
+const PREPARE_TIMEOUT_MS = 600000;
+
 const P = new URLSearchParams(location.search);
 const MODELS = P.get('models') || '../bench/models/';
 const bench = (window.bench = { status: 'idle', total: 0, completed: 0, rows: [], env: {},
@@ -156,7 +158,9 @@ async function runInterleaved(available, configs, q) {
       rows.set(f.key, row);
       bench.current = `${f.key} ${c}: load and check`;
       try {
-        const p = await f.call('prepare', { config: c, tol });
+        // load + check may take minutes for the slowest libraries (synaptic d8_w256: 31 s
+        // fromJSON, 22 s compiling its network, ~3 min for the checked training step)
+        const p = await f.call('prepare', { config: c, tol }, PREPARE_TIMEOUT_MS);
         Object.assign(row, { load: { median: p.load, n: 1 }, warmup: { median: p.warmup, n: 1,
                              first: p.warmup }, check: p.check, trainCheck: p.trainCheck });
         if (!p.check.ok) {

@@ -12,7 +12,7 @@
 // `slow`, and its warm-up stops after 2 calls.
 export const DEFAULTS = { roundMs: 75, minRounds: 6, maxRounds: 30, phaseMs: 3000,
                           warmMinMs: 1000, warmMinCalls: 20, warmMaxMs: 5000, slowMs: 1000,
-                          callTimeoutMs: 180000 };
+                          callTimeoutMs: 600000 };
 
 // Framework order in round r: a rotation by r, so each runs first, second, ... in turn.
 export function rotation(n, r) {

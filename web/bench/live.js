@@ -7,6 +7,8 @@
 //   warm {phase}     call the phase until per-call time is stable: at least minMs and
 //                    minCalls, and the last two ~50 ms windows within `tol` of each other
 //                    (capped at maxMs; `stable: false` then). Returns the first call's time.
+//                    Slow calls (> slowMs) stop after two; a first call over 10 x slowMs is
+//                    the only one (its time is the per-call time, `stable: false`).
 //   round {phase, k} k calls back to back; returns their total ms
 //   release          dispose of the model
 import { loadData, compare, now } from './harness.js';
@@ -81,6 +83,8 @@ const ops = {
     await fn(counter++);
     const first = now() - t0;
     let calls = 1, last = null, prev = null, stable = false;
+    // a call over 10x slowMs (synaptic's 64-sample step on d8_w256: ~3 min) is timed once
+    if (first > 10 * slowMs) return { first, calls, ms: first, perCall: first, stable };
     while (true) {
       const w0 = now();
       let n = 0;
