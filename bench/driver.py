@@ -54,6 +54,11 @@ def find_chromium() -> str:
     )
 
 
+class PageCrashed(RuntimeError):
+    """The page's renderer process died (CDP ``Inspector.targetCrashed``): out of memory, or a
+    crash in one of its frames; every frame of the bench page shares that one process."""
+
+
 class Chromium:
     """One headless Chromium with one page target, driven over CDP."""
 
@@ -87,13 +92,20 @@ class Chromium:
             pages[0]["webSocketDebuggerUrl"], suppress_origin=True, timeout=timeout
         )
         self._id = 0
+        self.crashed = False
+        self.send("Inspector.enable")  # so a renderer crash arrives as Inspector.targetCrashed
 
     def send(self, method: str, params: dict | None = None, timeout: float = 60.0) -> dict:
         self._id += 1
         self.ws.settimeout(timeout)
         self.ws.send(json.dumps({"id": self._id, "method": method, "params": params or {}}))
+        if self.crashed:
+            raise PageCrashed(f"Chromium.send: {method}: the page's renderer crashed earlier")
         while True:
             msg = json.loads(self.ws.recv())
+            if msg.get("method") == "Inspector.targetCrashed":
+                self.crashed = True
+                raise PageCrashed(f"Chromium.send: {method}: the page's renderer crashed")
             if msg.get("id") == self._id:
                 if "error" in msg:
                     raise RuntimeError(f"Chromium.send: {method} failed: {msg['error']}")
@@ -159,6 +171,11 @@ def run_page(
             time.sleep(1)
             try:
                 raw = browser.evaluate(STATE_JS, timeout=stall)
+            except PageCrashed:
+                raise RuntimeError(
+                    f"run_page: the page crashed (its renderer process died: out of memory or a "
+                    f"crash in one framework's frame; all frames share it) at {state}"
+                ) from None
             except Exception:  # noqa: BLE001 - a page busy in a long synchronous call
                 continue
             state = json.loads(raw) if raw else {}

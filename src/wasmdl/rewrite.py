@@ -14,6 +14,11 @@ every window into one array. The tree costs a full-size fill and add per leaf; t
 one fill and a window-sized add per leaf. It is taken only where the result is the same to the
 bit: a left-deep sum (autograd's ``acc = acc + g``) or windows that do not overlap.
 
+``UPDATES`` is the third: an optimizer update folded into the instruction that made its
+gradient, at the update's place (plain SGD whose gradient is one GEMM -> ``sgd_matmul``, or a
+leading-axis sum -> ``sgd_colsum``): no gradient array is written. Refused when an operand the
+moved computation reads (or what it views) is written in place before the update.
+
 >>> import numpy as np
 >>> from wasmdl.program import Program
 >>> from wasmdl.backend import get_backend

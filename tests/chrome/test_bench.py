@@ -181,3 +181,22 @@ def test_interleaved_protocol_smoke(wasmdl_site, wasmdl_server):
     assert rows["wasmdl:numpy"]["train"]["ratio"] == 1
     assert rows["tfjs:wasm"]["info"]["threads"] == 1
     assert rows["tfjs:wasm-mt"]["info"]["threads"] >= 2
+
+
+def test_a_crashed_page_is_reported_at_once_not_waited_for():
+    """A renderer crash (one framework's frame out of memory takes the whole page down: every
+    frame shares its process) ends the wait with a named error instead of a 40-minute stall;
+    here the crash is chrome://crash."""
+    import time
+
+    from bench.driver import Chromium, PageCrashed
+
+    with Chromium() as browser:
+        assert browser.evaluate("1 + 1") == 2
+        browser.navigate("chrome://crash")
+        t0 = time.time()
+        with pytest.raises(PageCrashed, match="renderer crashed"):
+            for _ in range(3):  # the crash event may follow the navigation's reply
+                browser.evaluate("1 + 1", timeout=30)
+                time.sleep(0.5)
+        assert time.time() - t0 < 20
