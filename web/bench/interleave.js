@@ -56,6 +56,17 @@ export function summarize(rounds, ref) {
   return out;
 }
 
+// The origin live frames load from: on a local server the page's other loopback name
+// (127.0.0.1 <-> localhost), so each frame is another site and Chromium runs it in its own
+// renderer process (site isolation). Same-site frames share the page's process and its one V8
+// heap (4 GB), so one library's heap exhaustion would take every frame and the page down
+// (synaptic holds 1.3 GB for d8_w256; the full grid run died that way), and its long
+// synchronous calls would stall the page's own timers. Elsewhere: the page's own origin.
+export function frameOrigin(loc) {
+  const other = { '127.0.0.1': 'localhost', localhost: '127.0.0.1' }[loc.hostname];
+  return other ? `${loc.protocol}//${other}${loc.port ? `:${loc.port}` : ''}` : loc.origin;
+}
+
 // A framework x backend in its own live iframe, called by messages.
 export class LiveFrame {
   constructor(row, container, models, timeoutMs = DEFAULTS.callTimeoutMs) {
@@ -77,8 +88,11 @@ export class LiveFrame {
       else p.resolve(ev.data.result);
     };
     window.addEventListener('message', this.listener);
-    this.frame.src = `live.html?fw=${row.fw.id}&backend=${row.backend}`
-      + `&models=${encodeURIComponent(models)}`;
+    const page = new URL('live.html', location.href);
+    this.frame.src = `${frameOrigin(location)}${page.pathname}?fw=${row.fw.id}`
+      + `&backend=${row.backend}&models=${encodeURIComponent(models)}`;
+    // cross-origin isolation passes to the frame (5 us timers, SharedArrayBuffer for WgPy)
+    this.frame.allow = 'cross-origin-isolated';
     container.appendChild(this.frame);
   }
 
