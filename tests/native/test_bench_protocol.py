@@ -77,3 +77,14 @@ def test_defaults_follow_the_timing_rules(js):
     d = js("m.DEFAULTS")
     assert d["warmMinMs"] >= 1000 and d["warmMinCalls"] >= 20
     assert 50 <= d["roundMs"] <= 100
+
+
+def test_live_frames_get_a_site_each_on_a_local_server(js):
+    """Each live frame loads from its own f<k>.localhost site (its own renderer process) when
+    the page is served locally; on any other host, from the page's origin."""
+    loc = (
+        "{protocol: 'http:', hostname: '127.0.0.1', port: '8000', origin: 'http://127.0.0.1:8000'}"
+    )
+    assert js(f"m.frameOrigin({loc}, 3)") == "http://f3.localhost:8000"
+    other = "{protocol: 'https:', hostname: 'example.org', port: '', origin: 'https://example.org'}"
+    assert js(f"m.frameOrigin({other}, 3)") == "https://example.org"

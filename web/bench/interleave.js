@@ -56,16 +56,19 @@ export function summarize(rounds, ref) {
   return out;
 }
 
-// The origin live frames load from: on a local server the page's other loopback name
-// (127.0.0.1 <-> localhost), so each frame is another site and Chromium runs it in its own
-// renderer process (site isolation). Same-site frames share the page's process and its one V8
-// heap (4 GB), so one library's heap exhaustion would take every frame and the page down
-// (synaptic holds 1.3 GB for d8_w256; the full grid run died that way), and its long
-// synchronous calls would stall the page's own timers. Elsewhere: the page's own origin.
-export function frameOrigin(loc) {
-  const other = { '127.0.0.1': 'localhost', localhost: '127.0.0.1' }[loc.hostname];
-  return other ? `${loc.protocol}//${other}${loc.port ? `:${loc.port}` : ''}` : loc.origin;
+// The origin live frame `k` loads from. On a local server (127.0.0.1 or localhost) every frame
+// gets a site of its own, f<k>.localhost (Chromium resolves *.localhost to the loopback), so
+// site isolation runs each library in its own renderer process with its own V8 heap. Same-site
+// frames would share the page's process and one heap (4 GB): one library's heap exhaustion
+// took every frame and the page down (synaptic holds 1.3 GB for d8_w256; a full-grid run died
+// that way), and a long synchronous call stalled the page's own timers. Elsewhere (a static
+// host): the page's own origin.
+export function frameOrigin(loc, k) {
+  const local = loc.hostname === '127.0.0.1' || loc.hostname === 'localhost';
+  return local ? `${loc.protocol}//f${k}.localhost${loc.port ? `:${loc.port}` : ''}` : loc.origin;
 }
+
+let framesMade = 0;
 
 // A framework x backend in its own live iframe, called by messages.
 export class LiveFrame {
@@ -89,7 +92,7 @@ export class LiveFrame {
     };
     window.addEventListener('message', this.listener);
     const page = new URL('live.html', location.href);
-    this.frame.src = `${frameOrigin(location)}${page.pathname}?fw=${row.fw.id}`
+    this.frame.src = `${frameOrigin(location, framesMade++)}${page.pathname}?fw=${row.fw.id}`
       + `&backend=${row.backend}&models=${encodeURIComponent(models)}`;
     // cross-origin isolation passes to the frame (5 us timers, SharedArrayBuffer for WgPy)
     this.frame.allow = 'cross-origin-isolated';
