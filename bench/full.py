@@ -16,6 +16,7 @@ README's result section from the latest such run. About 12-15 min on 2 shared co
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -253,6 +254,8 @@ def write_run(run: dict, out: str) -> dict:
     paths = report.write_all(run, out)
     with open(paths["md"], "w") as f:
         f.write(markdown(run))
+    with contextlib.suppress(FileNotFoundError):  # the pre-calibration copy: the run is whole
+        os.remove(os.path.join(out, "partial.json"))
     return paths
 
 
