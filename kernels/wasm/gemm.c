@@ -50,20 +50,22 @@ INLINE void store_vec(f32 *c, v128_t acc, v128_t va, f32 beta) {
   wasm_v128_store(c, r);
 }
 
-/* 4x8 tile over kc steps: `a` is a packed 4-row tile of op(A) (a[k * 4 + r]), `b` a packed
- * panel (b[k * 8 + c]). */
-INLINE void micro_4x8(i32 kc, const f32 *a, const f32 *b, f32 *c, i32 ldc, f32 alpha, f32 beta) {
+/* 4x8 tile over kc steps: row r, step k of op(A) at a[r * ars + k * aks], step k of B at
+ * b[k * bks] (8 columns). Packed operands: ars 1, aks MR, bks NR; the small-K path reads A and B
+ * in place (ars lda, aks 1, bks ldb). Constant strides fold away when inlined. */
+INLINE void micro_4x8_s(i32 kc, const f32 *a, i32 ars, i32 aks, const f32 *b, i32 bks, f32 *c,
+                        i32 ldc, f32 alpha, f32 beta) {
   v128_t z = wasm_f32x4_splat(0.0f);
   v128_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-  for (i32 k = 0; k < kc; k++, a += MR, b += NR) {
+  for (i32 k = 0; k < kc; k++, a += aks, b += bks) {
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     v128_t x = wasm_v128_load32_splat(a);
     c00 = MADD(c00, x, b0), c01 = MADD(c01, x, b1);
-    x = wasm_v128_load32_splat(a + 1);
+    x = wasm_v128_load32_splat(a + ars);
     c10 = MADD(c10, x, b0), c11 = MADD(c11, x, b1);
-    x = wasm_v128_load32_splat(a + 2);
+    x = wasm_v128_load32_splat(a + 2 * ars);
     c20 = MADD(c20, x, b0), c21 = MADD(c21, x, b1);
-    x = wasm_v128_load32_splat(a + 3);
+    x = wasm_v128_load32_splat(a + 3 * ars);
     c30 = MADD(c30, x, b0), c31 = MADD(c31, x, b1);
   }
   v128_t va = wasm_f32x4_splat(alpha);
@@ -71,6 +73,12 @@ INLINE void micro_4x8(i32 kc, const f32 *a, const f32 *b, f32 *c, i32 ldc, f32 a
   store_vec(c, c10, va, beta), store_vec(c + 4, c11, va, beta), c += ldc;
   store_vec(c, c20, va, beta), store_vec(c + 4, c21, va, beta), c += ldc;
   store_vec(c, c30, va, beta), store_vec(c + 4, c31, va, beta);
+}
+
+/* 4x8 tile over packed operands: `a` a packed 4-row tile (a[k * 4 + r]), `b` a packed panel
+ * (b[k * 8 + c]). */
+INLINE void micro_4x8(i32 kc, const f32 *a, const f32 *b, f32 *c, i32 ldc, f32 alpha, f32 beta) {
+  micro_4x8_s(kc, a, 1, MR, b, NR, c, ldc, alpha, beta);
 }
 
 /* micro_4x8 that also copies a kc x 8 block (rows lds apart) from src to the panel dst: the
@@ -214,31 +222,6 @@ static void pack_b_block(f32 *dst, const f32 *B, i32 ldb, i32 p, i32 j, i32 kc, 
   if (nc > nfull * NR) pack_b(dst + nfull * ps, 0, B, ldb, p, j + nfull * NR, kc, nc - nfull * NR);
 }
 
-/* 4x8 tile reading op(A) and B in place (A rows lda apart, B rows ldb apart): the small-K
- * path, where packing would cost more than the multiply-adds it feeds. Same accumulation order
- * as micro_4x8 (one k block), so both paths give the same bits. */
-INLINE void micro_4x8_direct(i32 kc, const f32 *a, i32 lda, const f32 *b, i32 ldb, f32 *c,
-                             i32 ldc, f32 alpha, f32 beta) {
-  v128_t z = wasm_f32x4_splat(0.0f);
-  v128_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-  for (i32 k = 0; k < kc; k++, a++, b += ldb) {
-    v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
-    v128_t x = wasm_v128_load32_splat(a);
-    c00 = MADD(c00, x, b0), c01 = MADD(c01, x, b1);
-    x = wasm_v128_load32_splat(a + lda);
-    c10 = MADD(c10, x, b0), c11 = MADD(c11, x, b1);
-    x = wasm_v128_load32_splat(a + 2 * lda);
-    c20 = MADD(c20, x, b0), c21 = MADD(c21, x, b1);
-    x = wasm_v128_load32_splat(a + 3 * lda);
-    c30 = MADD(c30, x, b0), c31 = MADD(c31, x, b1);
-  }
-  v128_t va = wasm_f32x4_splat(alpha);
-  store_vec(c, c00, va, beta), store_vec(c + 4, c01, va, beta), c += ldc;
-  store_vec(c, c10, va, beta), store_vec(c + 4, c11, va, beta), c += ldc;
-  store_vec(c, c20, va, beta), store_vec(c + 4, c21, va, beta), c += ldc;
-  store_vec(c, c30, va, beta), store_vec(c + 4, c31, va, beta);
-}
-
 /* C = alpha A @ B + beta C for K <= SMALL_K, no transposes, N a multiple of 8 (e.g. a first
  * convolution's im2col GEMM: K = 3 x 3 x 1 = 9, N = 16 filters): every operand read in place.
  * Measured in Node on 676 x 16 x 9 (the MNIST CNN's first layer): packing A cost more than the
@@ -249,7 +232,7 @@ static void sgemm_small_k(i32 M, i32 N, i32 K, f32 alpha, const f32 *A, i32 lda,
   i32 m = 0;
   for (; m + MR <= M; m += MR)
     for (i32 j = 0; j < N; j += NR)
-      micro_4x8_direct(K, A + m * lda, lda, B + j, ldb, C + m * ldc + j, ldc, alpha, beta);
+      micro_4x8_s(K, A + m * lda, lda, 1, B + j, ldb, C + m * ldc + j, ldc, alpha, beta);
   for (; m < M; m++)
     for (i32 j = 0; j < N; j += NR) micro_1x8(K, A + m * lda, 1, B + j, ldb, C + m * ldc + j, alpha, beta);
 }

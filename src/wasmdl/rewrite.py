@@ -187,11 +187,10 @@ UPDATES = [
 ]
 
 
-def _fold_updates(program, target, kernel, build):
+def _fold_updates(program, kernel, build):
     producer = {i.out: i for i in program.instrs}
     uses = _uses(program)
-    written = {i.ins[k] for i in program.instrs if i.kernel in INPLACE
-               for k in INPLACE[i.kernel] if k < len(i.ins)}  # fmt: skip
+    written = _written(program)
     out = []
     for i in program.instrs:
         made = build(program, i, producer, uses, written) if i.kernel == kernel else None
@@ -205,13 +204,12 @@ ACCUMULATIONS = [
 ]
 
 
-def _accumulate(program, target, build):
+def _accumulate(program, build):
     """Replace every maximal tree ``build`` accepts by its one instruction (DCE drops the
     tree's now dead instructions)."""
     producer = {i.out: i for i in program.instrs}
     uses, done, out = _uses(program), set(), []
-    written = {i.ins[k] for i in program.instrs if i.kernel in INPLACE
-               for k in INPLACE[i.kernel] if k < len(i.ins)}  # fmt: skip
+    written = _written(program)
     for i in reversed(program.instrs):
         made = None
         if i.kernel == "add" and id(i) not in done and len(i.ins) == 2:
@@ -222,6 +220,12 @@ def _accumulate(program, target, build):
         done.update(id(a) for a in made[1])  # the tree's adds are not roots of their own
         out.append(made[0])
     program.instrs = out[::-1]
+
+
+def _written(program) -> set:
+    """The slots in-place kernels write."""
+    return {i.ins[k] for i in program.instrs if i.kernel in INPLACE
+            for k in INPLACE[i.kernel] if k < len(i.ins)}  # fmt: skip
 
 
 def _uses(program):
@@ -282,9 +286,9 @@ def rewrite(program, backend):
             _fuse(program, backend, chain, target, build)
     for target, _root, build in ACCUMULATIONS:
         if target in kernels:
-            _accumulate(program, target, build)
+            _accumulate(program, build)
     for target, kernel, build in UPDATES:
         if target in kernels:
-            _fold_updates(program, target, kernel, build)
+            _fold_updates(program, kernel, build)
     _dce(program)
     return program

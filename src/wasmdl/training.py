@@ -404,15 +404,10 @@ class TrainingMixin:
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` in inference mode, as one numpy array."""
-        if (  # the per-sample case (a float array that fits one batch): straight to the replay
-            type(x) is np.ndarray
-            and type(batch_size) is int
-            and x.dtype.kind == "f"
-            and x.ndim
-            and 0 < len(x) <= batch_size
-        ):
-            out = (self.predict_function or self.make_predict_function())(x)
-            return out.numpy() if type(out) is Tensor else concat_outputs([out])
+        if type(x) is np.ndarray and type(batch_size) is int and x.dtype.kind == "f":
+            out = self._predict_one_batch(x, batch_size)  # the per-sample case: no checks more
+            if out is not None:
+                return out
         batch_size = validation.as_int("predict", "batch_size", batch_size, 1, default=32)
         if not isinstance(x, DataLoader):
             x = validation.check_xy("predict", x, None, need_y=False)[0]
