@@ -28,9 +28,16 @@ def idle(driver):
     return attr(driver, "status", "data-state") in ("ready", "error")
 
 
+def done_count(driver):
+    return int(attr(driver, "status", "data-done") or 0)
+
+
 def click_and_wait(driver, button, what, timeout=300):
+    # wait for this click's action to finish (the page counts finished actions), not for an
+    # idle state the page may still show before the click's handler has marked itself busy
+    before = done_count(driver)
     driver.find_element(By.ID, button).click()
-    wait_for(driver, idle, timeout, what)
+    wait_for(driver, lambda d: done_count(d) > before and idle(d), timeout, what)
     assert attr(driver, "status", "data-state") == "ready", text(driver, "progress")
 
 

@@ -41,6 +41,8 @@
     } finally {
       ui.busy = false;
       if ($("status").dataset.state === "running") setStatus("Ready", "ready");
+      // a count of finished actions, so a script that clicks can wait for its own action
+      $("status").dataset.done = String(Number($("status").dataset.done || 0) + 1);
       enable();
     }
   }
@@ -134,8 +136,9 @@
     enable();
   }
   async function restore() {
-    const saved = await self.mnistStore.get("pretrained-model");
-    const out = await busy("Loading…", () => demo("load_saved", saved));
+    // busy from the click on: the IndexedDB read is part of the action
+    const out = await busy("Loading…", async () =>
+      demo("load_saved", await self.mnistStore.get("pretrained-model")));
     ui.trained = true;
     $("save-status").textContent = `Loaded "${out.name}" (${out.labels.join(", ")}; `
       + `${out.frozen.toLocaleString()} frozen weights).`;
