@@ -8,7 +8,8 @@
  *   grad weight  dW[KKC, O]     += col^T @ g[P, O]
  * Geometry comes in one int32 array `geo` (geo.h) to keep the call short. Grouped convolutions
  * run the same per group on its channels (program.c's stream); depthwise ones (groups = C = O)
- * take a direct kernel vectorised over channels instead.
+ * take a direct kernel vectorised over channels instead, and so do forward convolutions over
+ * few input channels (a first layer on images), vectorised over output channels.
  */
 #include "geo.h"
 
@@ -28,15 +29,35 @@ INLINE void row_copy(f32 *dst, const f32 *src, i32 n, i32 add) {
   for (; j < n; j++) dst[j] = add ? dst[j] + src[j] : src[j];
 }
 
+/* The output pixel after (n, oh, ow), counted without divisions (an integer division costs
+ * more than a pixel's arithmetic in these small layers). */
+typedef struct {
+  i32 n, oh, ow;
+} Pixel;
+
+INLINE Pixel pixel_at(const Geo *g, i32 q) {
+  i32 per_image = g->oh * g->ow, rem = q % per_image;
+  Pixel p = {q / per_image, rem / g->ow, rem % g->ow};
+  return p;
+}
+
+INLINE Pixel pixel_next(const Geo *g, Pixel p) {
+  if (++p.ow == g->ow) {
+    p.ow = 0;
+    if (++p.oh == g->oh) p.oh = 0, p.n++;
+  }
+  return p;
+}
+
 /* For pixels q0..q0+np: gather patches of the channels [c0, c0 + cg) into col (add == 0), or
  * scatter-add col into x. A patch row is (kh, kw, c) over those cg channels. */
 static void im2col(const i32 *geo, f32 *x, f32 *col, i32 q0, i32 np, i32 scatter, i32 c0,
                    i32 cg) {
   Geo gg = geo_read(geo), *g = &gg;
-  i32 kkc = g->kh * g->kw * cg, per_image = g->oh * g->ow;
-  for (i32 q = 0; q < np; q++) {
-    i32 qq = q0 + q, n = qq / per_image, rem = qq % per_image;
-    i32 oh = rem / g->ow, ow = rem % g->ow;
+  i32 kkc = g->kh * g->kw * cg;
+  Pixel p = pixel_at(g, q0);
+  for (i32 q = 0; q < np; q++, p = pixel_next(g, p)) {
+    i32 n = p.n, oh = p.oh, ow = p.ow;
     f32 *crow = col + q * kkc;
     for (i32 i = 0; i < g->kh; i++) {
       i32 ih = oh * g->sh - g->pt + i * g->dh;
@@ -103,6 +124,113 @@ static void depthwise(i32 mode, const i32 *geo, const f32 *a, const f32 *b, f32 
     }
 }
 
+/* Direct forward convolution for few input channels per group (first layers on images:
+ * cg <= DIRECT_C, patches of at most DIRECT_KKC values), where GEMM's packing of short rows
+ * and im2col's gathering cost more than the arithmetic. Two output pixels of a row at a time:
+ * every weight vector W[t, o : o + 4] loaded serves both (2 x 16 outputs in 8 accumulators,
+ * then 2 x 4, then single columns). Their taps are read from x itself where both windows lie
+ * inside the image, else from patches gathered into col (zeros outside). Writes the output
+ * columns [o0, o0 + og) of rows of O, from the input channels [c0, c0 + cg). */
+enum { DIRECT_C = 4, DIRECT_KKC = 64 };
+
+/* The taps of two pixels: tap (i, j, c) at a[i rs + j js + c], the second pixel's at + ps. */
+typedef struct {
+  const f32 *a;
+  i32 ps, rs, js;
+} Taps;
+
+INLINE void pair_block(const Geo *g, Taps s, i32 cg, const f32 *wb, f32 *d0, f32 *d1, i32 og,
+                       i32 two) {
+  i32 O = g->o, o = 0;
+  for (; o + 16 <= og; o += 16) {
+    v128_t z = wasm_f32x4_splat(0.0f);
+    v128_t a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+    const f32 *wr = wb + o;
+    for (i32 i = 0; i < g->kh; i++)
+      for (i32 j = 0; j < g->kw; j++) {
+        const f32 *t = s.a + i * s.rs + j * s.js;
+        for (i32 c = 0; c < cg; c++, wr += O) {
+          v128_t x = wasm_f32x4_splat(t[c]), y = wasm_f32x4_splat(t[c + s.ps]);
+          v128_t w0 = wasm_v128_load(wr), w1 = wasm_v128_load(wr + 4);
+          v128_t w2 = wasm_v128_load(wr + 8), w3 = wasm_v128_load(wr + 12);
+          a0 = MADD(a0, x, w0), a1 = MADD(a1, x, w1), a2 = MADD(a2, x, w2), a3 = MADD(a3, x, w3);
+          b0 = MADD(b0, y, w0), b1 = MADD(b1, y, w1), b2 = MADD(b2, y, w2), b3 = MADD(b3, y, w3);
+        }
+      }
+    wasm_v128_store(d0 + o, a0), wasm_v128_store(d0 + o + 4, a1);
+    wasm_v128_store(d0 + o + 8, a2), wasm_v128_store(d0 + o + 12, a3);
+    if (two) {
+      wasm_v128_store(d1 + o, b0), wasm_v128_store(d1 + o + 4, b1);
+      wasm_v128_store(d1 + o + 8, b2), wasm_v128_store(d1 + o + 12, b3);
+    }
+  }
+  for (; o + 4 <= og; o += 4) {
+    v128_t a = wasm_f32x4_splat(0.0f), b = a;
+    const f32 *wr = wb + o;
+    for (i32 i = 0; i < g->kh; i++)
+      for (i32 j = 0; j < g->kw; j++) {
+        const f32 *t = s.a + i * s.rs + j * s.js;
+        for (i32 c = 0; c < cg; c++, wr += O) {
+          v128_t wv = wasm_v128_load(wr);
+          a = MADD(a, wasm_f32x4_splat(t[c]), wv), b = MADD(b, wasm_f32x4_splat(t[c + s.ps]), wv);
+        }
+      }
+    wasm_v128_store(d0 + o, a);
+    if (two) wasm_v128_store(d1 + o, b);
+  }
+  for (; o < og; o++) {
+    f32 a = 0.0f, b = 0.0f;
+    const f32 *wr = wb + o;
+    for (i32 i = 0; i < g->kh; i++)
+      for (i32 j = 0; j < g->kw; j++) {
+        const f32 *t = s.a + i * s.rs + j * s.js;
+        for (i32 c = 0; c < cg; c++, wr += O) a += t[c] * *wr, b += t[c + s.ps] * *wr;
+      }
+    d0[o] = a;
+    if (two) d1[o] = b;
+  }
+}
+
+INLINE void gather_patch(const Geo *g, const f32 *x, f32 *dst, Pixel p, i32 c0, i32 cg) {
+  for (i32 i = 0; i < g->kh; i++) {
+    i32 ih = p.oh * g->sh - g->pt + i * g->dh;
+    for (i32 j = 0; j < g->kw; j++, dst += cg) {
+      i32 iw = p.ow * g->sw - g->pl + j * g->dw;
+      const f32 *px = x + ((p.n * g->h + ih) * g->w + iw) * g->c + c0;
+      i32 inside = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
+      for (i32 c = 0; c < cg; c++) dst[c] = inside ? px[c] : 0.0f;
+    }
+  }
+}
+
+static void conv_direct(const i32 *geo, const f32 *x, const f32 *w, f32 *out, f32 *col, i32 c0,
+                        i32 cg, i32 o0, i32 og) {
+  Geo g = geo_read(geo);
+  i32 kkc = g.kh * g.kw * cg, total = g.n * g.oh * g.ow, O = g.o;
+  /* rows ih0 .. ih0 + (kh - 1) dh and columns iw0 .. iw0 + (kw - 1) dw of a window */
+  i32 span_h = (g.kh - 1) * g.dh, span_w = (g.kw - 1) * g.dw;
+  Pixel p = {0, 0, 0};
+  for (i32 q = 0; q < total; q += 2) {
+    i32 two = q + 1 < total && p.ow + 1 < g.ow;  /* a pair shares its row */
+    i32 ih0 = p.oh * g.sh - g.pt, iw0 = p.ow * g.sw - g.pl;
+    i32 iw_end = iw0 + (two ? g.sw : 0) + span_w;
+    f32 *d0 = out + q * O + o0;
+    Taps s;
+    if (ih0 >= 0 && ih0 + span_h < g.h && iw0 >= 0 && iw_end < g.w) {
+      s.a = x + ((p.n * g.h + ih0) * g.w + iw0) * g.c + c0;
+      s.ps = two ? g.sw * g.c : 0, s.rs = g.dh * g.w * g.c, s.js = g.dw * g.c;
+    } else {
+      gather_patch(&g, x, col, p, c0, cg);
+      if (two) gather_patch(&g, x, col + kkc, pixel_next(&g, p), c0, cg);
+      s.a = col, s.ps = two ? kkc : 0, s.rs = g.kw * cg, s.js = cg;
+    }
+    pair_block(&g, s, cg, w + o0, d0, d0 + O, og, two);
+    p = pixel_next(&g, p);
+    if (two) p = pixel_next(&g, p);
+    else q--;  /* a row's last pixel alone: the next pair starts on the next row */
+  }
+}
+
 INLINE i32 block_pixels(i32 kkc, i32 col_floats) { return imax(1, col_floats / imax(kkc, 1)); }
 
 /* The three convolutions for `groups` groups (cg = C / groups input and og = O / groups output
@@ -117,6 +245,11 @@ void conv2d_grouped(i32 mode, const i32 *geo, i32 groups, const f32 *a, const f3
   if (groups > 1 && cg == 1 && og == 1 && col_floats >= g.kh * g.kw * g.c) {
     if (mode == 1) row_copy(out, 0, g.n * g.h * g.w * g.c, 0);
     depthwise(mode, geo, a, b, out, col);
+    return;
+  }
+  if (mode == 0 && cg <= DIRECT_C && kkc <= DIRECT_KKC && col_floats >= 2 * kkc) {
+    for (i32 j = 0; j < groups; j++)
+      conv_direct(geo, a, b, out, col, j * cg, cg, j * og, og);
     return;
   }
   if (mode == 1) row_copy(out, 0, g.n * g.h * g.w * g.c, 0);

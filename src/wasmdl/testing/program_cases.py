@@ -86,7 +86,8 @@ CASES = [
      {"input_shape": (2, 7, 6, 3), **CONV}),
     ("conv2d_grad_weight", [((2, 7, 6, 3), "f"), ((2, 4, 7, 5), "f")],
      {"weight_shape": (3, 2, 3, 5), **CONV}),
-    ("conv2d", [((2, 6, 5, 4), "f"), ((3, 3, 1, 8), "f")], {**CONV, "groups": 4}),  # depthwise
+    ("conv2d", [((2, 6, 5, 4), "f"), ((3, 3, 1, 8), "f")], {**CONV, "groups": 4}),  # depthwise x2
+    ("conv2d", [((2, 6, 5, 4), "f"), ((3, 3, 2, 6), "f")], {**CONV, "groups": 2}),  # 2 per group
     ("conv2d_grad_input", [((2, 3, 5, 6), "f"), ((3, 3, 2, 6), "f")],
      {**CONV, "groups": 2, "input_shape": (2, 6, 5, 4)}),
     ("conv2d_grad_weight", [((2, 6, 5, 4), "f"), ((2, 3, 5, 6), "f")],

@@ -91,6 +91,10 @@ CONV_CASES = [  # (x shape NHWC, w shape HWIO, strides, padding, dilation)
     ((3, 9, 11, 5), (3, 2, 5, 7), (2, 1), ((1, 2), (0, 1)), (1, 2)),
     ((1, 8, 8, 1), (5, 5, 1, 4), (2, 2), ((0, 0), (0, 0)), (1, 1)),
     ((4, 6, 6, 8), (1, 1, 8, 3), (1, 1), ((0, 0), (0, 0)), (1, 1)),
+    # few input channels (the direct forward kernel): 16-wide, 4-wide and single output
+    # columns, an odd pixel count, padding, strides and dilation
+    ((1, 9, 7, 1), (3, 3, 1, 21), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ((3, 7, 8, 4), (2, 3, 4, 6), (2, 1), ((0, 1), (2, 0)), (2, 1)),
 ]
 
 
