@@ -299,6 +299,21 @@ class function:  # noqa: N801  (a decorator, named like jax.jit / tf.function)
             return self.fn(*args)
         return self._record(e, args, tensors, be)
 
+    def host_call(self, *args):
+        """The step's one output as a fresh host array, when the call takes the fast path of
+        the last replay (arrays or tensors of the same signature, same backend, grad mode and
+        key) and that replay returns host arrays (``Replay.host_result``); else None, and the
+        caller calls the function. ``predict``'s per-sample case: no tensor is made."""
+        fast = self._fast
+        if (fast is None or not fast[4].host_result or self.jit_compile is False
+                or ACTIVE.rec is not None or GRAD.enabled is not fast[1]
+                or get_backend() is not fast[0] or _flat_signature(args) != fast[2]
+                or (self.key is not None and self.key() != fast[3])):  # fmt: skip
+            return None
+        self.replays += 1
+        replay = fast[4]
+        return replay.run_host([_handle(a, fast[0], True) for a in args])
+
     def _record(self, e, args, tensors, be):
         e.calls += 1
         rec = Recorder(tensors)

@@ -98,6 +98,10 @@ class Replay:
         # a caller may pass its own host arrays (no private copy), and host values (learning
         # rate, step) go into one buffer each, so the stream keeps their addresses.
         self.borrows = bool(getattr(self.run, "copies_outputs", False))
+        # predict's per-sample case: arrays in, the one output as the runner's fresh host
+        # array out, and nothing else to put back (``run_host``)
+        extra = self.checks or self.hostcalls or self.writes or self.grads
+        self.host_result = self.borrows and n_out == 1 and trace.tree[0] == "T" and not extra
         outs = set(program.outputs)
         self.host_bufs = {
             s: np.empty(program.slots[s].shape, program.slots[s].dtype)
@@ -123,6 +127,12 @@ class Replay:
                 t._h = h
                 self.owned[k] = (t, h)
                 self.owned_handles[k] = h
+
+    def run_host(self, inputs):
+        """``__call__`` of a ``host_result`` replay, returning its output as a host array."""
+        if any(map(is_not, map(_H, self.owned_tensors), self.owned_handles)):
+            self._own()  # a tensor of the program swapped its storage (set_weights, ...)
+        return self.run([*inputs, *map(_H, self.tensors)])[0]
 
     def __call__(self, inputs):
         """Replay with ``inputs``, the handles of the step's tensor arguments in order."""

@@ -86,3 +86,43 @@ json.dumps(subnormal_state({optimizer!r}))
 """)
     )
     assert r == {"subnormal": 0, "largest": 0.0, "loss_finite": True}
+
+
+@pytest.mark.driver_timeout(300)
+def test_predict_host_path_follows_weights_and_returns_fresh_arrays(selenium_wasmdl):
+    """``predict``'s per-sample case replays straight to a host array (no tensor): each result
+    must be a fresh array, follow training and ``set_weights``, take float64 input, and match
+    a numpy reference; a new batch size leaves the path and comes back to it."""
+    r = json.loads(
+        selenium_wasmdl.run_async("""
+import json
+import numpy as np
+import wasmdl
+from wasmdl import nn
+wasmdl.manual_seed(0)
+m = wasmdl.Sequential([nn.Dense(6, activation="relu", input_shape=(4,)), nn.Dense(2)])
+m.compile(optimizer="sgd", loss="mse")
+rng = np.random.default_rng(0)
+def ref(x):
+    w = m.get_weights()
+    return np.maximum(x @ w[0] + w[1], 0) @ w[2] + w[3]
+ok, x = [], rng.random((1, 4), dtype=np.float32)
+for _ in range(4):
+    ok.append(bool(np.allclose(m.predict(x), ref(x), rtol=1e-5, atol=1e-6)))
+host = bool(m.predict_function._fast[4].host_result)
+a = m.predict(x); a[...] = 7.0
+ok.append(bool(np.allclose(m.predict(x), ref(x), rtol=1e-5, atol=1e-6)))  # not a shared buffer
+m.train_on_batch(rng.random((8, 4), dtype=np.float32), np.ones((8, 2), np.float32))
+ok.append(bool(np.allclose(m.predict(x), ref(x), rtol=1e-5, atol=1e-6)))  # trained weights
+m.set_weights([w * 0.5 for w in m.get_weights()])
+ok.append(bool(np.allclose(m.predict(x), ref(x), rtol=1e-5, atol=1e-6)))  # set_weights
+x64 = x.astype(np.float64)
+ok.append(bool(np.allclose(m.predict(x64), ref(x), rtol=1e-5, atol=1e-6)))  # float64 input
+x3 = rng.random((3, 4), dtype=np.float32)
+ok += [bool(np.allclose(m.predict(x3), ref(x3), rtol=1e-5, atol=1e-6)) for _ in range(3)]
+ok.append(bool(np.allclose(m.predict(x), ref(x), rtol=1e-5, atol=1e-6)))
+json.dumps({"ok": ok, "host": host, "dtype": str(m.predict(x).dtype)})
+""")
+    )
+    assert r["host"] and r["dtype"] == "float32", r
+    assert all(r["ok"]), r["ok"]
