@@ -57,7 +57,12 @@ LIBRARIES: dict[str, dict[str, list[str]]] = {
         ],
     },
     "mind": {"cpu": []},
-    "paddlejs": {"webgl": []},
+    "paddlejs": {
+        "webgl": [
+            "@paddlejs/paddlejs-core/lib/index.js",
+            "@paddlejs/paddlejs-backend-webgl/lib/index.js",
+        ]
+    },
 }
 
 # Files of the verified Pyodide dist that a page running wasmdl downloads (under /pyodide/).

@@ -28,18 +28,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "src"))
 sys.path.insert(0, ROOT)  # the top-level bench/ package
 
-from bench import adapter, formats, grid, libraries, webdnn_export  # noqa: E402
+from bench import adapter, formats, grid, libraries, paddle_export, webdnn_export  # noqa: E402
 
 BUILD_VERSION = "2"  # bump when a writer changes its output
 
 
 def _build_key() -> str:
     h = hashlib.sha256(BUILD_VERSION.encode())
-    for mod in (formats, grid, webdnn_export, adapter, formats.protobuf):
-        with open(mod.__file__, "rb") as f:
+    for path in (formats.__file__, grid.__file__, webdnn_export.__file__, adapter.__file__,
+                 formats.protobuf.__file__, paddle_export.__file__, paddle_export.CONVERT,
+                 paddle_export.REQUIREMENTS):  # fmt: skip
+        with open(path, "rb") as f:
             h.update(f.read())
     h.update(adapter.version().encode())
     h.update(str(webdnn_export.available()).encode())
+    h.update(str(paddle_export.available()).encode())
     for path in sorted(glob.glob(os.path.join(ROOT, "src", "wasmdl", "io", "*.py"))):
         with open(path, "rb") as f:  # wasmdl's own model file format
             h.update(f.read())
@@ -97,6 +100,17 @@ def build_config(cfg, folder: str, data) -> dict:
             reason = f"WebDNN's transpiler failed: {type(e).__name__}: {e}"
     if reason:
         entry["errors"]["webdnn"] = reason
+    reason = paddle_export.available()  # Paddle.js: its converter, in a venv of its own
+    if reason is None:
+        try:
+            pj = os.path.join(folder, "paddlejs")
+            files = paddle_export.convert(npz, pj)["files"]
+            sizes = {f"paddlejs/{n}": os.path.getsize(os.path.join(pj, n)) for n in files}
+            entry["files"]["paddlejs"] = sizes
+        except Exception as e:  # noqa: BLE001 - the converter's error goes into the row
+            reason = str(e)
+    if reason:
+        entry["errors"]["paddlejs"] = f"no Paddle.js model: {reason}"
     try:
         entry["files"]["wasmdl"] = _write(folder, {"model.wasmdl": adapter.model_file(weights)})
     except Exception as e:  # noqa: BLE001

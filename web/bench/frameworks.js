@@ -26,13 +26,8 @@ export const FRAMEWORKS = [
     wasm: { cpu: true }, 'wasm-mt': { cpu: true }, webgl: {}, webgpu: {} } },
   { id: 'chainer', name: 'Chainer 5.4 (WgPy)', module: './runners/chainer.js', backends: {
     numpy: { cpu: true }, webgl: {}, webgpu: {} } },
-  { id: 'paddlejs', name: 'Paddle.js', backends: { webgl: { unavailable:
-    'not run: no Paddle.js model could be made. `pip install paddlepaddle paddlejsconverter` '
-    + '(Python 3.11, PyPI) fails: "ERROR: Cannot install paddlejsconverter==1.0.0, ... and '
-    + 'paddlejsconverter==1.0.8 because these package versions have conflicting dependencies. '
-    + 'ResolutionImpossible" (its dependency chain paddlejslite -> paddlelite has no '
-    + 'installable release here), so there is no model.json + chunk_N.dat to load with '
-    + '@paddlejs/paddlejs-core + backend-webgl' } } },
+  { id: 'paddlejs', name: 'Paddle.js 2.2', module: './runners/paddlejs.js',
+    backends: { webgl: {} } },
 ];
 
 // "tfjs:cpu,ort:wasm" | "cpu" (default CPU rows) | "all" -> [{fw, backend, spec}]

@@ -283,8 +283,9 @@ ADAPTERS.chainer = {
 const REASONS = {
   mind: 'Mind 1.0.1 cannot express these: sigmoid/tanh layers without biases, squared error '
     + 'and plain gradient descent only (no Adam, no softmax, no convolution, no recurrence)',
-  paddlejs: 'Paddle.js runs inference only, and no Paddle.js model could be made here '
-    + '(paddlejsconverter does not install: ResolutionImpossible; see the grid row)',
+  paddlejs: 'Paddle.js runs inference only (no training rows); its converted models are '
+    + 'built for the grid MLPs so far (bench/paddle_export.py), not yet for the README MLP, '
+    + 'CNN and LSTM predict workloads',
   synaptic: 'synaptic 1.1.4 trains with plain SGD only (no Adam), and has no convolution; its '
     + 'LSTM is an LSTM-g network without a batch API',
   kerasjs: 'Keras.js 1.0.3 is inference only, and its models come from Keras 2.1 HDF5 files '

@@ -1,0 +1,54 @@
+"""Paddle.js models for the benchmark (bench/paddle_export.py): PaddlePaddle 2.6.2 and Paddle.js's
+own converter in their venv turn a network's weights into model.json + chunk_1.dat. Checked
+against the weights themselves (the converter stores every parameter, sorted by name, as
+float32) and the network's op list; PaddlePaddle's own output was checked against numpy by the
+converter script before it wrote anything. The page runs the result (tests/chrome/test_bench.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # the top-level bench/ package
+
+from bench import paddle_export  # noqa: E402
+
+
+def test_converter_writes_the_network_and_its_weights(tmp_path):
+    reason = paddle_export.available()  # the site build made the venv; a failure says why
+    assert reason is None, reason
+    rng = np.random.default_rng(3)
+    sizes = [784, 12, 7, 10]
+    arrays = {}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        arrays[f"w{i}"] = rng.standard_normal((a, b)).astype(np.float32)
+        arrays[f"b{i}"] = rng.standard_normal(b).astype(np.float32)
+    np.savez(tmp_path / "weights.npz", **arrays)
+    report = paddle_export.convert(str(tmp_path / "weights.npz"), str(tmp_path / "pj"))
+    assert report["files"] == ["chunk_1.dat", "model.json"], report
+    assert report["paddle_vs_numpy"] < 1e-5, report
+    model = json.loads((tmp_path / "pj" / "model.json").read_text())
+    ops = [op["type"] for op in model["ops"]]
+    assert ops[:2] == ["feed", "flatten_contiguous_range"] and ops[-1] == "fetch", ops
+    assert ops.count("matmul_v2") == 3 and ops.count("relu") == 2 and "softmax" in ops, ops
+    assert model["feedShape"] == {"fc": 1, "fh": 28, "fw": 28}, model["feedShape"]
+    for name, a in arrays.items():
+        assert model["vars"][name]["persistable"] and model["vars"][name]["shape"] == list(a.shape)
+    chunk = np.fromfile(tmp_path / "pj" / "chunk_1.dat", dtype=np.float32)
+    expected = np.concatenate([arrays[k].ravel() for k in sorted(arrays)])
+    np.testing.assert_array_equal(chunk, expected)
+
+
+def test_converter_failure_is_reported_with_its_error(tmp_path):
+    np.savez(tmp_path / "weights.npz", w0=np.ones((3, 2), np.float32))  # no b0: not a network
+    try:
+        paddle_export.convert(str(tmp_path / "weights.npz"), str(tmp_path / "pj"))
+    except RuntimeError as e:
+        assert "failed" in str(e) and "b0" in str(e), e
+    else:
+        raise AssertionError("convert accepted weights without biases")
