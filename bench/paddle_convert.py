@@ -1,15 +1,20 @@
-"""Runs inside the PaddlePaddle venv (``bench/paddle_export.py`` starts it): build the grid
-network in PaddlePaddle from ``weights.npz``, check it against numpy, save it as a Paddle
-inference model and convert that with Paddle.js's own converter (``paddlejsconverter``).
+"""Runs inside the PaddlePaddle venv (``bench/paddle_export.py`` starts it): build a network in
+PaddlePaddle from an ``.npz`` of weights, check it, save it as a Paddle inference model and
+convert that with Paddle.js's own converter (``paddlejsconverter``).
 
     <paddle venv>/bin/python bench/paddle_convert.py WEIGHTS_NPZ OUT_DIR
 
-The network is what Paddle.js's runner feeds: one 1 x 28 x 28 image named ``image`` (NCHW),
-flattened, then ``matmul_v2`` + ``elementwise_add`` (+ ReLU) per layer and a softmax. The
-converter (1.0.8) was written for PaddlePaddle's ``fluid`` API, which 2.6 no longer has; the
-four names it uses (``global_scope``, ``Executor``, ``CPUPlace``, ``io.load_inference_model``)
-are given to it from ``paddle.static`` under that name (``fluid_shim``). Prints one JSON line:
-the output files and the largest difference from numpy.
+The network is what Paddle.js's runner feeds: one 1 x 28 x 28 image named ``image`` (NCHW).
+The npz's ``layers`` entry (a JSON string) lists the layers: ``{"type": "dense" | "conv2d",
+"w", "b", "act": "relu" | "softmax" | null}`` (arrays already in Paddle's layouts: dense
+(in, out), conv OIHW, valid padding, stride 1), ``{"type": "maxpool2d"}`` (2 x 2, stride 2)
+and ``{"type": "flatten"}``; without it, the grid MLP (``w0, b0, w1, ...``: flatten, then
+dense + ReLU layers and a softmax). ``x_check``/``y_check`` (an input and the outputs another
+framework gave for it), else numpy's dense forward, check PaddlePaddle's output before
+anything is written. The converter (1.0.8) was written for PaddlePaddle's ``fluid`` API, which
+2.6 no longer has; the four names it uses (``global_scope``, ``Executor``, ``CPUPlace``,
+``io.load_inference_model``) are given to it from ``paddle.static`` under that name
+(``fluid_shim``). Prints one JSON line: the output files and the largest difference.
 """
 
 from __future__ import annotations
@@ -38,45 +43,84 @@ def fluid_shim(paddle):
     return fluid
 
 
-def layers(npz) -> list:
+def spec(npz) -> list:
+    """The layer list (see the module), the grid MLP's when the npz has none."""
+    if "layers" in npz.files:
+        return json.loads(str(npz["layers"]))
     n = len([k for k in npz.files if k.startswith("w")])
-    return [(npz[f"w{i}"].astype(np.float32), npz[f"b{i}"].astype(np.float32)) for i in range(n)]
+    dense = [{"type": "dense", "w": f"w{i}", "b": f"b{i}", "act": "relu"} for i in range(n)]
+    dense[-1]["act"] = "softmax"
+    return [{"type": "flatten"}, *dense]
 
 
-def reference(ws, x):
-    for k, (w, b) in enumerate(ws):
-        x = x @ w + b
-        x = np.maximum(x, 0) if k < len(ws) - 1 else x
+def reference(npz, layers, x):
+    """numpy's forward of a flatten + dense network (the grid MLP's check)."""
+    x = x.reshape(len(x), -1)
+    for layer in layers[1:]:
+        x = x @ npz[layer["w"]] + npz[layer["b"]]
+        if layer["act"] == "relu":
+            x = np.maximum(x, 0)
     e = np.exp(x - x.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
+
+
+def build(paddle, npz, layers, image):
+    f = paddle.nn.functional
+    h = image
+    k = 0  # weighted layers so far: their parameters are w0, b0, w1, ...
+    for layer in layers:
+        kind = layer["type"]
+        if kind == "flatten":
+            h = paddle.flatten(h, 1)
+        elif kind == "maxpool2d":
+            h = f.max_pool2d(h, kernel_size=2, stride=2)
+        elif kind in ("dense", "conv2d"):
+            w, b = npz[layer["w"]].astype(np.float32), npz[layer["b"]].astype(np.float32)
+            wv, bv = (
+                paddle.static.create_parameter(
+                    a.shape,
+                    "float32",
+                    f"{n}{k}",
+                    default_initializer=paddle.nn.initializer.Assign(a),
+                )
+                for n, a in (("w", w), ("b", b))
+            )
+            h = paddle.matmul(h, wv) + bv if kind == "dense" else f.conv2d(h, wv, bv)
+            k += 1
+            if layer["act"] == "relu":
+                h = f.relu(h)
+            elif layer["act"] == "softmax":
+                h = f.softmax(h)
+            elif layer["act"] is not None:
+                raise ValueError(f"paddle_convert: activation {layer['act']!r} is not handled")
+        else:
+            raise ValueError(f"paddle_convert: layer type {kind!r} is not handled")
+    return h
 
 
 def main(weights_npz: str, out_dir: str) -> dict:
     import paddle
 
     paddle.enable_static()
-    ws = layers(np.load(weights_npz))
+    npz = np.load(weights_npz)
+    layers = spec(npz)
     main_prog, start = paddle.static.Program(), paddle.static.Program()
     with paddle.static.program_guard(main_prog, start):
         image = paddle.static.data("image", [1, 1, 28, 28], "float32")
-        h = paddle.flatten(image, 1)
-        for k, (w, b) in enumerate(ws):
-            init = paddle.nn.initializer.Assign
-            wv = paddle.static.create_parameter(
-                w.shape, "float32", f"w{k}", default_initializer=init(w)
-            )
-            bv = paddle.static.create_parameter(
-                b.shape, "float32", f"b{k}", default_initializer=init(b)
-            )
-            h = paddle.matmul(h, wv) + bv
-            h = paddle.nn.functional.relu(h) if k < len(ws) - 1 else paddle.nn.functional.softmax(h)
+        h = build(paddle, npz, layers, image)
     exe = paddle.static.Executor(paddle.CPUPlace())
     exe.run(start)
-    x = np.random.default_rng(0).random((1, 1, 28, 28), dtype=np.float32)
-    got = exe.run(main_prog, feed={"image": x}, fetch_list=[h])[0]
-    diff = float(np.abs(got - reference(ws, x.reshape(1, -1))).max())
+    if "x_check" in npz.files:
+        checks = [(x[None], y[None]) for x, y in zip(npz["x_check"], npz["y_check"], strict=True)]
+    else:
+        x = np.random.default_rng(0).random((1, 1, 28, 28), dtype=np.float32)
+        checks = [(x, reference(npz, layers, x))]
+    diff = 0.0
+    for x, want in checks:
+        got = exe.run(main_prog, feed={"image": x.astype(np.float32)}, fetch_list=[h])[0]
+        diff = max(diff, float(np.abs(got - want).max()))
     if not diff < 1e-5:
-        raise RuntimeError(f"paddle_convert: PaddlePaddle's network differs from numpy by {diff}")
+        raise RuntimeError(f"paddle_convert: PaddlePaddle's network is off the check by {diff}")
     with tempfile.TemporaryDirectory() as tmp:
         paddle.static.save_inference_model(
             os.path.join(tmp, "model"), [image], [h], exe, program=main_prog
@@ -89,7 +133,7 @@ def main(weights_npz: str, out_dir: str) -> dict:
         sys.argv = ["convertModel", "--modelPath", model, "--paramPath", params]
         sys.argv += ["--outputDir", out_dir]
         convertModel.main()  # exits 1 (printing the traceback) on failure
-    return {"files": sorted(os.listdir(out_dir)), "paddle_vs_numpy": diff}
+    return {"files": sorted(os.listdir(out_dir)), "check_diff": diff}
 
 
 if __name__ == "__main__":

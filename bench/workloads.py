@@ -82,13 +82,14 @@ class WorkloadRunner:
 
 
 def export_onnx(out_dir: str, data_file: str, layout: dict) -> dict:
-    """Write ``<workload>.onnx`` (seeded weights) and ``reference.json`` (wasmdl's outputs on the
-    first 4 test digits) into ``out_dir``; return the reference."""
+    """Write ``<workload>.onnx`` (seeded weights), ``reference.json`` (wasmdl's outputs on the
+    first 4 test digits) and the Paddle.js models (``paddlejs_<workload>/``, with
+    ``paddlejs.json``: "ok" or why not per workload) into ``out_dir``; return the reference."""
     import wasmdl.io
 
     os.makedirs(out_dir, exist_ok=True)
     runner = WorkloadRunner(open(data_file, "rb").read(), layout)
-    ref = {}
+    ref, paddle = {}, {}
     for name in WORKLOADS:
         runner.build(name)
         model = runner.model
@@ -96,9 +97,24 @@ def export_onnx(out_dir: str, data_file: str, layout: dict) -> dict:
         with open(os.path.join(out_dir, f"{name}.onnx"), "wb") as f:
             f.write(wasmdl.io.save_model(model, format="onnx"))
         ref[name] = np.asarray(model.predict(runner._x(runner.x_test[:4]))).tolist()
+        paddle[name] = _paddlejs(model, runner.x_test[:4], np.asarray(ref[name]), out_dir, name)
     with open(os.path.join(out_dir, "reference.json"), "w") as f:
         json.dump(ref, f)
+    with open(os.path.join(out_dir, "paddlejs.json"), "w") as f:
+        json.dump(paddle, f)
     return ref
+
+
+def _paddlejs(model, x, y, out_dir: str, name: str) -> str:
+    """The workload as a Paddle.js model in ``paddlejs_<name>/`` (bench.paddle_export): "ok",
+    or why there is none (the page's row shows it)."""
+    from . import paddle_export
+
+    try:
+        paddle_export.export_network(model, x, y, os.path.join(out_dir, f"paddlejs_{name}"))
+    except Exception as e:  # noqa: BLE001 - the reason goes into the row
+        return str(e)
+    return "ok"
 
 
 # framework x backend rows of the workloads page (web/bench/workloads.js ADAPTERS / REASONS)

@@ -31,7 +31,7 @@ def test_converter_writes_the_network_and_its_weights(tmp_path):
     np.savez(tmp_path / "weights.npz", **arrays)
     report = paddle_export.convert(str(tmp_path / "weights.npz"), str(tmp_path / "pj"))
     assert report["files"] == ["chunk_1.dat", "model.json"], report
-    assert report["paddle_vs_numpy"] < 1e-5, report
+    assert report["check_diff"] < 1e-5, report
     model = json.loads((tmp_path / "pj" / "model.json").read_text())
     ops = [op["type"] for op in model["ops"]]
     assert ops[:2] == ["feed", "flatten_contiguous_range"] and ops[-1] == "fetch", ops
@@ -52,3 +52,26 @@ def test_converter_failure_is_reported_with_its_error(tmp_path):
         assert "failed" in str(e) and "b0" in str(e), e
     else:
         raise AssertionError("convert accepted weights without biases")
+
+
+def test_workload_cnn_converts_and_matches_wasmdl(tmp_path):
+    """The MNIST CNN workload (Conv2D, MaxPool2D, Flatten, Dense on NHWC) as a Paddle network
+    (NCHW: conv kernels OIHW, the Dense rows reordered for NCHW's flattening): PaddlePaddle's
+    outputs must match wasmdl's on the same images before the converter runs."""
+    from bench import workloads
+
+    model = workloads.build("cnn")
+    x = np.random.default_rng(1).random((3, 28, 28, 1), dtype=np.float32)
+    y = np.asarray(model.predict(x))
+    report = paddle_export.export_network(model, x, y, str(tmp_path / "pj"))
+    assert report["check_diff"] < 1e-5, report
+    ops = [op["type"] for op in json.loads((tmp_path / "pj" / "model.json").read_text())["ops"]]
+    assert ops.count("conv2d") == 2 and ops.count("pool2d") == 2, ops
+    with_lstm = workloads.build("lstm")
+    with_lstm.predict(np.zeros((1, 28, 28), np.float32))
+    try:
+        paddle_export.network_arrays(with_lstm, x, y)
+    except ValueError as e:
+        assert "LSTM is not handled" in str(e), e
+    else:
+        raise AssertionError("network_arrays accepted an LSTM")

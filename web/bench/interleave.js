@@ -69,6 +69,7 @@ export function frameOrigin(loc, k) {
 }
 
 let framesMade = 0;
+const liveSlots = [];  // LiveFrame tiles on screen, by position
 
 // A framework x backend in its own live iframe, called by messages.
 export class LiveFrame {
@@ -96,6 +97,16 @@ export class LiveFrame {
       + `&backend=${row.backend}&models=${encodeURIComponent(models)}`;
     // cross-origin isolation passes to the frame (5 us timers, SharedArrayBuffer for WgPy)
     this.frame.allow = 'cross-origin-isolated';
+    // Every live frame stays inside the viewport: Chromium throttles the timers of a
+    // cross-origin frame that is scrolled out of view to one wake-up per second, and a
+    // framework that waits on a timer (TF.js's and Paddle.js's WebGL reads poll for the GPU)
+    // would then take ~1 s per call. Small tiles in a fixed strip at the bottom of the page.
+    const slot = liveSlots.indexOf(null) >= 0 ? liveSlots.indexOf(null) : liveSlots.length;
+    liveSlots[slot] = this;
+    this.slot = slot;
+    Object.assign(this.frame.style, { position: 'fixed', zIndex: 10, width: '150px',
+      height: '40px', left: `${(slot % 8) * 152}px`, bottom: `${Math.floor(slot / 8) * 42}px`,
+      border: '1px dashed #ccc', background: '#fff' });
     container.appendChild(this.frame);
   }
 
@@ -114,6 +125,7 @@ export class LiveFrame {
 
   close() {
     window.removeEventListener('message', this.listener);
+    liveSlots[this.slot] = null;
     this.frame.remove();
   }
 }

@@ -280,12 +280,47 @@ ADAPTERS.chainer = {
   async predict1(m, i) { await this.call('predict', i); },
   async accuracy() { return this.call('accuracy'); },
 };
+ADAPTERS.paddlejs = {  // inference only: the models bench/paddle_export.py converted
+  async setup() {
+    await loadScript(ctx.vendor + '@paddlejs/paddlejs-core/lib/index.js');
+    await loadScript(ctx.vendor + '@paddlejs/paddlejs-backend-webgl/lib/index.js');
+    this.ref = await (await fetch(ctx.base + 'workloads/reference.json')).json();
+    this.made = await (await fetch(ctx.base + 'workloads/paddlejs.json')).json();
+    return { version: 'core 2.2.0, backend-webgl 1.2.9' };
+  },
+  async build(name) {
+    if (this.made[name] !== 'ok') cannot(this.made[name] || `no Paddle.js model for ${name}`);
+    const modelPath = new URL(ctx.base + `workloads/paddlejs_${name}/model.json`,
+      location.href).href;
+    const runner = new self.paddlejs.core.Runner({ modelPath, feedShape: { fc: 1, fh: 28, fw: 28 } });
+    try {
+      await runner.init(); // loads the model, runs one warm-up inference
+    } catch (e) {
+      throw new Error(`Paddle.js Runner.init on paddlejs_${name}/model.json: ${e}`);
+    }
+    let maxDiff = 0;  // wasmdl's outputs on the first 4 test digits (same weights)
+    for (let i = 0; i < 4; i++) {
+      const out = await this.run(runner, i);
+      out.forEach((v, j) => { maxDiff = Math.max(maxDiff, Math.abs(v - this.ref[name][i][j])); });
+    }
+    runner.check = { maxDiff, ok: maxDiff < 1e-4 };
+    if (!runner.check.ok) throw new Error(`Paddle.js outputs differ from wasmdl's by ${maxDiff}`);
+    return runner;
+  },
+  async run(runner, i) {
+    const k = i % ctx.data.nte;
+    const out = await runner.predictWithFeed([{ data: ctx.data.xte.slice(k * 784, (k + 1) * 784),
+      shape: [1, 1, 28, 28], name: 'image', persistable: true }]);
+    return Float32Array.from(out);
+  },
+  trainStep: null,
+  noTrain: 'Paddle.js runs inference only; predict uses a PaddlePaddle network with the same '
+    + 'weights, converted by paddlejsconverter 1.0.8',
+  async predict1(runner, i) { await this.run(runner, i); },
+};
 const REASONS = {
   mind: 'Mind 1.0.1 cannot express these: sigmoid/tanh layers without biases, squared error '
     + 'and plain gradient descent only (no Adam, no softmax, no convolution, no recurrence)',
-  paddlejs: 'Paddle.js runs inference only (no training rows); its converted models are '
-    + 'built for the grid MLPs so far (bench/paddle_export.py), not yet for the README MLP, '
-    + 'CNN and LSTM predict workloads',
   synaptic: 'synaptic 1.1.4 trains with plain SGD only (no Adam), and has no convolution; its '
     + 'LSTM is an LSTM-g network without a batch API',
   kerasjs: 'Keras.js 1.0.3 is inference only, and its models come from Keras 2.1 HDF5 files '
