@@ -76,16 +76,15 @@ def build(paddle, npz, layers, image):
             h = f.max_pool2d(h, kernel_size=2, stride=2)
         elif kind in ("dense", "conv2d"):
             w, b = npz[layer["w"]].astype(np.float32), npz[layer["b"]].astype(np.float32)
-            wv, bv = (
-                paddle.static.create_parameter(
-                    a.shape,
-                    "float32",
-                    f"{n}{k}",
-                    default_initializer=paddle.nn.initializer.Assign(a),
-                )
-                for n, a in (("w", w), ("b", b))
-            )
-            h = paddle.matmul(h, wv) + bv if kind == "dense" else f.conv2d(h, wv, bv)
+            attr = [paddle.ParamAttr(name=f"{n}{k}", initializer=paddle.nn.initializer.Assign(a))
+                    for n, a in (("w", w), ("b", b))]  # fmt: skip
+            if kind == "dense":
+                wv, bv = (paddle.static.create_parameter(a.shape, "float32", attr=pa)
+                          for a, pa in ((w, attr[0]), (b, attr[1])))  # fmt: skip
+                h = paddle.matmul(h, wv) + bv
+            else:  # the classic conv2d + elementwise_add(bias, axis=1), as Paddle.js expects
+                h = paddle.static.nn.conv2d(h, w.shape[0], w.shape[2:], param_attr=attr[0],
+                                            bias_attr=attr[1])  # fmt: skip
             k += 1
             if layer["act"] == "relu":
                 h = f.relu(h)
@@ -121,6 +120,9 @@ def main(weights_npz: str, out_dir: str) -> dict:
         diff = max(diff, float(np.abs(got - want).max()))
     if not diff < 1e-5:
         raise RuntimeError(f"paddle_convert: PaddlePaddle's network is off the check by {diff}")
+    for op in main_prog.global_block().ops:  # Paddle.js's conv2d shader reads this attribute,
+        if op.type == "conv2d" and not op.has_attr("fuse_relu"):  # which 2.6's op no longer has
+            op._set_attr("fuse_relu", False)
     with tempfile.TemporaryDirectory() as tmp:
         paddle.static.save_inference_model(
             os.path.join(tmp, "model"), [image], [h], exe, program=main_prog
