@@ -324,8 +324,9 @@ def main(argv=None) -> int:
         "loadavg_start": load_start,
         "loadavg_end": list(os.getloadavg()),
     }
+    whole = a.fw == DEFAULT_FW and a.configs == "all" and not (a.no_workloads or a.no_calibration)
     run = {
-        "full": True,
+        "full": whole,  # bench.readme takes the latest whole run only
         "env": env,
         "params": vars(a),
         "protocol": res.get("protocol"),
