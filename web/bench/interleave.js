@@ -70,6 +70,7 @@ export function frameOrigin(loc, k) {
 
 let framesMade = 0;
 const liveSlots = [];  // LiveFrame tiles on screen, by position
+const TILE = { w: 88, h: 34 };  // px per tile, border and gap included
 
 // A framework x backend in its own live iframe, called by messages.
 export class LiveFrame {
@@ -100,13 +101,16 @@ export class LiveFrame {
     // Every live frame stays inside the viewport: Chromium throttles the timers of a
     // cross-origin frame that is scrolled out of view to one wake-up per second, and a
     // framework that waits on a timer (TF.js's and Paddle.js's WebGL reads poll for the GPU)
-    // would then take ~1 s per call. Small tiles in a fixed strip at the bottom of the page.
+    // would then take ~1 s per call. Small tiles in rows fixed at the bottom of the page, as
+    // many per row as the window's width holds (an 800 px headless window: 9).
     const slot = liveSlots.indexOf(null) >= 0 ? liveSlots.indexOf(null) : liveSlots.length;
     liveSlots[slot] = this;
     this.slot = slot;
-    Object.assign(this.frame.style, { position: 'fixed', zIndex: 10, width: '150px',
-      height: '40px', left: `${(slot % 8) * 152}px`, bottom: `${Math.floor(slot / 8) * 42}px`,
-      border: '1px dashed #ccc', background: '#fff' });
+    const perRow = Math.max(1, Math.floor((window.innerWidth || 800) / TILE.w));
+    Object.assign(this.frame.style, { position: 'fixed', zIndex: 10, width: `${TILE.w - 4}px`,
+      height: `${TILE.h - 4}px`, left: `${(slot % perRow) * TILE.w}px`,
+      bottom: `${Math.floor(slot / perRow) * TILE.h}px`, border: '1px dashed #ccc',
+      background: '#fff' });
     container.appendChild(this.frame);
   }
 
