@@ -295,3 +295,56 @@ def test_fused_optimizer_updates_match_the_numpy_kernels(selenium_wasmdl):
         arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
         run("sgd_update", arrays, np.array([0.1, 1], np.float32), momentum=mom, dampening=damp,
             weight_decay=0.01, nesterov=nest, maximize=False, first=first)  # fmt: skip
+
+
+@run_in_pyodide
+def test_dense_and_relu_kernels_match_numpy(selenium_wasmdl):
+    """The rewrite's dense target on webgl (the blocked product with bias and activation in its
+    unpack pass; matmul, add, relu in turn for short K and other variants) and the fused
+    relu / relu_grad, against the numpy backend's kernels on odd shapes; a captured Dense
+    layer's step uses them (the rewritten program holds dense, not matmul + add)."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl import nn
+    from wasmdl.backend.base import Operand
+
+    be, ref = wl.backend.get_backend("webgl"), wl.backend.get_backend("numpy")
+    rng = np.random.default_rng(0)
+    f32 = np.dtype("float32")
+    prev = be.matmul_variant
+    try:
+        for variant in ("block", "packed"):
+            be.matmul_variant = variant
+            for m, k, n in ((1, 784, 64), (37, 45, 29), (5, 3, 7), (64, 8, 1)):
+                for act in ("linear", "relu"):
+                    x, w = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+                    arrays = [a.astype(np.float32) for a in (x, w, rng.standard_normal(n))]
+                    xs = [Operand(be.from_host(a), a.shape, f32) for a in arrays]
+                    got = be.to_host(be.run("dense", xs, (m, n), f32, {"activation": act}),
+                                     (m, n), f32)  # fmt: skip
+                    want = ref.kernels["dense"](*arrays, activation=act)
+                    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5,
+                                               err_msg=f"{variant} {(m, k, n)} {act}")  # fmt: skip
+    finally:
+        be.matmul_variant = prev
+    g, y = (rng.standard_normal((13, 7)).astype(np.float32) for _ in range(2))
+    y[0, :3] = 0.0  # the gradient at 0 is 0 (torch)
+    for name, arrays, want in (("relu", [y], np.maximum(y, 0)),
+                               ("relu_grad", [g, y], g * (y > 0))):  # fmt: skip
+        xs = [Operand(be.from_host(a), a.shape, f32) for a in arrays]
+        got = be.to_host(be.run(name, xs, y.shape, f32, {}), y.shape, f32)
+        np.testing.assert_array_equal(got, want.astype(np.float32), err_msg=name)
+    wl.set_backend("webgl")
+    try:
+        wl.manual_seed(0)
+        m = wl.Sequential([nn.Dense(16, activation="relu", input_shape=(12,)), nn.Dense(3)])
+        m.compile(optimizer="sgd", loss="mse")
+        x3, y3 = rng.random((8, 12), dtype=np.float32), rng.random((8, 3), dtype=np.float32)
+        for _ in range(4):
+            m.train_on_batch(x3, y3)
+        assert m.capture_info()["train"]["captured"], m.capture_info()
+        kernels = [i.kernel for i in m.train_function._last.replay.program.instrs]
+        assert kernels.count("dense") == 2 and "relu_grad" in kernels, kernels
+    finally:
+        wl.set_backend("numpy")

@@ -29,6 +29,8 @@ EXPRESSIONS = {  # op -> GLSL expression (inputs a, b, c; comparisons give int 0
     "eq": "int(a == b)", "ne": "int(a != b)", "lt": "int(a < b)", "le": "int(a <= b)",
     "gt": "int(a > b)", "ge": "int(a >= b)",
     "where": "a != 0 ? b : c",
+    # the fused ReLU (ops.fused: float tensors): max(x, 0), and g * (y > 0) for its gradient
+    "relu": "max(a, 0.0)", "relu_grad": "a * float(b > 0.0)",
 }
 CASTS = {  # (from, to) dtype kinds -> expression of a (bool is int 0/1 in an R32I texture)
     ("f", "i"): "int(a)", ("i", "f"): "float(a)", ("b", "f"): "float(a)",
@@ -172,20 +174,14 @@ def _matmul_packed(be, a, b, shape, mkn, batch_strides, block):
     4 products (kernels/glsl/matmul_packed.glsl), or with ``block`` 2x2 output blocks per
     fragment (matmul_block.glsl) unpacked by unpack2x2.glsl."""
     M, K, N = mkn
+    f32 = np.dtype("float32")
+    if block:
+        blocks = _matmul_blocks(be, a, b, shape, mkn, batch_strides)
+        return simple(be, "unpack2x2.glsl", "matmul", {}, [M, N], [blocks], shape, f32)
     a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, K, 1)
     b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, 1, N)
     batch = shape[:-2]
     params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
-    f32 = np.dtype("float32")
-    if block:
-        nblk = math.prod(batch) * -(-M // 2) * -(-N // 2)
-        blocks = be.alloc((nblk,), f32, fmt=2)
-
-        def block_source():
-            return "matmul", "kernels/glsl/matmul_block.glsl", template("matmul_block.glsl")
-
-        be.draw(("matmul_block",), block_source, params, [a4, b4], blocks, nblk)
-        return simple(be, "unpack2x2.glsl", "matmul", {}, [M, N], [blocks], shape, f32)
     out = be.alloc(shape, f32)
 
     def source():
@@ -193,6 +189,54 @@ def _matmul_packed(be, a, b, shape, mkn, batch_strides, block):
 
     be.draw(("matmul_packed",), source, params, [a4, b4], out, math.prod(shape))
     return out
+
+
+def _matmul_blocks(be, a, b, shape, mkn, batch_strides):
+    """A and B packed along K, then matmul_block.glsl: the product as 2x2 blocks (RGBA32F)."""
+    M, K, N = mkn
+    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, K, 1)
+    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, 1, N)
+    batch = shape[:-2]
+    params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
+    nblk = math.prod(batch) * -(-M // 2) * -(-N // 2)
+    blocks = be.alloc((nblk,), np.dtype("float32"), fmt=2)
+
+    def block_source():
+        return "matmul", "kernels/glsl/matmul_block.glsl", template("matmul_block.glsl")
+
+    be.draw(("matmul_block",), block_source, params, [a4, b4], blocks, nblk)
+    return blocks
+
+
+class _Value:
+    """A launcher's result as the next launcher's input (what it reads of a tensor)."""
+
+    def __init__(self, h, shape, dtype):
+        self._h, self.shape, self.dtype = h, tuple(shape), dtype
+
+
+DENSE_ACT = {"linear": "y", "relu": "max(y, 0.0)"}
+
+
+def _dense(be, xs, shape, dtype, p):
+    """The rewrite target for a Dense layer, act(x @ w + b) with x (M, K), w (K, N), b (N,):
+    with the blocked float32 product, its unpack pass adds the bias and applies the activation
+    (kernels/glsl/dense.glsl: one draw for the three passes matmul's unpack, add and relu);
+    otherwise matmul, add and relu in turn (the same arithmetic)."""
+    x, w, b = xs
+    act = p.get("activation", "linear")
+    if act not in DENSE_ACT:
+        raise ValueError(f"dense: argument 'activation' expected one of {sorted(DENSE_ACT)}, "
+                         f"received {act!r}")  # fmt: skip
+    (M, K), N = x.shape, w.shape[-1]
+    block = getattr(be, "matmul_variant", "block") == "block"
+    if dtype == np.float32 and K >= PACK_MIN_K and block and M * N > 0:
+        blocks = _matmul_blocks(be, x, w, shape, (M, K, N), [])
+        subs = {"ACT": DENSE_ACT[act]}
+        return simple(be, "dense.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
+    y = _Value(_matmul(be, [x, w], shape, dtype, {}), shape, dtype)
+    y = _Value(KERNELS["add"](be, [y, b], shape, dtype, {}), shape, dtype)
+    return KERNELS["relu"](be, [y], shape, dtype, {}) if act == "relu" else y._h
 
 
 KERNELS = {name: _map(name) for name in EXPRESSIONS}
@@ -205,6 +249,7 @@ KERNELS.update(
         "reshape": _reshape,
         "argmax": _argmax,
         "matmul": _matmul,
+        "dense": _dense,
         **{name: _reduction(name) for name in REDUCTIONS},
         **CONV_KERNELS,
         **INDEX_KERNELS,
