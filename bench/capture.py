@@ -21,6 +21,13 @@ call and ``ratio`` the median over rounds of wasmdl's time over TF.js's in the s
     python -m bench.capture     # writes artifacts/bench_capture.json, prints the table
     python -m bench.capture --rounds 9 --only readme_mlp_predict,cnn_predict
     python -m bench.capture --gpu webgl --out artifacts/bench_capture_webgl.json
+    python -m bench.capture --old-fused --only d1_w64_sgd,d8_w256_sgd
+
+``--old-fused [REV]`` adds the hand-written MLP path this mechanism replaced as a contender on
+the SGD MLPs: wasmdl is rebuilt from commit ``REV`` (default ``OLD_FUSED_REV``, the last one that
+had ``_wasm/mlp.py``) and runs in a second Pyodide in a same-origin frame of the same page, so its
+rounds interleave with the others on one thread. It gets the same weights, and its first step's
+loss must equal the current wasmdl's loss on the same batch before it is timed.
 
 ``page_workloads()`` is what runs inside Pyodide:
 
@@ -38,6 +45,8 @@ import time
 import numpy as np
 
 GRID = [(d, w) for d in (1, 2, 4, 8) for w in (64, 128, 256)]
+OLD_FUSED_REV = "13368dd23250b2eec36c686e65c2c2141075648e"  # parent of the deletion (4f5c4f7)
+OLD = "wasmdl old fused"
 
 
 def _readme(wl, nn):
@@ -129,9 +138,12 @@ def _workload(name, backend="numpy"):
     run = {
         "wasmdl": _loop(lambda: m.predict(x) if kind == "predict" else m.train_on_batch(x, labels))
     }
+    # the loss of the first step (on the initial weights): the old fused path must agree
+    loss0 = float(m.evaluate(x, labels, batch_size=shape[0])) if kind == "train" else None
     return {"kind": kind, "spec": _spec(m), "x": x.ravel().tolist(), "xShape": list(shape),
             "y": labels.ravel().tolist(), "yShape": list(labels.shape), "loss": loss, "opt": opt,
-            "expect": m.predict(x[:1]).ravel().tolist(), "run": run, "model": m}  # fmt: skip
+            "expect": m.predict(x[:1]).ravel().tolist(), "run": run, "model": m,
+            "loss0": loss0}  # fmt: skip
 
 
 def page_workloads(names=None, backend="numpy") -> dict:
@@ -180,7 +192,14 @@ PAGE_JS = r"""
     tf.wasm.setWasmPaths("/vendor/@tensorflow/tfjs-backend-wasm/dist/");
   }
   if (!(await tf.setBackend("TFBACKEND"))) throw new Error("tf.setBackend('TFBACKEND') failed");
-  const TFL = "tfjs TFBACKEND";
+  const TFL = "tfjs TFBACKEND", OLD = "OLDLABEL";
+  let OLDFRAME = null;
+  if (OLDWHEEL) {  // a same-origin frame with its own Pyodide and the old wasmdl
+    const frame = Object.assign(document.createElement("iframe"), { src: "/old/old.html" });
+    document.body.append(frame);
+    await new Promise((ok) => frame.addEventListener("load", ok, { once: true }));
+    OLDFRAME = await frame.contentWindow.ready;
+  }
   py.runPython(`from MODULE import capture as bench_capture
 W = bench_capture.page_workloads(ONLY, "WLBACKEND")`);
   const names = py.runPython("list(W)").toJs();
@@ -197,6 +216,20 @@ W = bench_capture.page_workloads(ONLY, "WLBACKEND")`);
     for (const label of runs.keys()) {
       const f = runs.get(label);
       batches[label] = async (n) => f(n);
+    }
+    if (OLDFRAME && w.get("opt") === "sgd" && kind === "train") {
+      try {  // the deleted fused path, in the old wheel's Pyodide (same thread, same page)
+        const loss = OLDFRAME.setup(JSON.stringify({ ...spec, x: w.get("x").toJs(), xShape,
+                                                     y: w.get("y").toJs(), yShape }));
+        const want = w.get("loss0");
+        row.old_fused_loss = [loss, want];
+        if (!(Math.abs(loss - want) <= 1e-4 * Math.max(1, Math.abs(want)))) {
+          throw new Error(`first-step loss ${loss} != wasmdl's ${want}`);
+        }
+        batches[OLD] = async (n) => OLDFRAME.run(n);
+      } catch (e) {
+        row.errors[OLD] = String(e.message || e);
+      }
     }
     try {
       const model = tf.sequential();
@@ -259,6 +292,7 @@ W = bench_capture.page_workloads(ONLY, "WLBACKEND")`);
     result.workloads[name] = row;
     x.dispose(); y.dispose(); w.destroy();
   }
+  if (OLDFRAME) result.old_fused = OLDFRAME.info;
   const pyJson = (code) => JSON.parse(py.runPython(`import json, wasmdl\njson.dumps(${code})`));
   result.calls = pyJson("bench_capture.calls_per_step(W)");
   result.gpu_counts = pyJson("bench_capture.gpu_counts(W)");
@@ -268,7 +302,97 @@ W = bench_capture.page_workloads(ONLY, "WLBACKEND")`);
 """
 
 
-def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000, gpu=None) -> dict:
+# The old wasmdl's Python side, in the frame: the SGD MLP from the page's spec (same weights),
+# stepped by the fused path (``_wasm.mlp.train_step``) directly, as capture_old_fused.json did.
+OLD_PY = r"""
+import json
+import numpy as np
+import wasmdl as wl
+from wasmdl import nn
+from wasmdl._wasm import mlp
+
+STATE = {}
+
+
+def setup(args):
+    spec = json.loads(args)  # one JSON string: no arrays cross between the two Pyodides
+    shape = {"input_shape": tuple(spec["inputShape"])}
+    layers = [nn.Dense(l["units"], activation=l["activation"], **(shape if not i else {}))
+              for i, l in enumerate(spec["layers"])]  # fmt: skip
+    m = wl.Sequential(layers)
+    m.compile(optimizer=wl.optim.SGD(lr=0.15), loss="categorical_crossentropy")
+    m.set_weights([np.asarray(w["data"], np.float32).reshape(w["shape"]) for w in spec["weights"]])
+    m._ensure_optimizer()
+    xa = np.asarray(spec["x"], np.float32).reshape(spec["xShape"])
+    ya = np.asarray(spec["y"], np.float32).reshape(spec["yShape"])
+    loss = mlp.train_step(m, xa, ya)
+    if loss is None:
+        raise RuntimeError("the old fused path does not take this model (mlp.train_step: None)")
+    STATE.update(m=m, x=xa, y=ya)
+    return float(loss)
+
+
+def run(n):
+    m, x, y = STATE["m"], STATE["x"], STATE["y"]
+    for _ in range(n):
+        float(mlp.train_step(m, x, y))
+
+
+def info():
+    return json.dumps({"version": wl.__version__, "cpu_kernels": wl.cpu_kernels()}, default=str)
+"""
+
+OLD_HTML = """<!doctype html><meta charset="utf-8"><body><script>
+window.ready = (async () => {
+  BOOT
+  py.runPython(OLDPY);
+  const setup = py.globals.get("setup"), run = py.globals.get("run");
+  return { setup: (args) => setup(args), run: (n) => { run(n); },
+           info: JSON.parse(py.globals.get("info")()) };
+})();
+</script>"""
+
+
+def old_wheel(tmp, rev=OLD_FUSED_REV):
+    """wasmdl's wheel built from commit ``rev`` of this repository (``git archive``), and that
+    commit's capture_memory.js."""
+    import subprocess
+    from pathlib import Path
+
+    from .driver import repo_root
+
+    src = Path(tmp, "old-src")
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", repo_root(), "archive", rev], check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    out = Path(tmp, "old-dist")
+    cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
+           "--outdir", str(out), str(src)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True)
+    capture = Path(src, "kernels", "wasm", "capture_memory.js").read_text()
+    return next(out.glob("wasmdl-*.whl")), capture
+
+
+def _old_page(root, wheel, capture, dist):
+    """Serve the old wheel under ``/old/`` with the frame page that boots it."""
+    import os
+    from pathlib import Path
+
+    from .pyodide_page import CAPTURE_TAG, boot_js
+
+    old = Path(root, "old")
+    old.mkdir()
+    os.symlink(os.path.abspath(wheel), old / Path(wheel).name)
+    boot = boot_js([wheel], base="old/").replace(
+        "CAPTURE_TAG", CAPTURE_TAG.replace("CAPTURE", json.dumps(capture))
+    )
+    html = OLD_HTML.replace("OLDPY", json.dumps(OLD_PY)).replace("BOOT", boot)
+    (old / "old.html").write_text(html)
+
+
+def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000, gpu=None,
+                 old=None) -> dict:  # fmt: skip
     import os
     import tempfile
     from pathlib import Path
@@ -282,12 +406,15 @@ def run_chromium(dist, wheels, module, only=None, rounds=9, warmup_ms=1000, gpu=
             os.symlink(os.path.abspath(wheel), os.path.join(root, Path(wheel).name))
         os.symlink(os.path.join(repo_root(), "node_modules"), os.path.join(root, "vendor"))
         Path(root, "index.html").write_text("<!doctype html><meta charset='utf-8'><body>")
+        if old is not None:
+            _old_page(root, *old, dist)
         with serve(root) as url, Chromium() as browser:
             browser.navigate(url + "/index.html")
             time.sleep(1.0)
             js = PAGE_JS.replace("MODULE", module).replace("ONLY", repr(only))
             js = js.replace("WARMUP_MS", str(warmup_ms)).replace("ROUNDS", str(rounds))
             js = js.replace("TFBACKEND", gpu or "wasm").replace("WLBACKEND", gpu or "numpy")
+            js = js.replace("OLDWHEEL", "true" if old else "false").replace("OLDLABEL", OLD)
             js = js.replace("BOOT", boot_js(wheels, capture=True))
             result = json.loads(browser.evaluate(js, timeout=3000))
             result["browser"] = browser.evaluate("navigator.userAgent")
@@ -309,6 +436,9 @@ def table(result) -> str:
     )
     if gpu:
         head += " Python->JS / draws / uploads per step |"
+    old = any(OLD in r.get("ms", {}) or OLD in r["errors"] for r in result["workloads"].values())
+    if old:
+        head += " old fused ms | wasmdl / old fused |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, row in result["workloads"].items():
         ms, ratio, first = row.get("ms", {}), row.get("ratio", {}), row.get("first_ms", {})
@@ -322,6 +452,9 @@ def table(result) -> str:
             g = gpu.get(name, {})
             counts = [g.get(k, "-") for k in ("python_to_js", "draws", "uploads")]
             line += f" {' / '.join(map(str, counts))} |"
+        if old:
+            old_ms = ms.get(OLD, row["errors"].get(OLD, "-"))
+            line += f" {old_ms} | {ratio.get(f'wasmdl / {OLD}', '-')} |"
         lines.append(line)
     return "\n".join(lines)
 
@@ -345,12 +478,23 @@ def main(argv=None) -> int:
         default=None,
         help="both frameworks on WebGL2 instead of wasmdl numpy/WASM vs TF.js wasm",
     )
+    p.add_argument(
+        "--old-fused",
+        nargs="?",
+        const=OLD_FUSED_REV,
+        default=None,
+        metavar="REV",
+        help="add the deleted hand-written MLP path (wasmdl at commit REV) on the SGD MLPs",
+    )
     args = p.parse_args(argv)
     only = args.only.split(",") if args.only else None
     with tempfile.TemporaryDirectory() as tmp:
         wheels = gemm._wheels(tmp)
         module = "bench"
-        result = run_chromium(args.dist, wheels, module, only, args.rounds, gpu=args.gpu)
+        old = old_wheel(tmp, args.old_fused) if args.old_fused else None
+        result = run_chromium(args.dist, wheels, module, only, args.rounds, gpu=args.gpu, old=old)
+    if old is not None:
+        result["old_fused_rev"] = args.old_fused
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(table(result))

@@ -36,9 +36,10 @@ CAPTURE_TAG = (
 )
 
 
-def boot_js(wheels, packages=("numpy", "micropip"), capture=False) -> str:
-    """The boot statements for ``wheels`` (paths or names: each is served at ``/<name>``) and
-    Pyodide's ``packages``; with ``capture``, kernels/wasm/capture_memory.js runs first."""
+def boot_js(wheels, packages=("numpy", "micropip"), capture=False, base="") -> str:
+    """The boot statements for ``wheels`` (paths or names: each is served at
+    ``/<base><name>``) and Pyodide's ``packages``; with ``capture``,
+    kernels/wasm/capture_memory.js runs first."""
     tag = ""
     if capture:
         from .driver import repo_root
@@ -46,5 +47,5 @@ def boot_js(wheels, packages=("numpy", "micropip"), capture=False) -> str:
         source = Path(repo_root(), "kernels", "wasm", "capture_memory.js").read_text()
         tag = CAPTURE_TAG.replace("CAPTURE", json.dumps(source))
     js = BOOT_JS.replace("PACKAGES", json.dumps(list(packages)))
-    js = js.replace("WHEELS", json.dumps([Path(w).name for w in wheels]))
+    js = js.replace("WHEELS", json.dumps([base + Path(w).name for w in wheels]))
     return js.replace("CAPTURE_TAG", tag)

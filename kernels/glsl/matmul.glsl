@@ -1,12 +1,15 @@
 // kernel: matmul -- batched C[b] = A[b] @ B[b] ({{S}}/{{T}}: sampler and element type), one
 //   fragment per output element looping along K. A and B are read through strides, so the
-//   VJP's transposed operands and broadcast batches need no copy.
-// textures: t0 A, t1 B; output C (dense [batch, M, N]).
+//   VJP's transposed operands and broadcast batches need no copy. A template for two entries
+//   (as unpack2x2.glsl): matmul (UNIFORMS and BIAS empty, ACT "y") and dense (a Dense layer's
+//   act(x @ w + b) in one draw: UNIFORMS declares t2, BIAS adds it at column col, ACT).
+// textures: t0 A, t1 B; dense: t2 bias (N elements); output C (dense [batch, M, N]).
 // params: [M, N, K, nb, bshape[nb], abstrides[nb], bbstrides[nb], sam, sak, sbk, sbn]
 //   (the matmul.wgsl layout; all in elements).
 
 uniform {{S}} t0;
 uniform {{S}} t1;
+{{UNIFORMS}}
 out {{T}} o;
 
 void main() {
@@ -39,5 +42,7 @@ void main() {
     ia += sak;
     ib += sbk;
   }
-  o = acc;
+  {{T}} y = acc;
+  {{BIAS}}
+  o = {{ACT}};
 }

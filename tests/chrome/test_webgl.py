@@ -300,7 +300,8 @@ def test_fused_optimizer_updates_match_the_numpy_kernels(selenium_wasmdl):
 @run_in_pyodide
 def test_dense_and_relu_kernels_match_numpy(selenium_wasmdl):
     """The rewrite's dense target on webgl (the blocked product with bias and activation in its
-    unpack pass; matmul, add, relu in turn for short K and other variants) and the fused
+    unpack pass; one plain-product draw with them on 1-3 rows, short K and other variants;
+    an empty K gives act(bias)) and the fused
     relu / relu_grad, against the numpy backend's kernels on odd shapes; a captured Dense
     layer's step uses them (the rewritten program holds dense, not matmul + add)."""
     import numpy as np
@@ -314,9 +315,9 @@ def test_dense_and_relu_kernels_match_numpy(selenium_wasmdl):
     f32 = np.dtype("float32")
     prev = be.matmul_variant
     try:
-        for variant in ("block", "packed"):
+        for variant in ("block", "packed", "plain"):
             be.matmul_variant = variant
-            for m, k, n in ((1, 784, 64), (37, 45, 29), (5, 3, 7), (64, 8, 1)):
+            for m, k, n in ((1, 784, 64), (3, 40, 10), (37, 45, 29), (5, 3, 7), (64, 8, 1)):
                 for act in ("linear", "relu"):
                     x, w = rng.standard_normal((m, k)), rng.standard_normal((k, n))
                     arrays = [a.astype(np.float32) for a in (x, w, rng.standard_normal(n))]
@@ -324,7 +325,9 @@ def test_dense_and_relu_kernels_match_numpy(selenium_wasmdl):
                     got = be.to_host(be.run("dense", xs, (m, n), f32, {"activation": act}),
                                      (m, n), f32)  # fmt: skip
                     want = ref.kernels["dense"](*arrays, activation=act)
-                    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5,
+                    # float32 sums of k unit-normal products (|y| ~ sqrt(k)): the plain
+                    # product adds them in order, so its rounding grows with k
+                    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * max(1, k / 100),
                                                err_msg=f"{variant} {(m, k, n)} {act}")  # fmt: skip
     finally:
         be.matmul_variant = prev

@@ -11,7 +11,14 @@ import wasmdl as wl
 from wasmdl.backend import webgl_plan
 from wasmdl.backend.webgl import WebGLBackend
 from wasmdl.backend.webgl_glsl import GL, REDUCTIONS, template
-from wasmdl.backend.webgl_kernels import DENSE_ACT, EXPRESSIONS, KERNELS
+from wasmdl.backend.webgl_kernels import (
+    DENSE,
+    DENSE_ACT,
+    DENSE_PLAIN,
+    EXPRESSIONS,
+    KERNELS,
+    UNPACK,
+)
 
 GLSL_DIR = Path(__file__).resolve().parents[2] / "kernels" / "glsl"
 
@@ -41,12 +48,15 @@ def test_templates_leave_no_placeholder_and_start_with_the_version():
     ]  # fmt: skip
     for inits, combine in REDUCTIONS.values():
         codes.append(template("reduce.glsl", **s, INIT=inits["float"], COMBINE=combine))
-    for file in ("matmul", "argmax", "slice_grad", "gather", "scatter_add", "concat"):
+    for file in ("argmax", "slice_grad", "gather", "scatter_add", "concat"):
         codes.append(template(f"{file}.glsl", **s))
+    codes.append(template("matmul.glsl", **s, **UNPACK))
+    codes += [template("matmul.glsl", **s, **DENSE_PLAIN, ACT=a) for a in DENSE_ACT.values()]
     codes.append(template("pad.glsl", **s, VALUE="intBitsToFloat(v)"))
     codes += [template(f, MAX="true") for f in ("pool2d.glsl", "pool2d_grad.glsl")]
     codes += [template(f"{f}.glsl") for f in ("conv2d", "conv2d_grad_input", "conv2d_grad_weight")]
-    codes += [template("dense.glsl", ACT=a) for a in DENSE_ACT.values()]
+    codes.append(template("unpack2x2.glsl", **UNPACK))
+    codes += [template("unpack2x2.glsl", **DENSE, ACT=a) for a in DENSE_ACT.values()]
     assert all("{{" not in c for c in codes)
     assert all(c.startswith("#version 300 es\n") for c in codes)
     assert {d.name: t[0] for d, t in GL.items()} == {

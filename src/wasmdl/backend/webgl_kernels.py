@@ -147,10 +147,14 @@ def _matmul(be, xs, shape, dtype, p):
         return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb, variant == "block")
     st = [*(s * M * K for s in sa), *(s * K * N for s in sb)]
     params = [M, N, K, len(batch), *batch, *st, K, 1, N, 1]
-    return simple(be, "matmul.glsl", "matmul", typed(dtype), params, [a._h, b._h], shape, dtype)
+    subs = {**typed(dtype), **UNPACK}
+    return simple(be, "matmul.glsl", "matmul", subs, params, [a._h, b._h], shape, dtype)
 
 
 PACK_MIN_K = 8  # float32 products with K >= 8 read operands packed 4 per texel along K
+# a Dense layer on fewer rows (batch-1 predict) reads x and w where they are, in one draw: the
+# packed paths would copy all of w (N * K values) every call to save fetches on 1-3 rows
+DENSE_PLAIN_ROWS = 4
 # matmul variants (WebGLBackend.matmul_variant): "packed" (one output per fragment from packed
 # operands), "block" (2x2 outputs per fragment + an unpack pass), "plain" (matmul.glsl only)
 MATMUL_VARIANTS = ("packed", "block", "plain")
@@ -177,7 +181,7 @@ def _matmul_packed(be, a, b, shape, mkn, batch_strides, block):
     f32 = np.dtype("float32")
     if block:
         blocks = _matmul_blocks(be, a, b, shape, mkn, batch_strides)
-        return simple(be, "unpack2x2.glsl", "matmul", {}, [M, N], [blocks], shape, f32)
+        return simple(be, "unpack2x2.glsl", "matmul", UNPACK, [M, N], [blocks], shape, f32)
     a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, K, 1)
     b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, 1, N)
     batch = shape[:-2]
@@ -216,13 +220,18 @@ class _Value:
 
 
 DENSE_ACT = {"linear": "y", "relu": "max(y, 0.0)"}
+# unpack2x2.glsl's substitutions: the plain product, and a Dense layer's bias + activation
+UNPACK = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
+DENSE = {"UNIFORMS": "uniform sampler2D t1;", "BIAS": "y += texelFetch(t1, at(2, c), 0).x;"}
+DENSE_PLAIN = {"UNIFORMS": "uniform sampler2D t2;", "BIAS": "y += texelFetch(t2, at(3, col), 0).x;"}
 
 
 def _dense(be, xs, shape, dtype, p):
     """The rewrite target for a Dense layer, act(x @ w + b) with x (M, K), w (K, N), b (N,):
     with the blocked float32 product, its unpack pass adds the bias and applies the activation
-    (kernels/glsl/dense.glsl: one draw for the three passes matmul's unpack, add and relu);
-    otherwise matmul, add and relu in turn (the same arithmetic)."""
+    (kernels/glsl/unpack2x2.glsl as dense: one draw for the three passes unpack, add, relu);
+    on fewer than ``DENSE_PLAIN_ROWS`` rows, short K or another variant, matmul.glsl as dense
+    does all of it in one draw from the unpacked operands (the same arithmetic)."""
     x, w, b = xs
     act = p.get("activation", "linear")
     if act not in DENSE_ACT:
@@ -230,13 +239,17 @@ def _dense(be, xs, shape, dtype, p):
                          f"received {act!r}")  # fmt: skip
     (M, K), N = x.shape, w.shape[-1]
     block = getattr(be, "matmul_variant", "block") == "block"
-    if dtype == np.float32 and K >= PACK_MIN_K and block and M * N > 0:
+    if dtype == np.float32 and K >= PACK_MIN_K and block and M >= DENSE_PLAIN_ROWS:
         blocks = _matmul_blocks(be, x, w, shape, (M, K, N), [])
-        subs = {"ACT": DENSE_ACT[act]}
-        return simple(be, "dense.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
-    y = _Value(_matmul(be, [x, w], shape, dtype, {}), shape, dtype)
-    y = _Value(KERNELS["add"](be, [y, b], shape, dtype, {}), shape, dtype)
-    return KERNELS["relu"](be, [y], shape, dtype, {}) if act == "relu" else y._h
+        subs = {**DENSE, "ACT": DENSE_ACT[act]}
+        return simple(be, "unpack2x2.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
+    if K == 0:  # an empty product: the bias alone
+        y = _Value(_matmul(be, [x, w], shape, dtype, {}), shape, dtype)
+        y = _Value(KERNELS["add"](be, [y, b], shape, dtype, {}), shape, dtype)
+        return KERNELS["relu"](be, [y], shape, dtype, {}) if act == "relu" else y._h
+    subs = {**typed(dtype), **DENSE_PLAIN, "ACT": DENSE_ACT[act]}
+    params = [M, N, K, 0, K, 1, N, 1]
+    return simple(be, "matmul.glsl", "dense", subs, params, [x._h, w._h, b._h], shape, dtype)
 
 
 KERNELS = {name: _map(name) for name in EXPRESSIONS}
