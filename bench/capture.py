@@ -139,7 +139,9 @@ def _workload(name, backend="numpy"):
         "wasmdl": _loop(lambda: m.predict(x) if kind == "predict" else m.train_on_batch(x, labels))
     }
     # the loss of the first step (on the initial weights): the old fused path must agree
-    loss0 = float(m.evaluate(x, labels, batch_size=shape[0])) if kind == "train" else None
+    loss0 = None
+    if kind == "train":
+        loss0 = float(m.evaluate(x, labels, batch_size=shape[0], return_dict=True)["loss"])
     return {"kind": kind, "spec": _spec(m), "x": x.ravel().tolist(), "xShape": list(shape),
             "y": labels.ravel().tolist(), "yShape": list(labels.shape), "loss": loss, "opt": opt,
             "expect": m.predict(x[:1]).ravel().tolist(), "run": run, "model": m,

@@ -10,6 +10,7 @@ import pytest
 import wasmdl as wl
 from wasmdl.backend import webgl_plan
 from wasmdl.backend.webgl import WebGLBackend
+from wasmdl.backend.webgl_fused import GRAD, ROW_LOSS, TARGET
 from wasmdl.backend.webgl_glsl import GL, REDUCTIONS, template
 from wasmdl.backend.webgl_kernels import (
     DENSE,
@@ -57,6 +58,12 @@ def test_templates_leave_no_placeholder_and_start_with_the_version():
     codes += [template(f"{f}.glsl") for f in ("conv2d", "conv2d_grad_input", "conv2d_grad_weight")]
     codes.append(template("unpack2x2.glsl", **UNPACK))
     codes += [template("unpack2x2.glsl", **DENSE, ACT=a) for a in DENSE_ACT.values()]
+    codes += [template(f"{f}.glsl") for f in ("softmax", "softmax_grad")]
+    for target in TARGET.values():
+        codes += [
+            template("cross_entropy.glsl", TARGET=target, ROW_LOSS=r) for r in ROW_LOSS.values()
+        ]
+        codes += [template("cross_entropy_grad.glsl", TARGET=target, GRAD=g) for g in GRAD.values()]
     assert all("{{" not in c for c in codes)
     assert all(c.startswith("#version 300 es\n") for c in codes)
     assert {d.name: t[0] for d, t in GL.items()} == {

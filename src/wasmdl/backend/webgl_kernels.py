@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .webgl_conv import CONV_KERNELS
+from .webgl_fused import Value, fused_kernels
 from .webgl_glsl import GL, REDUCTIONS, reduce_draw, simple, template, typed
 from .webgl_index import INDEX_KERNELS
 from .webgpu_kernels import collapse, reduce_params
@@ -212,13 +213,6 @@ def _matmul_blocks(be, a, b, shape, mkn, batch_strides):
     return blocks
 
 
-class _Value:
-    """A launcher's result as the next launcher's input (what it reads of a tensor)."""
-
-    def __init__(self, h, shape, dtype):
-        self._h, self.shape, self.dtype = h, tuple(shape), dtype
-
-
 DENSE_ACT = {"linear": "y", "relu": "max(y, 0.0)"}
 # unpack2x2.glsl's substitutions: the plain product, and a Dense layer's bias + activation
 UNPACK = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
@@ -244,8 +238,8 @@ def _dense(be, xs, shape, dtype, p):
         subs = {**DENSE, "ACT": DENSE_ACT[act]}
         return simple(be, "unpack2x2.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
     if K == 0:  # an empty product: the bias alone
-        y = _Value(_matmul(be, [x, w], shape, dtype, {}), shape, dtype)
-        y = _Value(KERNELS["add"](be, [y, b], shape, dtype, {}), shape, dtype)
+        y = Value(_matmul(be, [x, w], shape, dtype, {}), shape, dtype)
+        y = Value(KERNELS["add"](be, [y, b], shape, dtype, {}), shape, dtype)
         return KERNELS["relu"](be, [y], shape, dtype, {}) if act == "relu" else y._h
     subs = {**typed(dtype), **DENSE_PLAIN, "ACT": DENSE_ACT[act]}
     params = [M, N, K, 0, K, 1, N, 1]
@@ -268,3 +262,4 @@ KERNELS.update(
         **INDEX_KERNELS,
     }
 )
+KERNELS.update(fused_kernels(KERNELS))
