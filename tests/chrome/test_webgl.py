@@ -351,3 +351,56 @@ def test_dense_and_relu_kernels_match_numpy(selenium_wasmdl):
         assert kernels.count("dense") == 2 and "relu_grad" in kernels, kernels
     finally:
         wl.set_backend("numpy")
+
+
+@run_in_pyodide
+def test_row_kernels_match_numpy_on_long_rows_and_many_rows(selenium_wasmdl):
+    """The fused row kernels (webgl_fused.py) against the numpy backend's: softmax and its
+    gradient on short rows (one looping draw) and long ones (the composite), the two
+    cross-entropies with int labels (one out of range) and target rows, over one fragment's
+    rows and over many (partial sums added by the sum kernel), with probabilities that hit the
+    clip; no rows gives NaN as numpy does."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.backend.base import Operand
+
+    be, ref = wl.backend.get_backend("webgl"), wl.backend.get_backend("numpy")
+    rng = np.random.default_rng(1)
+    f32 = np.dtype("float32")
+
+    def run(name, arrays, shape, **params):
+        xs = [Operand(be.from_host(a), a.shape, a.dtype) for a in arrays]
+        return be.to_host(be.run(name, xs, shape, f32, params), shape, f32)
+
+    for shape in ((3, 7), (2, 5, 64), (4, 65), (2, 300)):
+        x = (rng.standard_normal(shape) * 3).astype(np.float32)
+        g = rng.standard_normal(shape).astype(np.float32)
+        y = ref.kernels["softmax"](x)
+        np.testing.assert_allclose(run("softmax", [x], shape), y, rtol=1e-5, atol=1e-7)
+        want = ref.kernels["softmax_grad"](g, y)
+        np.testing.assert_allclose(run("softmax_grad", [g, y], shape), want, rtol=1e-4,
+                                   atol=1e-6, err_msg=str(shape))  # fmt: skip
+    for rows, c in ((6, 10), (500, 10), (3, 1), (2, 70)):
+        x = rng.standard_normal((rows, c)).astype(np.float32)
+        probs = ref.kernels["softmax"](x * 4)  # saturated rows: some q past the clip
+        probs[0, 0] = 0.0
+        labels = rng.integers(0, c, rows).astype(np.int32)
+        labels[-1] = c  # out of range: a zero row
+        rows_t = rng.random((rows, c)).astype(np.float32)
+        g = np.array(0.75, np.float32)
+        for t in (labels, rows_t):
+            for name, inp, params in (("softmax_cross_entropy", x, {}),
+                                      ("prob_cross_entropy", probs, {"eps": 1e-7})):  # fmt: skip
+                want = ref.kernels[name](inp, t, **params)
+                got = run(name, [inp, t], (), **params)
+                np.testing.assert_allclose(got, want, rtol=2e-5, err_msg=f"{name} {rows}x{c}")
+                want = ref.kernels[name + "_grad"](inp, t, g, **params)
+                got = run(name + "_grad", [inp, t, g], inp.shape, **params)
+                np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6,
+                                           err_msg=f"{name}_grad {rows}x{c} {t.dtype}")  # fmt: skip
+    empty = np.zeros((0, 4), np.float32)
+    got = run("softmax_cross_entropy", [empty, np.zeros(0, np.int32)], ())
+    assert np.isnan(got) and np.isnan(
+        ref.kernels["softmax_cross_entropy"](empty, np.zeros(0, np.int32))
+    )

@@ -25,6 +25,12 @@ from .webgl_glsl import simple
 ROW_LOOP_MAX = 64  # softmax(_grad): one looping draw up to this many classes per row
 LOSS_CHUNK = 4096  # elements one cross-entropy fragment walks (then a sum draw adds the parts)
 
+# clip(q, eps, 1 - eps) as numpy's minimum(maximum(...)): NaN stays NaN (GLSL's clamp may not);
+# a row of probabilities summing to 0 gives NaN, as numpy's 0 / 0
+CLIP = (
+    "float clip(float q, float eps) { return q < eps ? eps : q > 1.0 - eps ? 1.0 - eps : q; }\n"
+    "#define NAN uintBitsToFloat(0x7fc00000u)"
+)
 TARGET = {  # how the kernels read the target: int labels (one per row) or rows like x
     "int": "uniform highp isampler2D t1;\n"
     "float target(int r, int j, int C) { return float(texelFetch(t1, at(2, r), 0).r == j); }",
@@ -45,15 +51,16 @@ ROW_LOSS = {
   }
   return mass * log(s) - picked;
 }""",
-    "prob_cross_entropy": """float row_loss(int r, int C) {
+    "prob_cross_entropy": CLIP
+    + """
+float row_loss(int r, int C) {
   int base = r * C;
   float eps = intBitsToFloat(p[3]);
   float s = 0.0;
   for (int j = 0; j < C; j++) s += x_at(base + j);
+  if (s == 0.0) return NAN;  // numpy: 0 / 0 (GLSL's division by 0 is undefined)
   float acc = 0.0;
-  for (int j = 0; j < C; j++) {
-    acc -= target(r, j, C) * log(clamp(x_at(base + j) / s, eps, 1.0 - eps));
-  }
+  for (int j = 0; j < C; j++) acc -= target(r, j, C) * log(clip(x_at(base + j) / s, eps));
   return acc;
 }""",
 }
@@ -69,15 +76,18 @@ GRAD = {
   }
   return exp(x_at(base + c) - m) / s * mass - target(r, c, C);
 }""",
-    "prob_cross_entropy_grad": """float grad(int r, int c, int C) {
+    "prob_cross_entropy_grad": CLIP
+    + """
+float grad(int r, int c, int C) {
   int base = r * C;
   float eps = intBitsToFloat(p[2]);
   float s = 0.0;
   for (int j = 0; j < C; j++) s += x_at(base + j);
+  if (s == 0.0) return NAN;
   float dot_ = 0.0, mine = 0.0;
   for (int j = 0; j < C; j++) {
-    float q = x_at(base + j) / s;
-    float dq = q > eps && q < 1.0 - eps ? -target(r, j, C) / clamp(q, eps, 1.0 - eps) : 0.0;
+    float q = x_at(base + j) / s;  // numpy's order: t / c, times the mask, negated
+    float dq = -(target(r, j, C) / clip(q, eps) * float(q > eps && q < 1.0 - eps));
     dot_ += dq * q;
     if (j == c) mine = dq;
   }
