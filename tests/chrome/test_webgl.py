@@ -404,3 +404,55 @@ def test_row_kernels_match_numpy_on_long_rows_and_many_rows(selenium_wasmdl):
     assert np.isnan(got) and np.isnan(
         ref.kernels["softmax_cross_entropy"](empty, np.zeros(0, np.int32))
     )
+
+
+@run_in_pyodide
+def test_sgd_update_targets_match_numpy(selenium_wasmdl):
+    """The rewrite's plain-SGD targets on webgl (sgd_colsum: a bias from the column sums;
+    sgd_matmul: a weight from one GEMM, its update in the blocked product's unpack pass, or
+    matmul then sgd_update for short K) against the numpy backend's, both signs; the update
+    lands in the parameter's handle (every holder sees it); a captured Dense step with plain
+    SGD holds them."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl import nn
+    from wasmdl.backend.base import Operand
+
+    be, ref = wl.backend.get_backend("webgl"), wl.backend.get_backend("numpy")
+    rng = np.random.default_rng(2)
+    f32 = np.dtype("float32")
+    hp = np.array([0.15, 3.0], np.float32)
+
+    def op(a):
+        return Operand(be.from_host(a), a.shape, a.dtype)
+
+    for maximize in (False, True):
+        for m, k, n in ((64, 784, 64), (7, 5, 3), (9, 33, 1)):
+            p, a, b = (rng.standard_normal(s).astype(np.float32) for s in ((k, n), (k, m), (m, n)))
+            want = ref.kernels["sgd_matmul"](p.copy(), a, b, hp, maximize=maximize)
+            ph = op(p)
+            h = be.run(
+                "sgd_matmul", [ph, op(a), op(b), op(hp)], p.shape, f32, {"maximize": maximize}
+            )
+            assert h is ph._h
+            np.testing.assert_allclose(be.to_host(ph._h, p.shape, f32), want, rtol=1e-5, atol=2e-5,
+                                       err_msg=f"sgd_matmul {(m, k, n)} {maximize}")  # fmt: skip
+            bias, x = rng.standard_normal(n).astype(np.float32), b
+            want = ref.kernels["sgd_colsum"](bias.copy(), x, hp, maximize=maximize)
+            bh = op(bias)
+            be.run("sgd_colsum", [bh, op(x), op(hp)], bias.shape, f32, {"maximize": maximize})
+            np.testing.assert_allclose(be.to_host(bh._h, bias.shape, f32), want, rtol=1e-5,
+                                       atol=1e-5, err_msg=f"sgd_colsum {(m, n)}")  # fmt: skip
+    wl.set_backend("webgl")
+    try:
+        wl.manual_seed(0)
+        model = wl.Sequential([nn.Dense(16, activation="relu", input_shape=(12,)), nn.Dense(3)])
+        model.compile(optimizer=wl.optim.SGD(lr=0.1), loss="mse")
+        x3, y3 = rng.random((8, 12), dtype=np.float32), rng.random((8, 3), dtype=np.float32)
+        for _ in range(3):
+            model.train_on_batch(x3, y3)
+        kernels = [i.kernel for i in model.train_function._last.replay.program.instrs]
+        assert kernels.count("sgd_matmul") == 2 and kernels.count("sgd_colsum") == 2, kernels
+    finally:
+        wl.set_backend("numpy")

@@ -213,6 +213,18 @@ def _matmul_blocks(be, a, b, shape, mkn, batch_strides):
     return blocks
 
 
+def block_product(be, a, b):
+    """The 2x2 blocks (RGBA32F) of the 2-D float32 product ``a @ b`` where the blocked variant
+    takes it (K >= ``PACK_MIN_K``, nothing empty), else None: for the kernels that fold
+    their epilogue into the unpack pass (dense, sgd_matmul)."""
+    if len(a.shape) != 2 or len(b.shape) != 2 or {a.dtype, b.dtype} != {np.dtype("float32")}:
+        return None
+    (M, K), N = a.shape, b.shape[1]
+    if getattr(be, "matmul_variant", "block") != "block" or K < PACK_MIN_K or M * N == 0:
+        return None
+    return _matmul_blocks(be, a, b, (M, N), (M, K, N), [])
+
+
 DENSE_ACT = {"linear": "y", "relu": "max(y, 0.0)"}
 # unpack2x2.glsl's substitutions: the plain product, and a Dense layer's bias + activation
 UNPACK = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
@@ -232,9 +244,8 @@ def _dense(be, xs, shape, dtype, p):
         raise ValueError(f"dense: argument 'activation' expected one of {sorted(DENSE_ACT)}, "
                          f"received {act!r}")  # fmt: skip
     (M, K), N = x.shape, w.shape[-1]
-    block = getattr(be, "matmul_variant", "block") == "block"
-    if dtype == np.float32 and K >= PACK_MIN_K and block and M >= DENSE_PLAIN_ROWS:
-        blocks = _matmul_blocks(be, x, w, shape, (M, K, N), [])
+    blocks = block_product(be, x, w) if M >= DENSE_PLAIN_ROWS else None
+    if blocks is not None:
         subs = {**DENSE, "ACT": DENSE_ACT[act]}
         return simple(be, "unpack2x2.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
     if K == 0:  # an empty product: the bias alone

@@ -10,14 +10,16 @@ old id, returns it to the pool. Every holder of a handle sees the update, as wit
 in-place kernels. The float32 operations follow ``numpy_step``'s order.
 
 >>> sorted(step_kernels(None))
-['adam_update', 'sgd_update']
+['adam_update', 'sgd_colsum', 'sgd_matmul', 'sgd_update']
 """
 
 import math
 
 import numpy as np
 
+from .webgl_fused import Value
 from .webgl_glsl import template
+from .webgl_kernels import KERNELS, block_product
 from .webgl_plan import f32_bits
 
 
@@ -26,17 +28,19 @@ def _swap(handles, fresh):
         h.id, f.id = f.id, h.id  # f (about to die) gives the old texture back
 
 
-def _draw(be, file, handles, inputs, params):
-    """One draw of ``file`` writing new textures for ``handles`` (then swapped in)."""
+def _draw(be, file, handles, inputs, params, name=None, subs=None):
+    """One draw of ``file`` (entry ``name``, template ``subs``) writing new textures for
+    ``handles`` (then swapped in)."""
     h0 = handles[0]
     fresh = [be.pool.alloc_texture(h0.w, h0.h, h0.fmt, be.plan) for _ in handles]
-    name = file.split(".")[0]
+    name = name or file.split(".")[0]
+    subs = subs or {}
 
     def source():
-        return name, f"kernels/glsl/{file}", template(file)
+        return name, f"kernels/glsl/{file}", template(file, **subs)
 
     be._op = name
-    be.draw((file,), source, params, inputs, fresh, h0.w * h0.h)
+    be.draw((file, tuple(sorted(subs.items()))), source, params, inputs, fresh, h0.w * h0.h)
     _swap(handles, fresh)
 
 
@@ -77,7 +81,44 @@ def sgd_update(be, xs, shape, dtype, params):
     return p
 
 
+def sgd_colsum(be, xs, shape, dtype, params):
+    """The rewrite's plain SGD on a bias from the leading-axis sum of its 2-D gradient source
+    (inputs ``p, x, hp``): one draw, no gradient texture (kernels/glsl/sgd_colsum.glsl)."""
+    p, x, hp = xs
+    M, N = x.shape
+    flags = int(bool(params.get("maximize")))
+    _draw(be, "sgd_colsum.glsl", [p._h], [p._h, x._h, hp._h], [M, N, flags])
+    return p._h
+
+
+# unpack2x2.glsl as sgd_matmul: the product's 2x2 blocks laid out and subtracted from p
+SGD_UNPACK = {
+    "UNIFORMS": "uniform sampler2D t1;\nuniform sampler2D t2;",
+    "BIAS": "",
+    "ACT": "texelFetch(t1, at(2, i), 0).r - ({{SIGN}}y) * texelFetch(t2, at(3, 0), 0).r",
+}
+
+
+def sgd_matmul(be, xs, shape, dtype, params):
+    """The rewrite's plain SGD on a weight whose gradient is one GEMM (inputs ``p, a, b,
+    hp``): ``p -= lr (a @ b)``. With the blocked product, the unpack pass does the update
+    (unpack2x2.glsl as sgd_matmul: no gradient texture, one draw fewer); otherwise the
+    product, then sgd_update."""
+    p, a, b, hp = xs
+    maximize = bool(params.get("maximize"))
+    blocks = block_product(be, a, b)
+    if blocks is None:
+        g = Value(KERNELS["matmul"](be, [a, b], shape, dtype, {}), shape, dtype)
+        return sgd_update(be, [p, g, hp], shape, dtype, {"maximize": maximize})
+    M, N = shape
+    subs = {**SGD_UNPACK, "ACT": SGD_UNPACK["ACT"].replace("{{SIGN}}", "-" if maximize else "")}
+    _draw(be, "unpack2x2.glsl", [p._h], [blocks, p._h, hp._h], [M, N], "sgd_matmul", subs)
+    return p._h
+
+
 def step_kernels(be):
-    """The update kernels of the op table (``ops.fused.SGD_UPDATE``/``ADAM_UPDATE``), called as
-    every WebGL kernel is: ``kernel(backend, inputs, out_shape, out_dtype, params)``."""
-    return {"adam_update": adam_update, "sgd_update": sgd_update}
+    """The update kernels of the op table (``ops.fused.SGD_UPDATE``/``ADAM_UPDATE``) and the
+    rewrite's SGD targets (``sgd_colsum``, ``sgd_matmul``), called as every WebGL kernel is:
+    ``kernel(backend, inputs, out_shape, out_dtype, params)``."""
+    return {"adam_update": adam_update, "sgd_update": sgd_update, "sgd_colsum": sgd_colsum,
+            "sgd_matmul": sgd_matmul}  # fmt: skip
