@@ -19,6 +19,9 @@ gradient, at the update's place (plain SGD whose gradient is one GEMM -> ``sgd_m
 leading-axis sum -> ``sgd_colsum``): no gradient array is written. Refused when an operand the
 moved computation reads (or what it views) is written in place before the update.
 
+On a backend whose GEMM kernels read operands through strides (``transposed_operands``), a
+2-D transpose feeding one of them becomes its ``transpose`` flag (``TRANSPOSABLE``): no copy.
+
 >>> import numpy as np
 >>> from wasmdl.program import Program
 >>> from wasmdl.backend import get_backend
@@ -222,6 +225,48 @@ def _accumulate(program, build):
     program.instrs = out[::-1]
 
 
+# kernels that read 2-D operands transposed in place where a backend says so
+# (``backend.transposed_operands``): kernel -> positions of (a, b) in its inputs
+TRANSPOSABLE = {"matmul": (0, 1), "dense": (0, 1), "sgd_matmul": (1, 2)}
+
+
+def _fold_transposes(program):
+    """A 2-D transpose (``permute`` (1, 0)) read once, by a ``TRANSPOSABLE`` kernel at an
+    operand position, becomes that kernel's ``transpose`` flag: it reads the permute's input
+    (DCE then drops the copy). Refused when the input (or what it views) is written in place
+    between the two."""
+    instrs = program.instrs
+    producer = {i.out: i for i in instrs}
+    uses, where = _uses(program), {id(i): k for k, i in enumerate(instrs)}
+    inplace = [(k, {i.ins[j] for j in INPLACE[i.kernel] if j < len(i.ins)})
+               for k, i in enumerate(instrs) if i.kernel in INPLACE]  # fmt: skip
+    for k, i in enumerate(instrs):
+        pos = TRANSPOSABLE.get(i.kernel)
+        if pos is None or len(i.shape) != 2 or any(len(program.slots[i.ins[j]].shape) != 2
+                                                   for j in pos):  # fmt: skip
+            continue
+        flags, ins = list(i.params.get("transpose", (False, False))), list(i.ins)
+        for f, j in enumerate(pos):
+            t = producer.get(ins[j])
+            if (t is None or t.kernel != "permute" or tuple(t.params["axes"]) != (1, 0)
+                    or uses.get(t.out) != 1 or flags[f]):  # fmt: skip
+                continue
+            src, chain = t.ins[0], set()
+            v = src
+            while True:  # the source and what it views
+                chain.add(v)
+                if v not in producer or producer[v].kernel not in VIEWS:
+                    break
+                v = producer[v].ins[0]
+            start = where[id(t)]
+            if any(start < w <= k and chain & ws for w, ws in inplace):
+                continue
+            ins[j], flags[f] = src, True
+        if ins != list(i.ins):
+            params = {**i.params, "transpose": tuple(flags)}
+            instrs[k] = Instr(i.kernel, tuple(ins), i.out, params, i.shape, i.dtype)
+
+
 def _written(program) -> set:
     """The slots in-place kernels write."""
     return {i.ins[k] for i in program.instrs if i.kernel in INPLACE
@@ -290,5 +335,7 @@ def rewrite(program, backend):
     for target, kernel, build in UPDATES:
         if target in kernels:
             _fold_updates(program, kernel, build)
+    if getattr(backend, "transposed_operands", False):
+        _fold_transposes(program)
     _dce(program)
     return program

@@ -456,3 +456,61 @@ def test_sgd_update_targets_match_numpy(selenium_wasmdl):
         assert kernels.count("sgd_matmul") == 2 and kernels.count("sgd_colsum") == 2, kernels
     finally:
         wl.set_backend("numpy")
+
+
+@run_in_pyodide
+def test_gemm_kernels_read_transposed_operands_in_place(selenium_wasmdl):
+    """matmul, dense and sgd_matmul with the rewrite's ``transpose`` flags (the operand stored
+    transposed, read through strides by every matmul variant) equal the product of the
+    transposed copies; a captured Dense step on webgl then holds no permute."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl import nn
+    from wasmdl.backend.base import Operand
+
+    be = wl.backend.get_backend("webgl")
+    rng = np.random.default_rng(3)
+    f32 = np.dtype("float32")
+
+    def op(a):
+        return Operand(be.from_host(a), a.shape, a.dtype)
+
+    prev = be.matmul_variant
+    try:
+        for variant in ("block", "packed", "plain"):
+            be.matmul_variant = variant
+            for m, k, n in ((64, 40, 16), (2, 9, 5), (6, 3, 7)):
+                a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+                a, b, bias = (v.astype(np.float32) for v in (a, b, rng.standard_normal(n)))
+                for ta, tb in ((True, False), (False, True), (True, True)):
+                    xs = [op(a.T.copy() if ta else a), op(b.T.copy() if tb else b)]
+                    msg = f"{variant} {(m, k, n)} {(ta, tb)}"
+                    got = be.to_host(be.run("matmul", xs, (m, n), f32, {"transpose": (ta, tb)}),
+                                     (m, n), f32)  # fmt: skip
+                    np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-5, err_msg=msg)
+                    h = be.run("dense", [*xs, op(bias)], (m, n), f32,
+                               {"activation": "relu", "transpose": (ta, tb)})  # fmt: skip
+                    np.testing.assert_allclose(be.to_host(h, (m, n), f32),
+                                               np.maximum(a @ b + bias, 0), rtol=1e-5,
+                                               atol=1e-5, err_msg=msg)  # fmt: skip
+                    p = rng.standard_normal((m, n)).astype(np.float32)
+                    hp = np.array([0.5, 1.0], np.float32)
+                    ph = op(p)
+                    be.run("sgd_matmul", [ph, *xs, op(hp)], (m, n), f32, {"transpose": (ta, tb)})
+                    np.testing.assert_allclose(be.to_host(ph._h, (m, n), f32), p - 0.5 * (a @ b),
+                                               rtol=1e-5, atol=1e-5, err_msg=msg)  # fmt: skip
+    finally:
+        be.matmul_variant = prev
+    wl.set_backend("webgl")
+    try:
+        wl.manual_seed(0)
+        model = wl.Sequential([nn.Dense(16, activation="relu", input_shape=(12,)), nn.Dense(3)])
+        model.compile(optimizer="adam", loss="mse")
+        x3, y3 = rng.random((8, 12), dtype=np.float32), rng.random((8, 3), dtype=np.float32)
+        for _ in range(3):
+            model.train_on_batch(x3, y3)
+        kernels = [i.kernel for i in model.train_function._last.replay.program.instrs]
+        assert "permute" not in kernels, kernels
+    finally:
+        wl.set_backend("numpy")

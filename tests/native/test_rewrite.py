@@ -132,3 +132,44 @@ def test_sgd_folded_into_its_gradient_gemm_only_when_operands_hold(weight_tied):
     got = reference(p, [a.copy() for a in arrays])
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+class _Strided:
+    """A backend whose GEMM kernels read transposed operands in place (as webgl's)."""
+
+    transposed_operands = True
+
+    def __init__(self):
+        self.kernels = dict(get_backend("numpy").kernels)
+
+
+def _transposes_program(written_between):
+    f32 = np.float32
+    p = Program()
+    x, w, g, hp = (p.slot("input", s, f32) for s in ((5, 3), (5, 4), (5, 4), (2,)))
+    xt = p.emit("permute", (x,), {"axes": (1, 0)}, (3, 5), f32)
+    wt = p.emit("permute", (w,), {"axes": (1, 0)}, (4, 5), f32)
+    if written_between:  # x updated in place after its transpose was taken: the copy must stay
+        p.emit("sgd_update", (x, x, hp), {}, (5, 3), f32)
+    m = p.emit("matmul", (xt, g), {}, (3, 4), f32)
+    n = p.emit("matmul", (g, wt), {}, (5, 5), f32)
+    p.externals, p.outputs = [x, w, g, hp], [m, n]
+    return p, (x, w, g)
+
+
+@pytest.mark.parametrize("written_between", [False, True])
+def test_transposes_fold_into_gemm_flags_unless_written_between(written_between):
+    p, (x, w, g) = _transposes_program(written_between)
+    prog = rewrite(p, _Strided())
+    kinds = [i.kernel for i in prog.instrs]
+    mm = [i for i in prog.instrs if i.kernel == "matmul"]
+    assert mm[1].params["transpose"] == (False, True) and mm[1].ins == (g, w)
+    if written_between:
+        assert kinds.count("permute") == 1 and "transpose" not in mm[0].params
+    else:
+        assert "permute" not in kinds
+        assert mm[0].params["transpose"] == (True, False) and mm[0].ins == (x, g)
+    numpy_prog = rewrite(
+        _transposes_program(written_between)[0], get_backend("numpy")
+    )  # no strided operands: nothing folds
+    assert all("transpose" not in i.params for i in numpy_prog.instrs)

@@ -89,6 +89,7 @@ class WebGLBackend(Backend):
         self.crossings = {"run": 0, "read": 0, "init": 0, "prepare": 0}
         self.max_width = MAX_WIDTH
         self.matmul_variant = "block"  # see webgl_kernels.MATMUL_VARIANTS
+        self.transposed_operands = True  # GEMM kernels read transposes in place (rewrite)
         self._op = None
 
     # ------------------------------------------------------------------ lifecycle

@@ -134,9 +134,27 @@ def _argmax(be, xs, shape, dtype, p):
     return simple(be, "argmax.glsl", "argmax", typed(x.dtype), params[1:], [x._h], shape, dtype)
 
 
+def _trans(p):
+    """The GEMM kernels' ``transpose`` flags (the rewrite's folded 2-D transposes)."""
+    return tuple(p.get("transpose", (False, False)))
+
+
+def _mkn(a, b, trans):
+    ta, tb = trans
+    M, K = (a.shape[-1], a.shape[-2]) if ta else (a.shape[-2], a.shape[-1])
+    return M, K, (b.shape[-2] if tb else b.shape[-1])
+
+
+def _pack_strides(M, K, N, trans):
+    """(row, K) element strides of A's rows and of B's columns, as stored."""
+    ta, tb = trans
+    return ((1, M) if ta else (K, 1)), ((K, 1) if tb else (1, N))
+
+
 def _matmul(be, xs, shape, dtype, p):
     a, b = xs
-    M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
+    trans = _trans(p)
+    M, K, N = _mkn(a, b, trans)
     batch = shape[:-2]
     if K == 0 or math.prod(shape) == 0:  # an empty sum: zeros
         z = ZERO[GL[dtype][0]]
@@ -145,9 +163,10 @@ def _matmul(be, xs, shape, dtype, p):
     sb = broadcast_strides(b.shape[:-2], batch) if batch else []
     variant = getattr(be, "matmul_variant", "block")
     if dtype == np.float32 and K >= PACK_MIN_K and variant != "plain":
-        return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb, variant == "block")
+        return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb, variant == "block", trans)
     st = [*(s * M * K for s in sa), *(s * K * N for s in sb)]
-    params = [M, N, K, len(batch), *batch, *st, K, 1, N, 1]
+    (sam, sak), (sbn, sbk) = _pack_strides(M, K, N, trans)
+    params = [M, N, K, len(batch), *batch, *st, sam, sak, sbk, sbn]
     subs = {**typed(dtype), **UNPACK}
     return simple(be, "matmul.glsl", "matmul", subs, params, [a._h, b._h], shape, dtype)
 
@@ -174,17 +193,18 @@ def _pack4(be, h, nmat, rows, K, bs, rs, ks):
     return out
 
 
-def _matmul_packed(be, a, b, shape, mkn, batch_strides, block):
+def _matmul_packed(be, a, b, shape, mkn, batch_strides, block, trans=(False, False)):
     """Pack A by rows and B by columns (4 K-values per texel), then one vec4 multiply-add per
     4 products (kernels/glsl/matmul_packed.glsl), or with ``block`` 2x2 output blocks per
     fragment (matmul_block.glsl) unpacked by unpack2x2.glsl."""
     M, K, N = mkn
     f32 = np.dtype("float32")
     if block:
-        blocks = _matmul_blocks(be, a, b, shape, mkn, batch_strides)
+        blocks = _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans)
         return simple(be, "unpack2x2.glsl", "matmul", UNPACK, [M, N], [blocks], shape, f32)
-    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, K, 1)
-    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, 1, N)
+    sa, sb = _pack_strides(M, K, N, trans)
+    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
+    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
     batch = shape[:-2]
     params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
     out = be.alloc(shape, f32)
@@ -196,11 +216,13 @@ def _matmul_packed(be, a, b, shape, mkn, batch_strides, block):
     return out
 
 
-def _matmul_blocks(be, a, b, shape, mkn, batch_strides):
-    """A and B packed along K, then matmul_block.glsl: the product as 2x2 blocks (RGBA32F)."""
+def _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans=(False, False)):
+    """A and B packed along K (read as stored, ``trans`` saying which is transposed), then
+    matmul_block.glsl: the product as 2x2 blocks (RGBA32F)."""
     M, K, N = mkn
-    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, K, 1)
-    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, 1, N)
+    sa, sb = _pack_strides(M, K, N, trans)
+    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
+    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
     batch = shape[:-2]
     params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
     nblk = math.prod(batch) * -(-M // 2) * -(-N // 2)
@@ -213,16 +235,17 @@ def _matmul_blocks(be, a, b, shape, mkn, batch_strides):
     return blocks
 
 
-def block_product(be, a, b):
-    """The 2x2 blocks (RGBA32F) of the 2-D float32 product ``a @ b`` where the blocked variant
-    takes it (K >= ``PACK_MIN_K``, nothing empty), else None: for the kernels that fold
-    their epilogue into the unpack pass (dense, sgd_matmul)."""
+def block_product(be, a, b, trans=(False, False)):
+    """The 2x2 blocks (RGBA32F) of the 2-D float32 product ``a @ b`` (``trans``: operands
+    stored transposed) where the blocked variant takes it (K >= ``PACK_MIN_K``, nothing
+    empty), else None: for the kernels that fold their epilogue into the unpack pass (dense,
+    sgd_matmul)."""
     if len(a.shape) != 2 or len(b.shape) != 2 or {a.dtype, b.dtype} != {np.dtype("float32")}:
         return None
-    (M, K), N = a.shape, b.shape[1]
+    M, K, N = _mkn(a, b, trans)
     if getattr(be, "matmul_variant", "block") != "block" or K < PACK_MIN_K or M * N == 0:
         return None
-    return _matmul_blocks(be, a, b, (M, N), (M, K, N), [])
+    return _matmul_blocks(be, a, b, (M, N), (M, K, N), [], trans)
 
 
 DENSE_ACT = {"linear": "y", "relu": "max(y, 0.0)"}
@@ -243,17 +266,19 @@ def _dense(be, xs, shape, dtype, p):
     if act not in DENSE_ACT:
         raise ValueError(f"dense: argument 'activation' expected one of {sorted(DENSE_ACT)}, "
                          f"received {act!r}")  # fmt: skip
-    (M, K), N = x.shape, w.shape[-1]
-    blocks = block_product(be, x, w) if M >= DENSE_PLAIN_ROWS else None
+    trans = _trans(p)
+    M, K, N = _mkn(x, w, trans)
+    blocks = block_product(be, x, w, trans) if M >= DENSE_PLAIN_ROWS else None
     if blocks is not None:
         subs = {**DENSE, "ACT": DENSE_ACT[act]}
         return simple(be, "unpack2x2.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
     if K == 0:  # an empty product: the bias alone
-        y = Value(_matmul(be, [x, w], shape, dtype, {}), shape, dtype)
+        y = Value(_matmul(be, [x, w], shape, dtype, {"transpose": trans}), shape, dtype)
         y = Value(KERNELS["add"](be, [y, b], shape, dtype, {}), shape, dtype)
         return KERNELS["relu"](be, [y], shape, dtype, {}) if act == "relu" else y._h
     subs = {**typed(dtype), **DENSE_PLAIN, "ACT": DENSE_ACT[act]}
-    params = [M, N, K, 0, K, 1, N, 1]
+    (sam, sak), (sbn, sbk) = _pack_strides(M, K, N, trans)
+    params = [M, N, K, 0, sam, sak, sbk, sbn]
     return simple(be, "matmul.glsl", "dense", subs, params, [x._h, w._h, b._h], shape, dtype)
 
 

@@ -106,9 +106,10 @@ def sgd_matmul(be, xs, shape, dtype, params):
     product, then sgd_update."""
     p, a, b, hp = xs
     maximize = bool(params.get("maximize"))
-    blocks = block_product(be, a, b)
+    trans = tuple(params.get("transpose", (False, False)))
+    blocks = block_product(be, a, b, trans)
     if blocks is None:
-        g = Value(KERNELS["matmul"](be, [a, b], shape, dtype, {}), shape, dtype)
+        g = Value(KERNELS["matmul"](be, [a, b], shape, dtype, {"transpose": trans}), shape, dtype)
         return sgd_update(be, [p, g, hp], shape, dtype, {"maximize": maximize})
     M, N = shape
     subs = {**SGD_UNPACK, "ACT": SGD_UNPACK["ACT"].replace("{{SIGN}}", "-" if maximize else "")}
