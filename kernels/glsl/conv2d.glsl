@@ -1,12 +1,15 @@
 // kernel: conv2d -- direct 2-D cross-correlation, NHWC input X, HWIO weights W (groups,
-//   strides, dilation, explicit padding), one fragment per output element.
-// textures: t0 X, t1 W; output O (NHWC).
+//   strides, dilation, explicit padding), one fragment per output element. A template for two
+//   entries: conv2d (UNIFORMS and BIAS empty, ACT "y") and conv2d_bias (a Conv2D layer's
+//   act(conv + b) in one draw: UNIFORMS declares t2, BIAS adds it at channel oc, ACT).
+// textures: t0 X, t1 W; conv2d_bias: t2 bias (O elements); output O (NHWC).
 // params (shared by the conv2d_* kernels):
 //   [N, H, W, C, OH, OW, O, KH, KW, CG, groups, sh, sw, dh, dw, pad_top, pad_left]
 //   CG = C / groups input channels per group; output channel o belongs to group o / (O/groups).
 
 uniform sampler2D t0;
 uniform sampler2D t1;
+{{UNIFORMS}}
 out float o;
 
 void main() {
@@ -33,5 +36,7 @@ void main() {
       }
     }
   }
-  o = acc;
+  float y = acc;
+  {{BIAS}}
+  o = {{ACT}};
 }

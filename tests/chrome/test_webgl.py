@@ -514,3 +514,33 @@ def test_gemm_kernels_read_transposed_operands_in_place(selenium_wasmdl):
         assert "permute" not in kernels, kernels
     finally:
         wl.set_backend("numpy")
+
+
+@run_in_pyodide
+def test_rewrite_targets_on_the_program_case_rows(selenium_wasmdl):
+    """Every row of the program case table (``wasmdl.testing.program_cases``) for a fused or
+    rewrite-target kernel webgl has (dense, conv2d_bias with groups, strides and dilation, the
+    row kernels) against the numpy reference."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.backend.base import Operand
+    from wasmdl.testing import program_cases as pc
+    from wasmdl.testing.trace import REFERENCE
+
+    be = wl.backend.get_backend("webgl")
+    names = {"dense", "conv2d_bias", "softmax", "softmax_grad"}
+    names |= {f"{k}_cross_entropy{g}" for k in ("softmax", "prob") for g in ("", "_grad")}
+    rng, seen = np.random.default_rng(4), set()
+    for kernel, specs, params in pc.CASES:
+        if kernel not in names:
+            continue
+        arrays = [pc._array(rng, s) for s in specs]
+        want = np.asarray(REFERENCE[kernel](*[a.copy() for a in arrays], **params))
+        xs = [Operand(be.from_host(a), a.shape, a.dtype) for a in arrays]
+        h = be.run(kernel, xs, want.shape, want.dtype, dict(params))
+        got = be.to_host(h, want.shape, want.dtype)
+        what = f"{kernel} {[a.shape for a in arrays]} {params}"
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6, err_msg=what)
+        seen.add(kernel)
+    assert seen == names, names - seen

@@ -10,6 +10,7 @@ import pytest
 import wasmdl as wl
 from wasmdl.backend import webgl_plan
 from wasmdl.backend.webgl import WebGLBackend
+from wasmdl.backend.webgl_conv import CONV, CONV_BIAS
 from wasmdl.backend.webgl_fused import GRAD, ROW_LOSS, TARGET
 from wasmdl.backend.webgl_glsl import GL, REDUCTIONS, template
 from wasmdl.backend.webgl_kernels import (
@@ -55,7 +56,9 @@ def test_templates_leave_no_placeholder_and_start_with_the_version():
     codes += [template("matmul.glsl", **s, **DENSE_PLAIN, ACT=a) for a in DENSE_ACT.values()]
     codes.append(template("pad.glsl", **s, VALUE="intBitsToFloat(v)"))
     codes += [template(f, MAX="true") for f in ("pool2d.glsl", "pool2d_grad.glsl")]
-    codes += [template(f"{f}.glsl") for f in ("conv2d", "conv2d_grad_input", "conv2d_grad_weight")]
+    codes += [template(f"{f}.glsl") for f in ("conv2d_grad_input", "conv2d_grad_weight")]
+    codes.append(template("conv2d.glsl", **CONV))
+    codes += [template("conv2d.glsl", **CONV_BIAS, ACT=a) for a in DENSE_ACT.values()]
     codes.append(template("unpack2x2.glsl", **UNPACK))
     codes += [template("unpack2x2.glsl", **DENSE, ACT=a) for a in DENSE_ACT.values()]
     codes += [template(f"{f}.glsl") for f in ("softmax", "softmax_grad")]

@@ -9,16 +9,35 @@ the parameter layouts are the WebGPU kernels' (``webgpu_conv.conv_params``/``poo
 
 import math
 
-from .webgl_glsl import reduce_rows, simple
+from .webgl_glsl import EPILOGUE_ACT, reduce_rows, simple
 from .webgpu_conv import conv_params, pool_params
 
 FRAGMENTS = 16384  # split conv2d_grad_weight's sums until about this many fragments
 
 
+# conv2d.glsl's substitutions: the plain convolution, and a Conv2D layer's bias + activation
+CONV = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
+CONV_BIAS = {"UNIFORMS": "uniform sampler2D t2;", "BIAS": "y += texelFetch(t2, at(3, oc), 0).r;"}
+
+
 def _conv2d(be, xs, shape, dtype, p):
     x, w = xs
     params = conv_params(x.shape, w.shape, shape, p)
-    return simple(be, "conv2d.glsl", "conv2d", {}, params, [x._h, w._h], shape, dtype)
+    return simple(be, "conv2d.glsl", "conv2d", CONV, params, [x._h, w._h], shape, dtype)
+
+
+def _conv2d_bias(be, xs, shape, dtype, p):
+    """The rewrite target for a Conv2D layer, act(conv2d(x, w) + b): the bias and activation
+    in the convolution's own draw (conv2d.glsl as conv2d_bias)."""
+    x, w, b = xs
+    act = p.get("activation", "linear")
+    if act not in EPILOGUE_ACT:
+        raise ValueError(f"conv2d_bias: argument 'activation' expected one of "
+                         f"{sorted(EPILOGUE_ACT)}, received {act!r}")  # fmt: skip
+    params = conv_params(x.shape, w.shape, shape, p)
+    subs = {**CONV_BIAS, "ACT": EPILOGUE_ACT[act]}
+    return simple(be, "conv2d.glsl", "conv2d_bias", subs, params, [x._h, w._h, b._h], shape,
+                  dtype)  # fmt: skip
 
 
 def _conv2d_grad_input(be, xs, shape, dtype, p):
@@ -65,6 +84,7 @@ def _pool_grad(name, is_max):
 
 CONV_KERNELS = {
     "conv2d": _conv2d,
+    "conv2d_bias": _conv2d_bias,
     "conv2d_grad_input": _conv2d_grad_input,
     "conv2d_grad_weight": _conv2d_grad_weight,
     "maxpool2d": _pool("maxpool2d", "true"),

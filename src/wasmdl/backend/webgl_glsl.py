@@ -33,6 +33,10 @@ REDUCTIONS = {  # op -> (identity per element type, combine expression of x, y)
 # fmt: on
 
 
+# the activations a fused kernel's epilogue applies to its value y (dense, conv2d_bias)
+EPILOGUE_ACT = {"linear": "y", "relu": "max(y, 0.0)"}
+
+
 def _text(file):
     text = _TEXT.get(file)
     if text is None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .webgl_conv import CONV_KERNELS
 from .webgl_fused import Value, fused_kernels
-from .webgl_glsl import GL, REDUCTIONS, reduce_draw, simple, template, typed
+from .webgl_glsl import EPILOGUE_ACT, GL, REDUCTIONS, reduce_draw, simple, template, typed
 from .webgl_index import INDEX_KERNELS
 from .webgpu_kernels import collapse, reduce_params
 from .webgpu_wgsl import broadcast_strides, contiguous_strides
@@ -248,7 +248,7 @@ def block_product(be, a, b, trans=(False, False)):
     return _matmul_blocks(be, a, b, (M, N), (M, K, N), [], trans)
 
 
-DENSE_ACT = {"linear": "y", "relu": "max(y, 0.0)"}
+DENSE_ACT = EPILOGUE_ACT
 # unpack2x2.glsl's substitutions: the plain product, and a Dense layer's bias + activation
 UNPACK = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
 DENSE = {"UNIFORMS": "uniform sampler2D t1;", "BIAS": "y += texelFetch(t1, at(2, c), 0).x;"}
