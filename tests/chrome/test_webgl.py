@@ -520,7 +520,8 @@ def test_gemm_kernels_read_transposed_operands_in_place(selenium_wasmdl):
 def test_rewrite_targets_on_the_program_case_rows(selenium_wasmdl):
     """Every row of the program case table (``wasmdl.testing.program_cases``) for a fused or
     rewrite-target kernel webgl has (dense, conv2d_bias with groups, strides and dilation, the
-    row kernels) against the numpy reference."""
+    row kernels) against the numpy reference; then conv2d / conv2d_bias on layers whose
+    channels per group are a multiple of 4 (the four-channels-per-fragment kernel)."""
     import numpy as np
 
     import wasmdl as wl
@@ -544,3 +545,20 @@ def test_rewrite_targets_on_the_program_case_rows(selenium_wasmdl):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6, err_msg=what)
         seen.add(kernel)
     assert seen == names, names - seen
+    # convolutions with four output channels per fragment (a group's channels a multiple of 4)
+    conv = {"strides": (1, 1), "padding": ((1, 1), (0, 0)), "dilation": (1, 1), "groups": 1}
+    wide = {"strides": (2, 1), "padding": ((0, 0), (2, 1)), "dilation": (1, 2), "groups": 2}
+    for (xs_, ws_, params) in (((2, 9, 8, 3), (3, 2, 3, 8), conv),
+                               ((1, 7, 9, 6), (2, 3, 3, 8), wide)):  # fmt: skip
+        x = rng.standard_normal(xs_).astype(np.float32)
+        w = rng.standard_normal(ws_).astype(np.float32)
+        b = rng.standard_normal(ws_[-1]).astype(np.float32)
+        relu = {"activation": "relu"}
+        for kernel, arrays, extra in (("conv2d", [x, w], {}), ("conv2d_bias", [x, w, b], relu)):
+            want = np.asarray(REFERENCE[kernel](*arrays, **params, **extra))
+            xs = [Operand(be.from_host(a), a.shape, a.dtype) for a in arrays]
+            got = be.to_host(be.run(kernel, xs, want.shape, want.dtype, {**params, **extra}),
+                             want.shape, want.dtype)  # fmt: skip
+            np.testing.assert_allclose(
+                got, want, rtol=2e-5, atol=2e-5, err_msg=f"{kernel} {params}"
+            )

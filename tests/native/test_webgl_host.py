@@ -10,7 +10,7 @@ import pytest
 import wasmdl as wl
 from wasmdl.backend import webgl_plan
 from wasmdl.backend.webgl import WebGLBackend
-from wasmdl.backend.webgl_conv import CONV, CONV_BIAS
+from wasmdl.backend.webgl_conv import CONV, CONV_BIAS, CONV_BIAS4
 from wasmdl.backend.webgl_fused import GRAD, ROW_LOSS, TARGET
 from wasmdl.backend.webgl_glsl import GL, REDUCTIONS, template
 from wasmdl.backend.webgl_kernels import (
@@ -59,6 +59,9 @@ def test_templates_leave_no_placeholder_and_start_with_the_version():
     codes += [template(f"{f}.glsl") for f in ("conv2d_grad_input", "conv2d_grad_weight")]
     codes.append(template("conv2d.glsl", **CONV))
     codes += [template("conv2d.glsl", **CONV_BIAS, ACT=a) for a in DENSE_ACT.values()]
+    codes.append(template("conv2d_oc4.glsl", **CONV))
+    codes += [template("conv2d_oc4.glsl", **CONV_BIAS4, ACT=a) for a in DENSE_ACT.values()]
+    codes.append(template("unpack4.glsl"))
     codes.append(template("unpack2x2.glsl", **UNPACK))
     codes += [template("unpack2x2.glsl", **DENSE, ACT=a) for a in DENSE_ACT.values()]
     codes += [template(f"{f}.glsl") for f in ("softmax", "softmax_grad")]

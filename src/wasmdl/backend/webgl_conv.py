@@ -1,5 +1,6 @@
 """WebGL2 launchers for the convolution and pooling primitives (NHWC activations, HWIO
-weights; see ``wasmdl/ops/conv.py``). Kernels: ``kernels/glsl/conv2d.glsl``,
+weights; see ``wasmdl/ops/conv.py``). Kernels: ``kernels/glsl/conv2d.glsl`` (or, for four
+output channels per fragment, ``conv2d_oc4.glsl`` + ``unpack4.glsl``),
 ``conv2d_grad_input.glsl``, ``conv2d_grad_weight.glsl``, ``pool2d.glsl``, ``pool2d_grad.glsl``;
 the parameter layouts are the WebGPU kernels' (``webgpu_conv.conv_params``/``pool_params``).
 
@@ -9,7 +10,9 @@ the parameter layouts are the WebGPU kernels' (``webgpu_conv.conv_params``/``poo
 
 import math
 
-from .webgl_glsl import EPILOGUE_ACT, reduce_rows, simple
+import numpy as np
+
+from .webgl_glsl import EPILOGUE_ACT, pack4, reduce_rows, simple, template
 from .webgpu_conv import conv_params, pool_params
 
 FRAGMENTS = 16384  # split conv2d_grad_weight's sums until about this many fragments
@@ -20,24 +23,53 @@ CONV = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
 CONV_BIAS = {"UNIFORMS": "uniform sampler2D t2;", "BIAS": "y += texelFetch(t2, at(3, oc), 0).r;"}
 
 
+# conv2d_oc4.glsl's bias: four consecutive channels
+CONV_BIAS4 = {
+    "UNIFORMS": "uniform sampler2D t2;",
+    "BIAS": "y += vec4(texelFetch(t2, at(3, oc0), 0).r, texelFetch(t2, at(3, oc0 + 1), 0).r, "
+    "texelFetch(t2, at(3, oc0 + 2), 0).r, texelFetch(t2, at(3, oc0 + 3), 0).r);",
+}
+
+
+def _conv(be, name, x, w, b, shape, dtype, p, act="linear"):
+    """conv2d / conv2d_bias: four output channels per fragment (conv2d_oc4.glsl, weights packed
+    along O, then unpack4.glsl) when a group's output channels are a multiple of 4 and the
+    tensor is float32; else one per fragment (conv2d.glsl)."""
+    params = conv_params(x.shape, w.shape, shape, p)
+    O, groups = params[6], params[10]
+    n = math.prod(shape)
+    ins = [x._h] + ([b._h] if b is not None else [])
+    if dtype != np.float32 or (O // groups) % 4 or n == 0:
+        subs = {**(CONV_BIAS if b is not None else CONV), "ACT": EPILOGUE_ACT[act]}
+        return simple(be, "conv2d.glsl", name, subs, params, [x._h, w._h, *ins[1:]], shape,
+                      dtype)  # fmt: skip
+    KH, KW, CG = params[7], params[8], params[9]
+    w4 = pack4(be, w._h, 1, KH * KW * CG, O, 0, O, 1)
+    subs = {**(CONV_BIAS4 if b is not None else CONV), "ACT": EPILOGUE_ACT[act]}
+    texels = be.alloc((n // 4,), np.dtype("float32"), fmt=2)
+
+    def source():
+        return name, "kernels/glsl/conv2d_oc4.glsl", template("conv2d_oc4.glsl", **subs)
+
+    key = ("conv2d_oc4.glsl", tuple(sorted(subs.items())))
+    be.draw(key, source, params, [x._h, w4, *ins[1:]], texels, n // 4)
+    return simple(be, "unpack4.glsl", name, {}, [], [texels], shape, dtype)
+
+
 def _conv2d(be, xs, shape, dtype, p):
     x, w = xs
-    params = conv_params(x.shape, w.shape, shape, p)
-    return simple(be, "conv2d.glsl", "conv2d", CONV, params, [x._h, w._h], shape, dtype)
+    return _conv(be, "conv2d", x, w, None, shape, dtype, p)
 
 
 def _conv2d_bias(be, xs, shape, dtype, p):
     """The rewrite target for a Conv2D layer, act(conv2d(x, w) + b): the bias and activation
-    in the convolution's own draw (conv2d.glsl as conv2d_bias)."""
+    in the convolution's own pass."""
     x, w, b = xs
     act = p.get("activation", "linear")
     if act not in EPILOGUE_ACT:
         raise ValueError(f"conv2d_bias: argument 'activation' expected one of "
                          f"{sorted(EPILOGUE_ACT)}, received {act!r}")  # fmt: skip
-    params = conv_params(x.shape, w.shape, shape, p)
-    subs = {**CONV_BIAS, "ACT": EPILOGUE_ACT[act]}
-    return simple(be, "conv2d.glsl", "conv2d_bias", subs, params, [x._h, w._h, b._h], shape,
-                  dtype)  # fmt: skip
+    return _conv(be, "conv2d_bias", x, w, b, shape, dtype, p, act)
 
 
 def _conv2d_grad_input(be, xs, shape, dtype, p):

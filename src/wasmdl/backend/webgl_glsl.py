@@ -73,6 +73,19 @@ def simple(be, file, name, subs, params, inputs, out_shape, out_dtype):
     return out
 
 
+def pack4(be, h, nmat, rows, K, bs, rs, ks):
+    """``h``'s ``nmat`` matrices of ``rows`` x ``K`` (element (b, r, k) at b*bs + r*rs + k*ks)
+    packed along K into an RGBA32F texture of nmat * rows * ceil(K / 4) texels."""
+    k4 = -(-K // 4)
+    out = be.alloc((nmat * rows * k4,), np.dtype("float32"), fmt=2)
+
+    def source():
+        return "pack4", "kernels/glsl/pack4.glsl", template("pack4.glsl")
+
+    be.draw(("pack4",), source, [K, k4, rows, bs, rs, ks], [h], out, nmat * rows * k4)
+    return out
+
+
 def reduce_draw(be, name, x_h, dtype, params, nout, nch, chunk):
     """Draw ``reduce.glsl`` for reduction ``name``: ``params`` in its layout without the chunk
     words; ``nout * nch`` outputs, each combining ``chunk`` inputs. Returns the output."""

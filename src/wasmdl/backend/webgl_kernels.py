@@ -15,7 +15,16 @@ import numpy as np
 
 from .webgl_conv import CONV_KERNELS
 from .webgl_fused import Value, fused_kernels
-from .webgl_glsl import EPILOGUE_ACT, GL, REDUCTIONS, reduce_draw, simple, template, typed
+from .webgl_glsl import (
+    EPILOGUE_ACT,
+    GL,
+    REDUCTIONS,
+    pack4,
+    reduce_draw,
+    simple,
+    template,
+    typed,
+)
 from .webgl_index import INDEX_KERNELS
 from .webgpu_kernels import collapse, reduce_params
 from .webgpu_wgsl import broadcast_strides, contiguous_strides
@@ -180,19 +189,6 @@ DENSE_PLAIN_ROWS = 4
 MATMUL_VARIANTS = ("packed", "block", "plain")
 
 
-def _pack4(be, h, nmat, rows, K, bs, rs, ks):
-    """``h``'s ``nmat`` matrices of ``rows`` x ``K`` (element (b, r, k) at b*bs + r*rs + k*ks)
-    packed along K into an RGBA32F texture of nmat * rows * ceil(K / 4) texels."""
-    k4 = -(-K // 4)
-    out = be.alloc((nmat * rows * k4,), np.dtype("float32"), fmt=2)
-
-    def source():
-        return "pack4", "kernels/glsl/pack4.glsl", template("pack4.glsl")
-
-    be.draw(("pack4",), source, [K, k4, rows, bs, rs, ks], [h], out, nmat * rows * k4)
-    return out
-
-
 def _matmul_packed(be, a, b, shape, mkn, batch_strides, block, trans=(False, False)):
     """Pack A by rows and B by columns (4 K-values per texel), then one vec4 multiply-add per
     4 products (kernels/glsl/matmul_packed.glsl), or with ``block`` 2x2 output blocks per
@@ -203,8 +199,8 @@ def _matmul_packed(be, a, b, shape, mkn, batch_strides, block, trans=(False, Fal
         blocks = _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans)
         return simple(be, "unpack2x2.glsl", "matmul", UNPACK, [M, N], [blocks], shape, f32)
     sa, sb = _pack_strides(M, K, N, trans)
-    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
-    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
+    a4 = pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
+    b4 = pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
     batch = shape[:-2]
     params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
     out = be.alloc(shape, f32)
@@ -221,8 +217,8 @@ def _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans=(False, False)):
     matmul_block.glsl: the product as 2x2 blocks (RGBA32F)."""
     M, K, N = mkn
     sa, sb = _pack_strides(M, K, N, trans)
-    a4 = _pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
-    b4 = _pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
+    a4 = pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
+    b4 = pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
     batch = shape[:-2]
     params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
     nblk = math.prod(batch) * -(-M // 2) * -(-N // 2)
