@@ -520,8 +520,9 @@ def test_gemm_kernels_read_transposed_operands_in_place(selenium_wasmdl):
 def test_rewrite_targets_on_the_program_case_rows(selenium_wasmdl):
     """Every row of the program case table (``wasmdl.testing.program_cases``) for a fused or
     rewrite-target kernel webgl has (dense, conv2d_bias with groups, strides and dilation, the
-    row kernels) against the numpy reference; then conv2d / conv2d_bias on layers whose
-    channels per group are a multiple of 4 (the four-channels-per-fragment kernel)."""
+    row kernels) against the numpy reference; then conv2d, conv2d_bias and both gradients on
+    layers whose channels per group are a multiple of 4 (the four-channels-per-fragment
+    kernels)."""
     import numpy as np
 
     import wasmdl as wl
@@ -559,6 +560,16 @@ def test_rewrite_targets_on_the_program_case_rows(selenium_wasmdl):
             xs = [Operand(be.from_host(a), a.shape, a.dtype) for a in arrays]
             got = be.to_host(be.run(kernel, xs, want.shape, want.dtype, {**params, **extra}),
                              want.shape, want.dtype)  # fmt: skip
-            np.testing.assert_allclose(
-                got, want, rtol=2e-5, atol=2e-5, err_msg=f"{kernel} {params}"
-            )
+            what = f"{kernel} {params}"
+            np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5, err_msg=what)
+        g = rng.standard_normal(want.shape).astype(np.float32)
+        for kernel, arrays, extra, shape in (
+            ("conv2d_grad_input", [g, w], {"input_shape": x.shape}, x.shape),
+            ("conv2d_grad_weight", [x, g], {"weight_shape": w.shape}, w.shape),
+        ):
+            want = np.asarray(REFERENCE[kernel](*arrays, **params, **extra))
+            xs = [Operand(be.from_host(a), a.shape, a.dtype) for a in arrays]
+            got = be.to_host(be.run(kernel, xs, shape, want.dtype, {**params, **extra}), shape,
+                             want.dtype)  # fmt: skip
+            what = f"{kernel} {params}"
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=what)

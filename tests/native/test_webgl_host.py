@@ -61,7 +61,8 @@ def test_templates_leave_no_placeholder_and_start_with_the_version():
     codes += [template("conv2d.glsl", **CONV_BIAS, ACT=a) for a in DENSE_ACT.values()]
     codes.append(template("conv2d_oc4.glsl", **CONV))
     codes += [template("conv2d_oc4.glsl", **CONV_BIAS4, ACT=a) for a in DENSE_ACT.values()]
-    codes.append(template("unpack4.glsl"))
+    codes += [template(f"{f}.glsl") for f in ("unpack4", "conv2d_grad_input_oc4",
+                                                "conv2d_grad_weight_oc4")]  # fmt: skip
     codes.append(template("unpack2x2.glsl", **UNPACK))
     codes += [template("unpack2x2.glsl", **DENSE, ACT=a) for a in DENSE_ACT.values()]
     codes += [template(f"{f}.glsl") for f in ("softmax", "softmax_grad")]

@@ -1,7 +1,8 @@
 """WebGL2 launchers for the convolution and pooling primitives (NHWC activations, HWIO
 weights; see ``wasmdl/ops/conv.py``). Kernels: ``kernels/glsl/conv2d.glsl`` (or, for four
 output channels per fragment, ``conv2d_oc4.glsl`` + ``unpack4.glsl``),
-``conv2d_grad_input.glsl``, ``conv2d_grad_weight.glsl``, ``pool2d.glsl``, ``pool2d_grad.glsl``;
+``conv2d_grad_input.glsl``, ``conv2d_grad_weight.glsl`` (their ``_oc4`` twins where a group's
+output channels are a multiple of 4), ``pool2d.glsl``, ``pool2d_grad.glsl``;
 the parameter layouts are the WebGPU kernels' (``webgpu_conv.conv_params``/``pool_params``).
 
 >>> sorted(CONV_KERNELS)[:3]
@@ -36,15 +37,13 @@ def _conv(be, name, x, w, b, shape, dtype, p, act="linear"):
     along O, then unpack4.glsl) when a group's output channels are a multiple of 4 and the
     tensor is float32; else one per fragment (conv2d.glsl)."""
     params = conv_params(x.shape, w.shape, shape, p)
-    O, groups = params[6], params[10]
     n = math.prod(shape)
     ins = [x._h] + ([b._h] if b is not None else [])
-    if dtype != np.float32 or (O // groups) % 4 or n == 0:
+    if not _oc4(params, dtype, n):
         subs = {**(CONV_BIAS if b is not None else CONV), "ACT": EPILOGUE_ACT[act]}
         return simple(be, "conv2d.glsl", name, subs, params, [x._h, w._h, *ins[1:]], shape,
                       dtype)  # fmt: skip
-    KH, KW, CG = params[7], params[8], params[9]
-    w4 = pack4(be, w._h, 1, KH * KW * CG, O, 0, O, 1)
+    w4 = _packed_weights(be, w, params)
     subs = {**(CONV_BIAS4 if b is not None else CONV), "ACT": EPILOGUE_ACT[act]}
     texels = be.alloc((n // 4,), np.dtype("float32"), fmt=2)
 
@@ -72,24 +71,60 @@ def _conv2d_bias(be, xs, shape, dtype, p):
     return _conv(be, "conv2d_bias", x, w, b, shape, dtype, p, act)
 
 
+def _oc4(params, dtype, n) -> bool:
+    """Whether the four-output-channels kernels take this convolution: float32, something to
+    compute, and a group's output channels a multiple of 4."""
+    return dtype == np.float32 and n > 0 and (params[6] // params[10]) % 4 == 0
+
+
+def _packed_weights(be, w, params):
+    """HWIO weights packed along O: texel (tap * CG + c) * O4 + q holds channels 4q .. 4q+3."""
+    KH, KW, CG, O = params[7], params[8], params[9], params[6]
+    return pack4(be, w._h, 1, KH * KW * CG, O, 0, O, 1)
+
+
+def _draw4(be, name, file, params, inputs, texels):
+    """One draw of ``file`` writing ``texels`` RGBA32F texels (four floats each)."""
+    out = be.alloc((texels,), np.dtype("float32"), fmt=2)
+
+    def source():
+        return name, f"kernels/glsl/{file}", template(file)
+
+    be.draw((file,), source, params, inputs, out, texels)
+    return out
+
+
 def _conv2d_grad_input(be, xs, shape, dtype, p):
     g, w = xs
     params = conv_params(shape, w.shape, g.shape, p)
     name = "conv2d_grad_input"
-    return simple(be, f"{name}.glsl", name, {}, params, [g._h, w._h], shape, dtype)
+    if not _oc4(params, dtype, math.prod(shape)):
+        return simple(be, f"{name}.glsl", name, {}, params, [g._h, w._h], shape, dtype)
+    O, rows = params[6], params[0] * params[4] * params[5]  # N * OH * OW output pixels
+    g4 = pack4(be, g._h, 1, rows, O, 0, O, 1)
+    file = f"{name}_oc4.glsl"
+    return simple(be, file, name, {}, params, [g4, _packed_weights(be, w, params)], shape, dtype)
 
 
 def _conv2d_grad_weight(be, xs, shape, dtype, p):
     x, g = xs
     params = conv_params(x.shape, shape, g.shape, p)
     nw, rows = math.prod(shape), max(1, params[0] * params[4])  # weights; N*OH rows
-    nch = max(1, min(rows, -(-FRAGMENTS // max(nw, 1))))
+    oc4 = _oc4(params, dtype, nw)
+    per_fragment = 4 if oc4 else 1
+    nch = max(1, min(rows, -(-FRAGMENTS * per_fragment // max(nw, 1))))
     per = -(-rows // nch)
     nch = -(-rows // per)
     name = "conv2d_grad_weight"
-    part = simple(
-        be, f"{name}.glsl", name, {}, [*params, per, nw], [x._h, g._h], (nch, *shape), dtype
-    )
+    if oc4:  # four output channels per fragment, G packed along O
+        O = params[6]
+        g4 = pack4(be, g._h, 1, params[0] * params[4] * params[5], O, 0, O, 1)
+        texels = _draw4(be, name, f"{name}_oc4.glsl", [*params, per, nw // 4], [x._h, g4],
+                        nch * nw // 4)  # fmt: skip
+        part = simple(be, "unpack4.glsl", name, {}, [], [texels], (nch, *shape), dtype)
+    else:
+        part = simple(be, f"{name}.glsl", name, {}, [*params, per, nw], [x._h, g._h],
+                      (nch, *shape), dtype)  # fmt: skip
     if nch == 1:
         return part
     return reduce_rows(be, "sum", part, dtype, nch, nw)
