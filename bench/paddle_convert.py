@@ -7,7 +7,9 @@ convert that with Paddle.js's own converter (``paddlejsconverter``).
 The network is what Paddle.js's runner feeds: one 1 x 28 x 28 image named ``image`` (NCHW).
 The npz's ``layers`` entry (a JSON string) lists the layers: ``{"type": "dense" | "conv2d",
 "w", "b", "act": "relu" | "softmax" | null}`` (arrays already in Paddle's layouts: dense
-(in, out), conv OIHW, valid padding, stride 1), ``{"type": "maxpool2d"}`` (2 x 2, stride 2)
+(in, out), conv OIHW, valid padding, stride 1), ``{"type": "lstm", "w", "u", "b", "units"}``
+(the image's rows as 28 steps; (4h, in) / (4h, h) layouts; its last output),
+``{"type": "maxpool2d"}`` (2 x 2, stride 2)
 and ``{"type": "flatten"}``; without it, the grid MLP (``w0, b0, w1, ...``: flatten, then
 dense + ReLU layers and a softmax). ``x_check``/``y_check`` (an input and the outputs another
 framework gave for it), else numpy's dense forward, check PaddlePaddle's output before
@@ -72,6 +74,16 @@ def build(paddle, npz, layers, image):
         kind = layer["type"]
         if kind == "flatten":
             h = paddle.flatten(h, 1)
+        elif kind == "lstm":  # over the image's rows; Paddle's gates are i, f, g, o as Keras'
+            w, u, b = (npz[layer[n]].astype(np.float32) for n in ("w", "u", "b"))
+            attrs = [paddle.ParamAttr(initializer=paddle.nn.initializer.Assign(a))
+                     for a in (w, u, b, 0 * b)]  # fmt: skip
+            lstm = paddle.nn.LSTM(w.shape[1], layer["units"], weight_ih_attr=attrs[0],
+                                  weight_hh_attr=attrs[1], bias_ih_attr=attrs[2],
+                                  bias_hh_attr=attrs[3])  # fmt: skip
+            out, _ = lstm(paddle.reshape(h, [h.shape[0], h.shape[2], h.shape[3]]))
+            h = out[:, -1, :]
+            k += 1
         elif kind == "maxpool2d":
             h = f.max_pool2d(h, kernel_size=2, stride=2)
         elif kind in ("dense", "conv2d"):

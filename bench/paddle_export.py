@@ -87,9 +87,10 @@ def convert(weights_npz: str, out_dir: str, timeout: float = 600) -> dict:
 
 def network_arrays(model, x_check, y_check) -> dict:
     """A wasmdl ``Sequential`` of Dense / Conv2D (valid, stride 1) / MaxPool2D (2 x 2) /
-    Flatten layers on 28 x 28 x 1 images, as the npz arrays ``paddle_convert.py`` builds from:
-    weights in Paddle's layouts (conv OIHW; the first Dense after a flatten has its rows put in
-    NCHW's flattening order), the layer list, and ``x_check`` with the outputs wasmdl gave for
+    Flatten layers on 28 x 28 x 1 images (or a first LSTM over its 28 rows), as the npz arrays
+    ``paddle_convert.py`` builds from: weights in Paddle's layouts (conv OIHW; the first Dense
+    after a flatten has its rows put in NCHW's flattening order), the layer list, and
+    ``x_check`` with the outputs wasmdl gave for
     it (``y_check``) as the check. Raises ``ValueError`` naming a layer it cannot express."""
     arrays, layers, hwc, flat = {}, [], (28, 28, 1), None
 
@@ -101,9 +102,19 @@ def network_arrays(model, x_check, y_check) -> dict:
     for layer in model.layers:
         kind, act = type(layer).__name__, getattr(layer, "activation", None)
         act = None if act == "linear" else act
-        if kind not in ("Conv2D", "MaxPool2D", "MaxPooling2D", "Flatten", "Dense"):
+        if kind not in ("Conv2D", "MaxPool2D", "MaxPooling2D", "Flatten", "Dense", "LSTM"):
             raise ValueError(f"Paddle.js export: {kind} is not handled (Dense, Conv2D valid "
-                             "stride 1, MaxPool2D 2x2 and Flatten are)")  # fmt: skip
+                             "stride 1, MaxPool2D 2x2, Flatten and LSTM are)")  # fmt: skip
+        if kind == "LSTM":  # over the image's 28 rows; its last output (Keras' default)
+            if layers or layer.return_sequences or layer.activation not in ("tanh", None):
+                raise ValueError("Paddle.js export: an LSTM is handled as the first layer, "
+                                 "tanh, last output only")  # fmt: skip
+            k, u, b = layer.get_weights()  # (in, 4h), (h, 4h), (4h,): gates i, f, g, o
+            arrays["w0"], arrays["u0"], arrays["b0"] = (a.T.astype("float32") for a in (k, u, b))
+            layers.append({"type": "lstm", "w": "w0", "u": "u0", "b": "b0", "act": None,
+                           "units": int(u.shape[0])})  # fmt: skip
+            flat = (int(u.shape[0]),)
+            continue
         if act not in (None, "relu", "softmax") or len(layer.get_weights()) not in (0, 2):
             raise ValueError(f"Paddle.js export: {kind} with activation {act!r} is not handled")
         if kind == "Conv2D" and layer.padding == "valid" and tuple(layer.strides) == (1, 1):

@@ -298,13 +298,18 @@ ADAPTERS.paddlejs = {  // inference only: the models bench/paddle_export.py conv
     } catch (e) {
       throw new Error(`Paddle.js Runner.init on paddlejs_${name}/model.json: ${e}`);
     }
-    let maxDiff = 0;  // wasmdl's outputs on the first 4 test digits (same weights)
+    let maxDiff = 0, first = null;  // wasmdl's outputs on the first 4 test digits (same weights)
     for (let i = 0; i < 4; i++) {
       const out = await this.run(runner, i);
+      first = first || out;
       out.forEach((v, j) => { maxDiff = Math.max(maxDiff, Math.abs(v - this.ref[name][i][j])); });
     }
     runner.check = { maxDiff, ok: maxDiff < 1e-4 };
-    if (!runner.check.ok) throw new Error(`Paddle.js outputs differ from wasmdl's by ${maxDiff}`);
+    if (!runner.check.ok) {
+      const show = (v) => Array.from(v.slice(0, 3), (x) => Number(x).toPrecision(4)).join(', ');
+      throw new Error(`Paddle.js outputs differ from wasmdl's by ${maxDiff}: digit 0 gives `
+        + `[${show(first)}, ...] where wasmdl gives [${show(this.ref[name][0])}, ...]`);
+    }
     return runner;
   },
   async run(runner, i) {
