@@ -335,7 +335,8 @@ def rewrite(program, backend):
     for target, kernel, build in UPDATES:
         if target in kernels:
             _fold_updates(program, kernel, build)
-    if getattr(backend, "transposed_operands", False):
-        _fold_transposes(program)
     _dce(program)
+    if getattr(backend, "transposed_operands", False):
+        _fold_transposes(program)  # after DCE: a folded update's old GEMM no longer reads
+        _dce(program)
     return program

@@ -512,6 +512,14 @@ def test_gemm_kernels_read_transposed_operands_in_place(selenium_wasmdl):
             model.train_on_batch(x3, y3)
         kernels = [i.kernel for i in model.train_function._last.replay.program.instrs]
         assert "permute" not in kernels, kernels
+        model.compile(optimizer=wl.optim.SGD(lr=0.1), loss="mse")  # plain SGD: sgd_matmul
+        for _ in range(3):
+            model.train_on_batch(x3, y3)
+        instrs = model.train_function._last.replay.program.instrs
+        assert "permute" not in [i.kernel for i in instrs], [i.kernel for i in instrs]
+        assert [i.params.get("transpose") for i in instrs if i.kernel == "sgd_matmul"] == [
+            (True, False)
+        ] * 2
     finally:
         wl.set_backend("numpy")
 

@@ -173,3 +173,19 @@ def test_transposes_fold_into_gemm_flags_unless_written_between(written_between)
         _transposes_program(written_between)[0], get_backend("numpy")
     )  # no strided operands: nothing folds
     assert all("transpose" not in i.params for i in numpy_prog.instrs)
+
+
+def test_a_transpose_feeding_a_folded_sgd_update_reads_in_place():
+    """x.T @ dy feeding plain SGD becomes sgd_matmul, and then its x.T a transpose flag (the
+    GEMM the update absorbed is dead by then, so the transpose has one reader)."""
+    f32 = np.float32
+    p = Program()
+    x, dy, w, hp = (p.slot("input", s, f32) for s in ((5, 3), (5, 4), (3, 4), (2,)))
+    xt = p.emit("permute", (x,), {"axes": (1, 0)}, (3, 5), f32)
+    g = p.emit("matmul", (xt, dy), {}, (3, 4), f32)
+    p.emit("sgd_update", (w, g, hp), {}, (3, 4), f32)
+    p.externals, p.outputs = [x, dy, w, hp], [w]
+    prog = rewrite(p, _Strided())
+    assert [(i.kernel, i.ins, i.params.get("transpose")) for i in prog.instrs] == [
+        ("sgd_matmul", (w, x, dy, hp), (True, False))
+    ]
