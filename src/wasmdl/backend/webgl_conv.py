@@ -38,20 +38,13 @@ def _conv(be, name, x, w, b, shape, dtype, p, act="linear"):
     tensor is float32; else one per fragment (conv2d.glsl)."""
     params = conv_params(x.shape, w.shape, shape, p)
     n = math.prod(shape)
-    ins = [x._h] + ([b._h] if b is not None else [])
+    bias = [b._h] if b is not None else []
     if not _oc4(params, dtype, n):
-        subs = {**(CONV_BIAS if b is not None else CONV), "ACT": EPILOGUE_ACT[act]}
-        return simple(be, "conv2d.glsl", name, subs, params, [x._h, w._h, *ins[1:]], shape,
-                      dtype)  # fmt: skip
-    w4 = _packed_weights(be, w, params)
-    subs = {**(CONV_BIAS4 if b is not None else CONV), "ACT": EPILOGUE_ACT[act]}
-    texels = be.alloc((n // 4,), np.dtype("float32"), fmt=2)
-
-    def source():
-        return name, "kernels/glsl/conv2d_oc4.glsl", template("conv2d_oc4.glsl", **subs)
-
-    key = ("conv2d_oc4.glsl", tuple(sorted(subs.items())))
-    be.draw(key, source, params, [x._h, w4, *ins[1:]], texels, n // 4)
+        subs = {**(CONV_BIAS if bias else CONV), "ACT": EPILOGUE_ACT[act]}
+        return simple(be, "conv2d.glsl", name, subs, params, [x._h, w._h, *bias], shape, dtype)
+    subs = {**(CONV_BIAS4 if bias else CONV), "ACT": EPILOGUE_ACT[act]}
+    texels = _draw4(be, name, "conv2d_oc4.glsl", params,
+                    [x._h, _packed(be, w, params, "w"), *bias], n // 4, subs)  # fmt: skip
     return simple(be, "unpack4.glsl", name, {}, [], [texels], shape, dtype)
 
 
@@ -77,20 +70,24 @@ def _oc4(params, dtype, n) -> bool:
     return dtype == np.float32 and n > 0 and (params[6] // params[10]) % 4 == 0
 
 
-def _packed_weights(be, w, params):
-    """HWIO weights packed along O: texel (tap * CG + c) * O4 + q holds channels 4q .. 4q+3."""
-    KH, KW, CG, O = params[7], params[8], params[9], params[6]
-    return pack4(be, w._h, 1, KH * KW * CG, O, 0, O, 1)
+def _packed(be, t, params, which):
+    """HWIO weights (``which`` "w") or NHWC output gradients ("g") packed along O: texel
+    row * O4 + q holds channels 4q .. 4q + 3 of row (tap * CG + c, or output pixel)."""
+    O = params[6]
+    rows = params[7] * params[8] * params[9] if which == "w" else params[0] * params[4] * params[5]
+    return pack4(be, t._h, 1, rows, O, 0, O, 1)
 
 
-def _draw4(be, name, file, params, inputs, texels):
-    """One draw of ``file`` writing ``texels`` RGBA32F texels (four floats each)."""
+def _draw4(be, name, file, params, inputs, texels, subs=None):
+    """One draw of ``file`` (template ``subs``) writing ``texels`` RGBA32F texels (four floats
+    each)."""
     out = be.alloc((texels,), np.dtype("float32"), fmt=2)
+    subs = subs or {}
 
     def source():
-        return name, f"kernels/glsl/{file}", template(file)
+        return name, f"kernels/glsl/{file}", template(file, **subs)
 
-    be.draw((file,), source, params, inputs, out, texels)
+    be.draw((file, tuple(sorted(subs.items()))), source, params, inputs, out, texels)
     return out
 
 
@@ -100,10 +97,8 @@ def _conv2d_grad_input(be, xs, shape, dtype, p):
     name = "conv2d_grad_input"
     if not _oc4(params, dtype, math.prod(shape)):
         return simple(be, f"{name}.glsl", name, {}, params, [g._h, w._h], shape, dtype)
-    O, rows = params[6], params[0] * params[4] * params[5]  # N * OH * OW output pixels
-    g4 = pack4(be, g._h, 1, rows, O, 0, O, 1)
-    file = f"{name}_oc4.glsl"
-    return simple(be, file, name, {}, params, [g4, _packed_weights(be, w, params)], shape, dtype)
+    packed = [_packed(be, g, params, "g"), _packed(be, w, params, "w")]
+    return simple(be, f"{name}_oc4.glsl", name, {}, params, packed, shape, dtype)
 
 
 def _conv2d_grad_weight(be, xs, shape, dtype, p):
@@ -117,10 +112,8 @@ def _conv2d_grad_weight(be, xs, shape, dtype, p):
     nch = -(-rows // per)
     name = "conv2d_grad_weight"
     if oc4:  # four output channels per fragment, G packed along O
-        O = params[6]
-        g4 = pack4(be, g._h, 1, params[0] * params[4] * params[5], O, 0, O, 1)
-        texels = _draw4(be, name, f"{name}_oc4.glsl", [*params, per, nw // 4], [x._h, g4],
-                        nch * nw // 4)  # fmt: skip
+        texels = _draw4(be, name, f"{name}_oc4.glsl", [*params, per, nw // 4],
+                        [x._h, _packed(be, g, params, "g")], nch * nw // 4)  # fmt: skip
         part = simple(be, "unpack4.glsl", name, {}, [], [texels], (nch, *shape), dtype)
     else:
         part = simple(be, f"{name}.glsl", name, {}, [*params, per, nw], [x._h, g._h],
