@@ -307,7 +307,8 @@ export function destroyDevice() {
 //   header [nCmdWords, nParamWords, nDataWords, 0] | cmd words | param words | data words
 // Commands:
 //   ALLOC  1 id w h fmt                   create a w x h texture (fmt 0: R32F, 1: R32I,
-//                                         2: RGBA32F, packed operands inside a kernel)
+//                                         2: RGBA32F, packed operands inside a kernel, 3: a
+//                                         2-D array of 4 RGBA32F layers, drawn as 4 targets)
 //   DELETE 2 id                           delete a texture (pool trimming)
 //   WRITE  3 id dataWordOffset rows       upload rows * w words into the texture's first rows
 //   DRAW   4 prog pOff pWords n nout out... ntex id...  draw kernel `prog` over n elements into
@@ -424,7 +425,7 @@ function glProgram(pid) {
       throw glFail("compile", p.error);
     }
     gl.useProgram(p.prog);
-    for (let k = 0; k < 5; k++) {
+    for (let k = 0; k < LW.length - 1; k++) { // samplers t0 .. t6 on texture units 0 .. 6
       const u = gl.getUniformLocation(p.prog, `t${k}`);
       if (u !== null) gl.uniform1i(u, k);
     }
@@ -447,14 +448,23 @@ function glFramebuffer(t) {
   if (t.fb === null) {
     t.fb = gl.createFramebuffer();
     gl.bindFramebuffer(gl.FRAMEBUFFER, t.fb);
-    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.tex, 0);
+    if (t.fmt === 3) { // an array texture: its 4 layers are render targets 0..3
+      const bufs = [];
+      for (let k = 0; k < 4; k++) {
+        gl.framebufferTextureLayer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + k, t.tex, 0, k);
+        bufs.push(gl.COLOR_ATTACHMENT0 + k);
+      }
+      gl.drawBuffers(bufs);
+    } else {
+      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.tex, 0);
+    }
   } else {
     gl.bindFramebuffer(gl.FRAMEBUFFER, t.fb);
   }
   return t.fb;
 }
 
-const LW = new Int32Array(6);
+const LW = new Int32Array(8);
 
 // Several render targets (one geometry): a shared framebuffer, re-attached per draw.
 function glTargets(ids) {
@@ -504,11 +514,13 @@ function glExecute(packet, programs) {
     } else if (op === GL_ALLOC) {
       const [id, w, h, fmt] = cmd.subarray(i + 1, i + 5);
       const tex = gl.createTexture();
+      const target = fmt === 3 ? gl.TEXTURE_2D_ARRAY : gl.TEXTURE_2D;
       gl.activeTexture(gl.TEXTURE0);
-      gl.bindTexture(gl.TEXTURE_2D, tex);
-      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
-      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
-      gl.texStorage2D(gl.TEXTURE_2D, 1, [gl.R32F, gl.R32I, gl.RGBA32F][fmt], w, h);
+      gl.bindTexture(target, tex);
+      gl.texParameteri(target, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+      gl.texParameteri(target, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+      if (fmt === 3) gl.texStorage3D(target, 1, gl.RGBA32F, w, h, 4);
+      else gl.texStorage2D(target, 1, [gl.R32F, gl.R32I, gl.RGBA32F][fmt], w, h);
       gls.textures.set(id, { tex, fb: null, w, h, lw: Math.log2(w), fmt });
       i += 5;
     } else if (op === GL_WRITE) {
@@ -550,7 +562,7 @@ function glDraw(cmd, i, params) {
   for (let k = 0; k < ntex; k++) {
     const t = glTexture(cmd[at + k]);
     gl.activeTexture(gl.TEXTURE0 + k);
-    gl.bindTexture(gl.TEXTURE_2D, t.tex);
+    gl.bindTexture(t.fmt === 3 ? gl.TEXTURE_2D_ARRAY : gl.TEXTURE_2D, t.tex);
     LW[k + 1] = t.lw;
   }
   if (nout === 1) glFramebuffer(out);

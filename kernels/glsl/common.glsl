@@ -5,16 +5,17 @@
 // textures, int32 and bool (0/1) tensors R32I. One fragment computes one output element.
 // uniforms set by kernels/shim.js for every draw:
 //   u_n     output elements: fragments at or past it are discarded (the padding of the last row)
-//   u_lw    log2 of the texture widths: [output, t0, t1, t2, t3, t4]
+//   u_lw    log2 of the texture widths: [output, t0 .. t6] (an array texture: of its layers)
 //   p       the kernel's parameters (int32 words; float parameters travel as their bits)
-// samplers are t0..t4, bound to texture units 0..4 in that order.
+// samplers are t0..t6, bound to texture units 0..6 in that order.
 precision highp float;
 precision highp int;
 precision highp sampler2D;
 precision highp isampler2D;
+precision highp sampler2DArray;
 
 uniform int u_n;
-uniform int u_lw[6];
+uniform int u_lw[8];
 uniform int p[64];
 
 // flat index of this fragment's output element

@@ -223,8 +223,10 @@ async def test_warmup_after_training_puts_weights_and_adam_state_back(selenium_w
 
 @run_in_pyodide
 def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
-    """'block' (2x2 outputs per fragment, the default), 'packed' and 'plain' on odd, batched
-    and broadcast shapes, and the table's matmul rows (forward and gradients)."""
+    """'block' (4x4 outputs per fragment, the default), 'packed' and 'plain' on odd, batched
+    and broadcast shapes, and the table's matmul rows (forward and gradients). B's second
+    batch starts with an inf: the block kernel's zero rows padding batch 0's K = 9 to 12 must
+    not read it (0 * inf would make batch 0 NaN)."""
     import numpy as np
 
     import wasmdl as wl
@@ -233,7 +235,8 @@ def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
     be = wl.backend.get_backend("webgl")
     prev = be.matmul_variant
     rng = np.random.default_rng(0)
-    shapes = [((3, 37, 45), (45, 29)), ((2, 1, 7, 9), (3, 9, 5)), ((64, 784), (784, 128))]
+    shapes = [((3, 37, 45), (45, 29)), ((2, 1, 7, 9), (3, 9, 5)), ((64, 784), (784, 128)),
+              ((2, 5, 9), (2, 9, 6)), ((13, 16), (16, 3))]  # fmt: skip
     cases = [c for c in CASES if "matmul" in c.name]
     assert cases
     try:
@@ -242,6 +245,8 @@ def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
             for sa, sb in shapes:
                 a = rng.standard_normal(sa).astype(np.float32)
                 b = rng.standard_normal(sb).astype(np.float32)
+                if sb == (2, 9, 6):
+                    b[1, 0, 0] = np.inf
                 got = (wl.Tensor(a, backend=be) @ wl.Tensor(b, backend=be)).numpy()
                 np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
             for case in cases:

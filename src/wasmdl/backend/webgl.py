@@ -27,7 +27,7 @@ from . import webgl_kernels
 from .base import Backend
 from .templates import Verb, compile_program
 from .webgl_glsl import GL
-from .webgl_plan import MAX_PARAMS, MAX_WIDTH, Plan, Pool, geometry
+from .webgl_plan import MAX_INPUTS, MAX_PARAMS, MAX_WIDTH, Plan, Pool, geometry
 from .webgl_step import step_kernels
 
 FLUSH_DRAWS = 512  # run a batch once it holds this many draws
@@ -117,7 +117,8 @@ class WebGLBackend(Backend):
     # ------------------------------------------------------------------ memory verbs
     def alloc(self, shape, dtype, fmt=None):
         """A pooled texture for ``shape`` elements; checks dtype and MAX_TEXTURE_SIZE.
-        ``fmt=2``: an RGBA32F texture of ``shape`` texels (packed operands inside a kernel)."""
+        ``fmt=2``: an RGBA32F texture of ``shape`` texels (packed operands inside a kernel);
+        ``fmt=3``: four such layers (a 2-D array texture: the targets of matmul_block)."""
         if dtype not in GL:
             raise TypeError(
                 "webgl: expected a tensor dtype among ['bool', 'float32', 'int32'], received "
@@ -188,6 +189,9 @@ class WebGLBackend(Backend):
                 f"{self._op}: expected at most {MAX_PARAMS} kernel parameters (tensors of up "
                 f"to ~8 dimensions), received {len(params)} on the webgl backend"
             )
+        if len(inputs) > MAX_INPUTS:
+            raise ValueError(f"{self._op}: expected at most {MAX_INPUTS} input textures per "
+                             f"draw, received {len(inputs)} on the webgl backend")  # fmt: skip
         pool = self.pool
         for h in inputs:
             if h.pool is not pool:

@@ -73,16 +73,18 @@ def simple(be, file, name, subs, params, inputs, out_shape, out_dtype):
     return out
 
 
-def pack4(be, h, nmat, rows, K, bs, rs, ks):
+def pack4(be, h, nmat, rows, K, bs, rs, ks, pad_rows=None):
     """``h``'s ``nmat`` matrices of ``rows`` x ``K`` (element (b, r, k) at b*bs + r*rs + k*ks)
-    packed along K into an RGBA32F texture of nmat * rows * ceil(K / 4) texels."""
+    packed along K into an RGBA32F texture of nmat * R * ceil(K / 4) texels, R = ``pad_rows``
+    (zero rows after ``rows``) or ``rows``."""
     k4 = -(-K // 4)
-    out = be.alloc((nmat * rows * k4,), np.dtype("float32"), fmt=2)
+    R = rows if pad_rows is None else pad_rows
+    out = be.alloc((nmat * R * k4,), np.dtype("float32"), fmt=2)
 
     def source():
         return "pack4", "kernels/glsl/pack4.glsl", template("pack4.glsl")
 
-    be.draw(("pack4",), source, [K, k4, rows, bs, rs, ks], [h], out, nmat * rows * k4)
+    be.draw(("pack4",), source, [K, k4, R, bs, rs, ks, rows], [h], out, nmat * R * k4)
     return out
 
 

@@ -185,19 +185,19 @@ PACK_MIN_K = 8  # float32 products with K >= 8 read operands packed 4 per texel 
 # packed paths would copy all of w (N * K values) every call to save fetches on 1-3 rows
 DENSE_PLAIN_ROWS = 4
 # matmul variants (WebGLBackend.matmul_variant): "packed" (one output per fragment from packed
-# operands), "block" (2x2 outputs per fragment + an unpack pass), "plain" (matmul.glsl only)
+# operands), "block" (4x4 outputs per fragment + an unpack pass), "plain" (matmul.glsl only)
 MATMUL_VARIANTS = ("packed", "block", "plain")
 
 
 def _matmul_packed(be, a, b, shape, mkn, batch_strides, block, trans=(False, False)):
     """Pack A by rows and B by columns (4 K-values per texel), then one vec4 multiply-add per
-    4 products (kernels/glsl/matmul_packed.glsl), or with ``block`` 2x2 output blocks per
-    fragment (matmul_block.glsl) unpacked by unpack2x2.glsl."""
+    4 products (kernels/glsl/matmul_packed.glsl), or with ``block`` 4x4 output blocks per
+    fragment (matmul_block.glsl) unpacked by unpack4x4.glsl."""
     M, K, N = mkn
     f32 = np.dtype("float32")
     if block:
         blocks = _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans)
-        return simple(be, "unpack2x2.glsl", "matmul", UNPACK, [M, N], [blocks], shape, f32)
+        return simple(be, "unpack4x4.glsl", "matmul", UNPACK, [M, N], [blocks], shape, f32)
     sa, sb = _pack_strides(M, K, N, trans)
     a4 = pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
     b4 = pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
@@ -213,16 +213,18 @@ def _matmul_packed(be, a, b, shape, mkn, batch_strides, block, trans=(False, Fal
 
 
 def _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans=(False, False)):
-    """A and B packed along K (read as stored, ``trans`` saying which is transposed), then
-    matmul_block.glsl: the product as 2x2 blocks (RGBA32F)."""
+    """A packed along K and B along N (read as stored, ``trans`` saying which is transposed;
+    B's K padded to a multiple of 4 with zero rows), then matmul_block.glsl: the product as
+    4x4 blocks in the four RGBA32F layers of one array texture (returned)."""
     M, K, N = mkn
-    sa, sb = _pack_strides(M, K, N, trans)
+    sa, (sbn, sbk) = _pack_strides(M, K, N, trans)
+    K4 = -(-K // 4)
     a4 = pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
-    b4 = pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
+    b4 = pack4(be, b._h, math.prod(b.shape[:-2]), K, N, K * N, sbk, sbn, pad_rows=4 * K4)
     batch = shape[:-2]
-    params = [M, N, -(-K // 4), len(batch), *batch, *batch_strides]
-    nblk = math.prod(batch) * -(-M // 2) * -(-N // 2)
-    blocks = be.alloc((nblk,), np.dtype("float32"), fmt=2)
+    params = [M, N, K4, len(batch), *batch, *batch_strides]
+    nblk = math.prod(batch) * -(-M // 4) * -(-N // 4)
+    blocks = be.alloc((nblk,), np.dtype("float32"), fmt=3)
 
     def block_source():
         return "matmul", "kernels/glsl/matmul_block.glsl", template("matmul_block.glsl")
@@ -232,10 +234,10 @@ def _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans=(False, False)):
 
 
 def block_product(be, a, b, trans=(False, False)):
-    """The 2x2 blocks (RGBA32F) of the 2-D float32 product ``a @ b`` (``trans``: operands
-    stored transposed) where the blocked variant takes it (K >= ``PACK_MIN_K``, nothing
-    empty), else None: for the kernels that fold their epilogue into the unpack pass (dense,
-    sgd_matmul)."""
+    """The 4x4 blocks (a 4-layer RGBA32F array texture) of the 2-D float32 product ``a @ b``
+    (``trans``: operands stored transposed) where the blocked variant takes it (K >=
+    ``PACK_MIN_K``, nothing empty), else None: for the kernels that fold their epilogue into
+    the unpack pass (dense, sgd_matmul)."""
     if len(a.shape) != 2 or len(b.shape) != 2 or {a.dtype, b.dtype} != {np.dtype("float32")}:
         return None
     M, K, N = _mkn(a, b, trans)
@@ -245,7 +247,7 @@ def block_product(be, a, b, trans=(False, False)):
 
 
 DENSE_ACT = EPILOGUE_ACT
-# unpack2x2.glsl's substitutions: the plain product, and a Dense layer's bias + activation
+# unpack4x4.glsl's substitutions: the plain product, and a Dense layer's bias + activation
 UNPACK = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
 DENSE = {"UNIFORMS": "uniform sampler2D t1;", "BIAS": "y += texelFetch(t1, at(2, c), 0).x;"}
 DENSE_PLAIN = {"UNIFORMS": "uniform sampler2D t2;", "BIAS": "y += texelFetch(t2, at(3, col), 0).x;"}
@@ -254,7 +256,7 @@ DENSE_PLAIN = {"UNIFORMS": "uniform sampler2D t2;", "BIAS": "y += texelFetch(t2,
 def _dense(be, xs, shape, dtype, p):
     """The rewrite target for a Dense layer, act(x @ w + b) with x (M, K), w (K, N), b (N,):
     with the blocked float32 product, its unpack pass adds the bias and applies the activation
-    (kernels/glsl/unpack2x2.glsl as dense: one draw for the three passes unpack, add, relu);
+    (kernels/glsl/unpack4x4.glsl as dense: one draw for the three passes unpack, add, relu);
     on fewer than ``DENSE_PLAIN_ROWS`` rows, short K or another variant, matmul.glsl as dense
     does all of it in one draw from the unpacked operands (the same arithmetic)."""
     x, w, b = xs
@@ -267,7 +269,7 @@ def _dense(be, xs, shape, dtype, p):
     blocks = block_product(be, x, w, trans) if M >= DENSE_PLAIN_ROWS else None
     if blocks is not None:
         subs = {**DENSE, "ACT": DENSE_ACT[act]}
-        return simple(be, "unpack2x2.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
+        return simple(be, "unpack4x4.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
     if K == 0:  # an empty product: the bias alone
         y = Value(_matmul(be, [x, w], shape, dtype, {"transpose": trans}), shape, dtype)
         y = Value(KERNELS["add"](be, [y, b], shape, dtype, {}), shape, dtype)

@@ -24,11 +24,16 @@ import numpy as np
 OP_ALLOC, OP_DELETE, OP_WRITE, OP_DRAW = 1, 2, 3, 4
 MAX_WIDTH = 4096  # texture width cap (a power of two; WebGL2 guarantees MAX_TEXTURE_SIZE >= 2048)
 MAX_PARAMS = 64  # the length of the shaders' ``uniform int p[64]``
+MAX_INPUTS = 7  # samplers t0 .. t6: the shim binds them and common.glsl's u_lw has 8 words
+
+
+FORMATS = ("R32F", "R32I", "RGBA32F", "RGBA32F x4")  # fmt 3: a 4-layer array (GEMM blocks)
 
 
 def texel_bytes(fmt):
-    """Bytes per texel: R32F (0) and R32I (1) 4, RGBA32F (2, packed operands) 16."""
-    return 16 if fmt == 2 else 4
+    """Bytes per texel (all layers): R32F (0) and R32I (1) 4, RGBA32F (2, packed operands) 16,
+    a 4-layer RGBA32F array (3, matmul_block's targets) 64."""
+    return (4, 4, 16, 64)[fmt]
 
 
 def geometry(n, max_width=MAX_WIDTH):
@@ -65,7 +70,7 @@ class Handle:
             self.pool.give_back(self)
 
     def __repr__(self):
-        return f"<webgl texture {self.id}: {self.w}x{self.h} {'R32I' if self.fmt else 'R32F'}>"
+        return f"<webgl texture {self.id}: {self.w}x{self.h} {FORMATS[self.fmt]}>"
 
 
 class Pool:

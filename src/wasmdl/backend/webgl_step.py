@@ -91,7 +91,7 @@ def sgd_colsum(be, xs, shape, dtype, params):
     return p._h
 
 
-# unpack2x2.glsl as sgd_matmul: the product's 2x2 blocks laid out and subtracted from p
+# unpack4x4.glsl as sgd_matmul: the product's 4x4 blocks laid out and subtracted from p
 SGD_UNPACK = {
     "UNIFORMS": "uniform sampler2D t1;\nuniform sampler2D t2;",
     "BIAS": "",
@@ -102,7 +102,7 @@ SGD_UNPACK = {
 def sgd_matmul(be, xs, shape, dtype, params):
     """The rewrite's plain SGD on a weight whose gradient is one GEMM (inputs ``p, a, b,
     hp``): ``p -= lr (a @ b)``. With the blocked product, the unpack pass does the update
-    (unpack2x2.glsl as sgd_matmul: no gradient texture, one draw fewer); otherwise the
+    (unpack4x4.glsl as sgd_matmul: no gradient texture, one draw fewer); otherwise the
     product, then sgd_update."""
     p, a, b, hp = xs
     maximize = bool(params.get("maximize"))
@@ -113,7 +113,7 @@ def sgd_matmul(be, xs, shape, dtype, params):
         return sgd_update(be, [p, g, hp], shape, dtype, {"maximize": maximize})
     M, N = shape
     subs = {**SGD_UNPACK, "ACT": SGD_UNPACK["ACT"].replace("{{SIGN}}", "-" if maximize else "")}
-    _draw(be, "unpack2x2.glsl", [p._h], [blocks, p._h, hp._h], [M, N], "sgd_matmul", subs)
+    _draw(be, "unpack4x4.glsl", [p._h], [blocks, p._h, hp._h], [M, N], "sgd_matmul", subs)
     return p._h
 
 
