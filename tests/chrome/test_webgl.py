@@ -533,7 +533,8 @@ def test_gemm_kernels_read_transposed_operands_in_place(selenium_wasmdl):
 def test_rewrite_targets_on_the_program_case_rows(selenium_wasmdl):
     """Every row of the program case table (``wasmdl.testing.program_cases``) for a fused or
     rewrite-target kernel webgl has (dense, conv2d_bias with groups, strides and dilation, the
-    row kernels) against the numpy reference; then conv2d, conv2d_bias and both gradients on
+    row kernels, slice_grad_sum over more windows than one draw takes) against the numpy
+    reference; then conv2d, conv2d_bias and both gradients on
     layers whose channels per group are a multiple of 4 (the four-channels-per-fragment
     kernels)."""
     import numpy as np
@@ -544,7 +545,7 @@ def test_rewrite_targets_on_the_program_case_rows(selenium_wasmdl):
     from wasmdl.testing.trace import REFERENCE
 
     be = wl.backend.get_backend("webgl")
-    names = {"dense", "conv2d_bias", "softmax", "softmax_grad"}
+    names = {"dense", "conv2d_bias", "softmax", "softmax_grad", "slice_grad_sum"}
     names |= {f"{k}_cross_entropy{g}" for k in ("softmax", "prob") for g in ("", "_grad")}
     rng, seen = np.random.default_rng(4), set()
     for kernel, specs, params in pc.CASES:

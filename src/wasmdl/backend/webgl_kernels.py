@@ -6,7 +6,7 @@ are the same template reading through strides; ``reshape`` is free (the handle i
 Every launcher has the signature ``(backend, xs, out_shape, out_dtype, params) -> Handle``.
 
 >>> sorted(k for k in KERNELS if k.startswith("sl"))
-['slice', 'slice_grad']
+['slice', 'slice_grad', 'slice_grad_sum']
 """
 
 import math
