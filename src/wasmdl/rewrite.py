@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .fusion import fuse_elementwise
 from .program import INPLACE, Instr
 
 
@@ -338,5 +339,8 @@ def rewrite(program, backend):
     _dce(program)
     if getattr(backend, "transposed_operands", False):
         _fold_transposes(program)  # after DCE: a folded update's old GEMM no longer reads
+        _dce(program)
+    if "fused_elementwise" in kernels:
+        fuse_elementwise(program)  # last: the trees left between the other targets
         _dce(program)
     return program

@@ -587,3 +587,62 @@ def test_rewrite_targets_on_the_program_case_rows(selenium_wasmdl):
                              want.dtype)  # fmt: skip
             what = f"{kernel} {params}"
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=what)
+
+
+@run_in_pyodide
+def test_fused_elementwise_programs_match_the_reference(selenium_wasmdl):
+    """Random elementwise programs (``program_cases.elementwise_program`` over the ops that
+    keep values finite: GLSL leaves NaN undefined; slices with negative strides, transposes
+    and broadcasts read through views) rewritten for webgl, where they become
+    ``fused_elementwise`` draws, and replayed twice against the numpy reference of the
+    original program; then each unary op, div and pow in one fused draw on wide inputs in
+    their domains (the math.glsl helpers)."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl.backend.base import Operand
+    from wasmdl.program import Program
+    from wasmdl.rewrite import rewrite
+    from wasmdl.testing.program_cases import _array, elementwise_program
+    from wasmdl.testing.trace import REFERENCE, reference
+
+    be = wl.backend.get_backend("webgl")
+    f32 = np.dtype("float32")
+    fused = 0
+
+    def replay(program, arrays):
+        run = be.compile(program)
+        for _ in range(2):  # recorded, then replayed from its templates
+            outs = run([be.from_host(a) for a in arrays])
+        return [
+            be.to_host(h, program.slots[s].shape, f32)
+            for h, s in zip(outs, program.outputs, strict=True)
+        ]
+
+    for seed in range(8):
+        p, arrays = elementwise_program(seed, tame=True)
+        want = reference(p, [a.copy() for a in arrays])
+        q = Program()
+        q.slots, q.instrs = list(p.slots), list(p.instrs)
+        q.externals, q.outputs = list(p.externals), list(p.outputs)
+        rewrite(q, be)
+        fused += sum(i.kernel == "fused_elementwise" for i in q.instrs)
+        for got, w in zip(replay(q, arrays), want, strict=True):
+            np.testing.assert_allclose(got, w, rtol=2e-4, atol=2e-5,
+                                       err_msg=f"seed {seed}: {q.instrs}")  # fmt: skip
+    assert fused >= 8
+    rng = np.random.default_rng(5)
+    x = _array(rng, ((3, 40), "w"))
+    y = _array(rng, ((40,), "p"))
+    trees = [("mul", (op, ("leaf", 0)), ("leaf", 1)) for op in
+             ("neg", "abs", "exp", "tanh", "sigmoid", "sin", "cos", "erf", "relu")]  # fmt: skip
+    trees += [("sub", ("log", ("leaf", 1)), ("sqrt", ("leaf", 1))),
+              ("div", ("leaf", 0), ("pow", ("leaf", 1), ("tanh", ("leaf", 0))))]  # fmt: skip
+    for tree in trees:
+        op = str(tree)
+        params = {"expr": tree, "views": ((0, (40, 1)), (0, (0, 1))), "shape": (3, 40)}
+        want = REFERENCE["fused_elementwise"](x, y, **params)
+        xs = [Operand(be.from_host(a), a.shape, a.dtype) for a in (x, y)]
+        got = be.to_host(be.run("fused_elementwise", xs, (3, 40), np.dtype("float32"), params),
+                         (3, 40), np.dtype("float32"))  # fmt: skip
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6, err_msg=op)

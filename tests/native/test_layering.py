@@ -31,7 +31,8 @@ LAYERS = [
     # tracing, rewrite, replay, capture: recording, rewriting and replaying steps (issue #13)
     (
         "tensor",
-        ["autograd", "tensor", "creation", "ops", "tracing", "rewrite", "replay", "capture"],
+        ["autograd", "tensor", "creation", "ops", "tracing", "rewrite", "fusion", "replay"]
+        + ["capture"],
     ),
     ("composites", ["functional", "activations", "initializers", "regularizers"]),
     (

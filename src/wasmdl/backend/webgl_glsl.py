@@ -12,6 +12,7 @@ True
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -37,6 +38,9 @@ REDUCTIONS = {  # op -> (identity per element type, combine expression of x, y)
 EPILOGUE_ACT = {"linear": "y", "relu": "max(y, 0.0)"}
 
 
+_INCLUDE = re.compile(r'^#include "([a-z0-9_]+\.glsl)"$', re.M)
+
+
 def _text(file):
     text = _TEXT.get(file)
     if text is None:
@@ -45,8 +49,9 @@ def _text(file):
 
 
 def template(file, **subs):
-    """The prelude plus ``kernels/glsl/<file>`` with ``{{KEY}}`` placeholders substituted."""
-    text = _text("common.glsl") + "\n" + _text(file)
+    """The prelude plus ``kernels/glsl/<file>`` with ``#include "<other>.glsl"`` lines replaced
+    by that file and ``{{KEY}}`` placeholders substituted."""
+    text = _text("common.glsl") + "\n" + _INCLUDE.sub(lambda m: _text(m[1]), _text(file))
     for k, v in subs.items():
         text = text.replace("{{" + k + "}}", v)
     return text

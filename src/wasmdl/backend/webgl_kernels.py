@@ -10,6 +10,7 @@ Every launcher has the signature ``(backend, xs, out_shape, out_dtype, params) -
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -280,6 +281,52 @@ def _dense(be, xs, shape, dtype, p):
     return simple(be, "matmul.glsl", "dense", subs, params, [x._h, w._h, b._h], shape, dtype)
 
 
+_VAR = re.compile(r"\b[abc]\b")
+
+
+def glsl_expr(tree):
+    """The GLSL expression of a fusion tree (``wasmdl.fusion``: ``("leaf", k)`` is ``vk``;
+    ``(op, *children)`` is the op's ``EXPRESSIONS`` row with a, b, c its children)."""
+    if tree[0] == "leaf":
+        return f"v{tree[1]}"
+    kids = {v: f"({glsl_expr(t)})" for v, t in zip("abc", tree[1:], strict=False)}
+    return _VAR.sub(lambda m: kids[m[0]], EXPRESSIONS[tree[0]])
+
+
+def _fused_elementwise(be, xs, shape, dtype, p):
+    """The rewrite's fused elementwise tree (src/wasmdl/fusion.py) in one draw
+    (kernels/glsl/fused_elementwise.glsl): each input read through its view."""
+    n = math.prod(shape)
+    out = be.alloc(shape, dtype)
+    if n == 0:
+        return out
+    views = [(off, list(st)) for off, st in p["views"]]
+    dims, views = collapse(shape, views)
+    params = [len(dims), *dims]
+    for off, st in views:
+        params += [off, *st]
+    L = len(xs)
+    subs = {
+        "UNIFORMS": "\n".join(f"uniform sampler2D t{k};" for k in range(L)),
+        "READS": "\n  ".join(
+            f"float v{k} = texelFetch(t{k}, at({k + 1}, idx[{k}]), 0).r;" for k in range(L)
+        ),  # fmt: skip
+        "EXPR": glsl_expr(p["expr"]),
+        "L": str(L),
+    }
+    key = ("fused_elementwise", tuple(sorted(subs.items())))
+
+    def source():
+        return (
+            "fused_elementwise",
+            "kernels/glsl/fused_elementwise.glsl",
+            template("fused_elementwise.glsl", **subs),
+        )
+
+    be.draw(key, source, params, [x._h for x in xs], out, n)
+    return out
+
+
 KERNELS = {name: _map(name) for name in EXPRESSIONS}
 KERNELS.update(
     {
@@ -291,6 +338,7 @@ KERNELS.update(
         "argmax": _argmax,
         "matmul": _matmul,
         "dense": _dense,
+        "fused_elementwise": _fused_elementwise,
         **{name: _reduction(name) for name in REDUCTIONS},
         **CONV_KERNELS,
         **INDEX_KERNELS,

@@ -234,3 +234,44 @@ def transpose_program(seed=3):
     y = p.emit("matmul", (a, ct), {}, (5, 6), np.float32)
     p.externals, p.outputs = [a, b, c], [x, y, ct]
     return p, [rng.standard_normal(p.slots[s].shape).astype(np.float32) for s in p.externals]
+
+
+# ops that keep finite inputs finite and bounded over a few steps: GLSL leaves NaN and domain
+# errors undefined (a fused expression may fold a NaN away where a stored one stays NaN)
+TAME = ("neg", "abs", "tanh", "sigmoid", "sin", "cos", "erf", "relu", "add", "sub", "mul",
+        "maximum", "minimum", "relu_grad")  # fmt: skip
+
+
+def elementwise_program(seed, steps=14, tame=False):
+    """``(program, arrays)``: a random DAG of ``steps`` float32 ops of ``wasmdl.fusion.FUSABLE``
+    (``tame``: of ``TAME`` only) over (4, 6) views of three inputs (a slice, a reversed
+    strided slice, a broadcast column, a transposed slice) and a broadcast row; some values
+    are read twice, two are returned. For the elementwise fusion's tests (natively and on
+    webgl, against ``trace.reference``)."""
+    from ..fusion import FUSABLE
+
+    rng = np.random.default_rng(100 + seed)
+    f32 = np.float32
+    p = Program()
+    big, row, col = (p.slot("input", s, f32) for s in ((7, 6), (6,), (4, 1)))
+
+    def cut(starts, stops, steps, shape):
+        params = {"starts": starts, "stops": stops, "steps": steps}
+        return p.emit("slice", (big,), params, shape, f32)
+
+    vals = [
+        cut((1, 0), (5, 6), (1, 1), (4, 6)),
+        cut((6, 5), (-8, -8), (-2, -1), (4, 6)),
+        p.emit("expand", (col,), {"shape": (4, 6)}, (4, 6), f32),
+        p.emit("permute", (cut((0, 0), (6, 4), (1, 1), (6, 4)),), {"axes": (1, 0)}, (4, 6), f32),
+    ]
+    ops = sorted(TAME if tame else FUSABLE)
+    for _ in range(steps):
+        op = ops[rng.integers(len(ops))]
+        args = [vals[rng.integers(len(vals))] for _ in range(FUSABLE[op])]
+        if FUSABLE[op] == 2 and rng.random() < 0.3:
+            args[1] = row  # broadcast
+        vals.append(p.emit(op, tuple(args), {}, (4, 6), f32))
+    p.externals, p.outputs = [big, row, col], [vals[-1], vals[-3]]
+    arrays = [rng.standard_normal(s).astype(f32) for s in ((7, 6), (6,), (4, 1))]
+    return p, arrays

@@ -150,7 +150,26 @@ def ref_slice_grad_sum(*xs, shape, regions, base):
     return total
 
 
-REFERENCE = {**KERNELS, "sgd_update": ref_sgd, "adam_update": ref_adam, "dense": ref_dense,
+def ref_fused_elementwise(*xs, expr, views, shape):
+    """The rewrite target ``fused_elementwise`` (``wasmdl.fusion``): each input gathered
+    through its ``(offset, strides)`` view at ``shape``, then the tree's ops applied with the
+    plain kernels, in the order the instructions it replaces ran."""
+    coords = np.indices(shape, dtype=np.int64).reshape(len(shape), -1)
+    leaves = []
+    for x, (off, st) in zip(xs, views, strict=True):
+        idx = off + sum((c * s for c, s in zip(coords, st, strict=True)), np.zeros(1, np.int64))
+        leaves.append(np.asarray(x).reshape(-1)[idx].reshape(shape))
+
+    def run(t):
+        if t[0] == "leaf":
+            return leaves[t[1]]
+        return np.asarray(KERNELS[t[0]](*[run(c) for c in t[1:]]), np.float32)
+
+    return run(expr)
+
+
+REFERENCE = {**KERNELS, "fused_elementwise": ref_fused_elementwise,
+             "sgd_update": ref_sgd, "adam_update": ref_adam, "dense": ref_dense,
              "slice_grad_sum": ref_slice_grad_sum, "conv2d_bias": ref_conv2d_bias,
              "sgd_matmul": ref_sgd_matmul, "sgd_colsum": ref_sgd_colsum,
              "view": lambda x, shape: x.reshape(shape)}  # fmt: skip

@@ -1,0 +1,191 @@
+"""Elementwise fusion, a rewrite pass over a captured ``Program`` (``wasmdl.rewrite`` runs it
+where the backend has the ``fused_elementwise`` kernel).
+
+A tree of float32 elementwise instructions, each internal value read exactly once and by the
+next one up, of the root's shape, becomes one ``fused_elementwise`` instruction at the root's
+place: ``params["expr"]`` is the tree as nested tuples (``("leaf", k)`` reads input ``k``;
+``(kernel, *children)`` applies an op of ``FUSABLE``), ``params["views"]`` gives each
+input's ``(offset, strides)`` in elements against the root's shape ``params["shape"]``. A leaf
+produced by view instructions (``slice``, ``permute``, ``expand``, a ``reshape`` of a
+contiguous view) reads the views' source through composed strides, so the copies the views
+made are dropped by DCE when nothing else reads them. One draw replaces a chain such as an
+LSTM cell's gate arithmetic or an activation's gradient, and no intermediate array is
+written.
+
+Nothing moves across an in-place write: a value is inlined (or a view folded) only when the
+slots it reads are never written in place in the step.
+
+>>> import numpy as np
+>>> from wasmdl.program import Program
+>>> p = Program()
+>>> z, c = p.slot("input", (4, 8), np.float32), p.slot("input", (4, 2), np.float32)
+>>> g = p.emit("slice", (z,), {"starts": (0, 2), "stops": (4, 4), "steps": (1, 1)}, (4, 2),
+...            np.float32)
+>>> s = p.emit("sigmoid", (g,), {}, (4, 2), np.float32)
+>>> y = p.emit("mul", (s, c), {}, (4, 2), np.float32)
+>>> p.externals, p.outputs = [z, c], [y]
+>>> fuse_elementwise(p).instrs  # the slice, read by nothing now, goes at the rewrite's DCE
+[Instr(slice, (0,) -> 2, (4, 2)), Instr(fused_elementwise, (0, 1) -> 4, (4, 2))]
+>>> p.instrs[1].params["expr"], p.instrs[1].params["views"]
+(('mul', ('sigmoid', ('leaf', 0)), ('leaf', 1)), ((2, (8, 1)), (0, (2, 1))))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .program import INPLACE, Instr
+
+# float32 elementwise kernels the fused kernel evaluates (their arity)
+FUSABLE = {
+    **dict.fromkeys(
+        ("neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "erf", "relu"), 1
+    ),  # fmt: skip
+    **dict.fromkeys(("add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad"), 2),
+}
+VIEW_KERNELS = ("slice", "permute", "expand", "reshape")
+MAX_LEAVES = 7  # textures one draw binds (webgl: t0 .. t6)
+MAX_WORDS = 64  # kernel parameter words: 1 + nd + leaves * (1 + nd)
+MAX_NODES = 48  # ops in one fused expression
+
+
+def _contiguous(shape):
+    out, acc = [0] * len(shape), 1
+    for i in range(len(shape) - 1, -1, -1):
+        out[i] = acc
+        acc *= shape[i]
+    return out
+
+
+def _apply_view(instr, off, strides, shape):
+    """``(off, strides)`` of ``instr``'s output over its input's storage, or None."""
+    k, p = instr.kernel, instr.params
+    if k == "slice":
+        off += sum(b * s for b, s in zip(p["starts"], strides, strict=True))
+        return off, [s * t for s, t in zip(strides, p["steps"], strict=True)]
+    if k == "permute":
+        return off, [strides[a] for a in p["axes"]]
+    if k == "expand":
+        return off, _broadcast(strides, shape, instr.shape)
+    if k == "reshape" and list(strides) == _contiguous(shape):
+        return off, _contiguous(instr.shape)
+    return None
+
+
+def _broadcast(strides, shape, out_shape):
+    lead = len(out_shape) - len(shape)
+    return [0] * lead + [
+        0 if d == 1 and o != 1 else s
+        for d, o, s in zip(shape, out_shape[lead:], strides, strict=True)
+    ]
+
+
+class _Fusion:
+    def __init__(self, program):
+        self.program = program
+        self.producer = {i.out: i for i in program.instrs}
+        self.uses: dict = {}
+        for i in program.instrs:
+            for s in i.ins:
+                self.uses[s] = self.uses.get(s, 0) + 1
+        self.outputs = set(program.outputs)
+        self.written = {i.ins[k] for i in program.instrs if i.kernel in INPLACE
+                        for k in INPLACE[i.kernel] if k < len(i.ins)}  # fmt: skip
+
+    def fusable(self, i) -> bool:
+        slots = self.program.slots
+        return (
+            i.kernel in FUSABLE
+            and len(i.ins) == FUSABLE[i.kernel]
+            and i.dtype == np.float32
+            and all(slots[s].dtype == np.float32 for s in i.ins)
+        )
+
+    def leaf(self, s, shape):
+        """``(source slot, offset, strides)`` reading slot ``s`` broadcast to ``shape``: through
+        the view instructions that made it, back to a slot never written in place."""
+        slots = self.program.slots
+        chain, src = [], s
+        while src in self.producer and self.producer[src].kernel in VIEW_KERNELS:
+            v = self.producer[src]
+            if v.ins[0] in self.written or slots[v.ins[0]].dtype != np.float32:
+                break
+            chain.append(v)
+            src = v.ins[0]
+        off, st, cur = 0, _contiguous(slots[src].shape), src
+        for v in reversed(chain):  # from the source up
+            r = _apply_view(v, off, st, slots[cur].shape)
+            if r is None:  # strides cannot express it: read this view's own output
+                src, r = v.out, (0, _contiguous(v.shape))
+            (off, st), cur = r, v.out
+        return src, off, _broadcast(st, slots[s].shape, shape)
+
+    def build(self, root):
+        """The tree under ``root``: ``(expr, leaves, absorbed)`` within the limits."""
+        shape = root.shape
+        leaves: list = []
+        absorbed: list = []
+
+        def words(n_leaves):
+            return 1 + len(shape) + n_leaves * (1 + len(shape))
+
+        def add_leaf(s):
+            key = self.leaf(s, shape)
+            key = (key[0], key[1], tuple(key[2]))
+            if key not in leaves:
+                leaves.append(key)
+            return ("leaf", leaves.index(key))
+
+        def grow(i):
+            kids = []
+            for s in i.ins:
+                p = self.producer.get(s)
+                if (
+                    p is not None
+                    and self.fusable(p)
+                    and self.uses.get(s) == 1
+                    and s not in self.outputs
+                    and p.shape == shape
+                    and not any(x in self.written for x in p.ins)
+                    and len(absorbed) < MAX_NODES
+                ):
+                    mark = (len(leaves), len(absorbed))
+                    absorbed.append(p)
+                    sub = grow(p)
+                    if len(leaves) <= MAX_LEAVES and words(len(leaves)) <= MAX_WORDS:
+                        kids.append(sub)
+                        continue
+                    del leaves[mark[0] :], absorbed[mark[1] :]  # too wide: read it instead
+                kids.append(add_leaf(s))
+            return (i.kernel, *kids)
+
+        expr = grow(root)
+        if len(leaves) > MAX_LEAVES or words(len(leaves)) > MAX_WORDS:
+            return None
+        return expr, leaves, absorbed
+
+
+def fuse_elementwise(program):
+    """Replace each maximal elementwise tree (see the module docstring) by one
+    ``fused_elementwise`` instruction; the absorbed instructions are dropped. A lone op whose
+    inputs are plain slots stays as it is."""
+    f = _Fusion(program)
+    gone: set = set()
+    made = {}
+    for i in reversed(program.instrs):
+        if id(i) in gone or not f.fusable(i):
+            continue
+        r = f.build(i)
+        if r is None:
+            continue
+        expr, leaves, absorbed = r
+        folded_view = any(src not in i.ins for src, _, _ in leaves)
+        if not absorbed and not folded_view:
+            continue
+        gone.update(id(a) for a in absorbed)
+        views = tuple((off, st) for _, off, st in leaves)
+        params = {"expr": expr, "views": views, "shape": i.shape}
+        made[id(i)] = Instr("fused_elementwise", tuple(s for s, _, _ in leaves), i.out, params,
+                            i.shape, i.dtype)  # fmt: skip
+    program.instrs = [made.get(id(i), i) for i in program.instrs if id(i) not in gone]
+    return program
