@@ -89,3 +89,21 @@ class Program:
     def __repr__(self):
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.counts().items()))
         return f"Program({len(self.instrs)} instructions, {len(self.slots)} slots: {kinds})"
+
+
+def window_box(starts, steps, counts):
+    """Per dimension ``(first, last)`` index a strided window (a slice's lattice) covers."""
+    box = []
+    for b, s, k in zip(starts, steps, counts, strict=True):
+        last = b + (k - 1) * s
+        box.append((min(b, last), max(b, last)))
+    return box
+
+
+def boxes_disjoint(boxes) -> bool:
+    """Whether the boxes (``window_box`` results) are pairwise disjoint."""
+    return all(
+        any(x[1] < y[0] or y[1] < x[0] for x, y in zip(a, b, strict=True))
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+    )

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fusion import fuse_elementwise
-from .program import INPLACE, Instr
+from .program import INPLACE, Instr, boxes_disjoint, window_box
 
 
 def _dense(instrs):
@@ -117,18 +117,11 @@ def _slice_sum(program, root, producer, uses, written):
 
 def _disjoint(program, grads) -> bool:
     """Whether the windows' bounding boxes are pairwise disjoint."""
-    boxes = []
-    for g in grads:
-        n, p = program.slots[g.ins[0]].shape, g.params
-        box = []
-        for b, s, k in zip(p["starts"], p["steps"], n, strict=True):
-            last = b + (k - 1) * s
-            box.append((min(b, last), max(b, last)))
-        boxes.append(box)
-    return all(
-        any(x[1] < y[0] or y[1] < x[0] for x, y in zip(a, b, strict=True))
-        for i, a in enumerate(boxes)
-        for b in boxes[i + 1 :]
+    return boxes_disjoint(
+        [
+            window_box(g.params["starts"], g.params["steps"], program.slots[g.ins[0]].shape)
+            for g in grads
+        ]  # fmt: skip
     )
 
 

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..program import boxes_disjoint, window_box
 from .webgl_glsl import GL, simple, template, typed
 from .webgl_plan import MAX_PARAMS
 from .webgpu_wgsl import contiguous_strides
@@ -92,25 +93,52 @@ SUM_INPUTS = 7  # textures per slice_grad_sum draw: the base and up to 6 windows
 
 
 def _slice_grad_sum(be, xs, shape, dtype, p):
-    """The rewrite's sum of slice VJPs: the base (or zeros) plus each gradient in its window,
-    up to 6 windows per draw (kernels/glsl/slice_grad_sum.glsl), the next draw reading the
-    previous result as its base; one pass over the output per 6 windows instead of a fill and a
-    full-size add per window."""
+    """The rewrite's sum of slice VJPs: the base (or zeros) plus each gradient in its window.
+    A draw (kernels/glsl/slice_grad_sum.glsl) adds up to 6 windows, the next reading the
+    previous result as its base. Over 6 pairwise disjoint windows (a recurrent layer's time
+    steps), each group of 6 is first summed over its bounding box only, then the boxes over the
+    output: two passes over the output's size instead of one per 6 windows (exact: each
+    element has one window at most, the other terms are zeros)."""
     base, grads = (xs[0], xs[1:]) if p["base"] else (None, xs)
-    n = math.prod(shape)
-    if n == 0:
+    if math.prod(shape) == 0:
         return be.alloc(shape, dtype)
     windows = [
         [(b, s, c) for b, s, c in zip(starts, steps, g.shape, strict=True)]
         for g, (starts, _stops, steps) in zip(grads, p["regions"], strict=True)
     ]
     dims, windows = _merge_dims(shape, windows)
+    per = _per_draw(len(dims))
+    items = [(g._h, w) for g, w in zip(grads, windows, strict=True)]
+    boxes = [window_box(*zip(*w, strict=True)) for w in windows]
+    if len(items) > per and boxes_disjoint(boxes):
+        grouped = []
+        for at in range(0, len(items), per):
+            lo = [min(b[d][0] for b in boxes[at : at + per]) for d in range(len(dims))]
+            hi = [max(b[d][1] for b in boxes[at : at + per]) for d in range(len(dims))]
+            bdims = [h - l + 1 for l, h in zip(lo, hi, strict=True)]
+            moved = [(h, [(b - l, s, c) for (b, s, c), l in zip(w, lo, strict=True)])
+                     for h, w in items[at : at + per]]  # fmt: skip
+            part = _sum_windows(be, bdims, dtype, None, moved)
+            grouped.append((part, [(l, 1, n) for l, n in zip(lo, bdims, strict=True)]))
+        items = grouped
+    return _sum_windows(be, dims, dtype, None if base is None else base._h, items)
+
+
+def _per_draw(nd):
+    """Windows one draw takes: textures (base + 6) and parameter words (3 * nd per window)."""
+    return max(1, min(SUM_INPUTS - 1, (MAX_PARAMS - 2 - nd) // (3 * nd)))
+
+
+def _sum_windows(be, dims, dtype, base, items):
+    """``base`` (a handle of ``dims``, or zeros) plus each ``(handle, window)`` of ``items``,
+    ``_per_draw`` windows a draw, each draw reading the previous one's result."""
     nd = len(dims)
-    per = max(1, min(SUM_INPUTS - 1, (MAX_PARAMS - 2 - nd) // (3 * nd)))
+    per = _per_draw(nd)
     subs0 = typed(dtype)
-    prev = None if base is None else base._h
-    for at in range(0, len(grads), per):
-        chunk = list(zip(grads[at : at + per], windows[at : at + per], strict=True))
+    prev = base
+    n = math.prod(dims)
+    for at in range(0, len(items), per):
+        chunk = items[at : at + per]
         first = 0 if prev is None else 1  # texture index of the first window
         params = [nd, *dims, len(chunk)]
         for _, w in chunk:
@@ -126,7 +154,7 @@ def _slice_grad_sum(be, xs, shape, dtype, p):
                 f"acc += win(t{first + j}, {first + j + 1}, {j});" for j in range(len(chunk))
             ),
         }
-        out = be.alloc(shape, dtype)
+        out = be.alloc(tuple(dims), dtype)
         key = ("slice_grad_sum.glsl", tuple(sorted(subs.items())))
 
         def source(subs=subs):
@@ -136,7 +164,7 @@ def _slice_grad_sum(be, xs, shape, dtype, p):
                 template("slice_grad_sum.glsl", **subs),
             )
 
-        ins = ([] if prev is None else [prev]) + [g._h for g, _ in chunk]
+        ins = ([] if prev is None else [prev]) + [h for h, _ in chunk]
         be.draw(key, source, params, ins, out, n)
         prev = out
     return prev

@@ -135,6 +135,10 @@ CASES = [
     ("slice_grad_sum", [((2, 14, 5), "f")] + [((2, 1, 5), "f")] * 14,  # 14 time steps
      {"shape": (2, 14, 5), "base": True,
       "regions": tuple(((0, t, 0), (2, t + 1, 5), (1, 1, 1)) for t in range(14))}),
+    ("slice_grad_sum", [((3, 4), "f")] + [((1, 1), "f")] * 8,  # disjoint, scattered: groups'
+     {"shape": (3, 4), "base": True,  # bounding boxes overlap
+      "regions": tuple(((r, c), (r + 1, c + 1), (1, 1)) for r, c in
+                       ((0, 0), (2, 3), (1, 1), (0, 3), (2, 0), (1, 2), (0, 1), (2, 2)))}),
     ("slice_grad_sum", [((2, 2, 2, 3, 1), "f"), ((2, 2, 2, 2, 2), "f")] * 2,  # rank 5, strided
      {"shape": (2, 3, 4, 3, 2), "base": False,
       "regions": (((0, 0, 0, 0, 0), (2, 3, 4, 3, 2), (1, 2, 3, 1, 2)),
