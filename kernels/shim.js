@@ -307,8 +307,9 @@ export function destroyDevice() {
 //   header [nCmdWords, nParamWords, nDataWords, 0] | cmd words | param words | data words
 // Commands:
 //   ALLOC  1 id w h fmt                   create a w x h texture (fmt 0: R32F, 1: R32I,
-//                                         2: RGBA32F, packed operands inside a kernel, 3: a
-//                                         2-D array of 4 RGBA32F layers, drawn as 4 targets)
+//                                         2: RGBA32F, packed operands inside a kernel, 3 / 4:
+//                                         a 2-D array of 4 / 8 RGBA32F layers, drawn as that
+//                                         many targets)
 //   DELETE 2 id                           delete a texture (pool trimming)
 //   WRITE  3 id dataWordOffset rows       upload rows * w words into the texture's first rows
 //   DRAW   4 prog pOff pWords n nout out... ntex id...  draw kernel `prog` over n elements into
@@ -383,6 +384,7 @@ export function glInit() {
   gls.info = {
     renderer: dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
     maxTextureSize: gl.getParameter(gl.MAX_TEXTURE_SIZE),
+    maxDrawBuffers: gl.getParameter(gl.MAX_DRAW_BUFFERS),
     parallelCompile: !!gls.parallel,
   };
   return glDescribe();
@@ -448,9 +450,9 @@ function glFramebuffer(t) {
   if (t.fb === null) {
     t.fb = gl.createFramebuffer();
     gl.bindFramebuffer(gl.FRAMEBUFFER, t.fb);
-    if (t.fmt === 3) { // an array texture: its 4 layers are render targets 0..3
+    if (t.fmt >= 3) { // an array texture: its layers are render targets 0..
       const bufs = [];
-      for (let k = 0; k < 4; k++) {
+      for (let k = 0; k < LAYERS[t.fmt]; k++) {
         gl.framebufferTextureLayer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + k, t.tex, 0, k);
         bufs.push(gl.COLOR_ATTACHMENT0 + k);
       }
@@ -465,6 +467,7 @@ function glFramebuffer(t) {
 }
 
 const LW = new Int32Array(8);
+const LAYERS = [1, 1, 1, 4, 8]; // per texture format: layers (3, 4: matmul_block's targets)
 
 // Several render targets (one geometry): a shared framebuffer, re-attached per draw.
 function glTargets(ids) {
@@ -514,12 +517,12 @@ function glExecute(packet, programs) {
     } else if (op === GL_ALLOC) {
       const [id, w, h, fmt] = cmd.subarray(i + 1, i + 5);
       const tex = gl.createTexture();
-      const target = fmt === 3 ? gl.TEXTURE_2D_ARRAY : gl.TEXTURE_2D;
+      const target = fmt >= 3 ? gl.TEXTURE_2D_ARRAY : gl.TEXTURE_2D;
       gl.activeTexture(gl.TEXTURE0);
       gl.bindTexture(target, tex);
       gl.texParameteri(target, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
       gl.texParameteri(target, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
-      if (fmt === 3) gl.texStorage3D(target, 1, gl.RGBA32F, w, h, 4);
+      if (fmt >= 3) gl.texStorage3D(target, 1, gl.RGBA32F, w, h, LAYERS[fmt]);
       else gl.texStorage2D(target, 1, [gl.R32F, gl.R32I, gl.RGBA32F][fmt], w, h);
       gls.textures.set(id, { tex, fb: null, w, h, lw: Math.log2(w), fmt });
       i += 5;
@@ -562,7 +565,7 @@ function glDraw(cmd, i, params) {
   for (let k = 0; k < ntex; k++) {
     const t = glTexture(cmd[at + k]);
     gl.activeTexture(gl.TEXTURE0 + k);
-    gl.bindTexture(t.fmt === 3 ? gl.TEXTURE_2D_ARRAY : gl.TEXTURE_2D, t.tex);
+    gl.bindTexture(t.fmt >= 3 ? gl.TEXTURE_2D_ARRAY : gl.TEXTURE_2D, t.tex);
     LW[k + 1] = t.lw;
   }
   if (nout === 1) glFramebuffer(out);

@@ -1,7 +1,7 @@
 // kernel: matmul -- batched C[b] = A[b] @ B[b] ({{S}}/{{T}}: sampler and element type), one
 //   fragment per output element looping along K. A and B are read through strides, so the
 //   VJP's transposed operands and broadcast batches need no copy. A template for two entries
-//   (as unpack4x4.glsl): matmul (UNIFORMS and BIAS empty, ACT "y") and dense (a Dense layer's
+//   (as unpack_block.glsl): matmul (UNIFORMS and BIAS empty, ACT "y") and dense (a Dense layer's
 //   act(x @ w + b) in one draw: UNIFORMS declares t2, BIAS adds it at column col, ACT).
 // textures: t0 A, t1 B; dense: t2 bias (N elements); output C (dense [batch, M, N]).
 // params: [M, N, K, nb, bshape[nb], abstrides[nb], bbstrides[nb], sam, sak, sbk, sbn]

@@ -223,10 +223,11 @@ async def test_warmup_after_training_puts_weights_and_adam_state_back(selenium_w
 
 @run_in_pyodide
 def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
-    """'block' (4x4 outputs per fragment, the default), 'packed' and 'plain' on odd, batched
-    and broadcast shapes, and the table's matmul rows (forward and gradients). B's second
-    batch starts with an inf: the block kernel's zero rows padding batch 0's K = 9 to 12 must
-    not read it (0 * inf would make batch 0 NaN)."""
+    """'block' (8x4 outputs per fragment where the context has 8 draw buffers, as
+    SwiftShader does, and 4x4), 'packed' and 'plain' on odd, batched and broadcast shapes, and
+    the table's matmul rows (forward and gradients). B's second batch starts with an inf: the
+    block kernel's zero rows padding batch 0's K = 9 to 12 must not read it (0 * inf would
+    make batch 0 NaN)."""
     import numpy as np
 
     import wasmdl as wl
@@ -239,21 +240,27 @@ def test_every_matmul_variant_matches_numpy(selenium_wasmdl):
               ((2, 5, 9), (2, 9, 6)), ((13, 16), (16, 3))]  # fmt: skip
     cases = [c for c in CASES if "matmul" in c.name]
     assert cases
+    from wasmdl.backend import webgl_kernels
+
+    assert webgl_kernels.block_rows(be) == 8, be.info
     try:
-        for variant in ("block", "packed", "plain"):
+        for variant, rows in (("block", 8), ("block", 4), ("packed", 8), ("plain", 8)):
             be.matmul_variant = variant
+            webgl_kernels.BLOCK_ROWS_MAX = rows
             for sa, sb in shapes:
                 a = rng.standard_normal(sa).astype(np.float32)
                 b = rng.standard_normal(sb).astype(np.float32)
                 if sb == (2, 9, 6):
                     b[1, 0, 0] = np.inf
                 got = (wl.Tensor(a, backend=be) @ wl.Tensor(b, backend=be)).numpy()
-                np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+                np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4,
+                                           err_msg=f"{variant} {rows} {sa} {sb}")  # fmt: skip
             for case in cases:
                 check.check_forward(case, backend="webgl")
                 check.check_grad(case, backend="webgl")
     finally:
         be.matmul_variant = prev
+        webgl_kernels.BLOCK_ROWS_MAX = 8
 
 
 @run_in_pyodide

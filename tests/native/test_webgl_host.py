@@ -20,6 +20,7 @@ from wasmdl.backend.webgl_kernels import (
     EXPRESSIONS,
     KERNELS,
     UNPACK,
+    _block_source,
 )
 from wasmdl.backend.webgl_step import SGD_UNPACK
 
@@ -66,11 +67,11 @@ def test_templates_leave_no_placeholder_and_start_with_the_version():
     codes += [template("conv2d_oc4.glsl", **CONV_BIAS4, ACT=a) for a in DENSE_ACT.values()]
     codes += [template(f"{f}.glsl") for f in ("unpack4", "conv2d_grad_input_oc4",
                                                 "conv2d_grad_weight_oc4")]  # fmt: skip
-    codes.append(template("unpack4x4.glsl", **UNPACK))
-    codes += [template("unpack4x4.glsl", **DENSE, ACT=a) for a in DENSE_ACT.values()]
+    codes.append(template("unpack_block.glsl", **UNPACK))
+    codes += [template("unpack_block.glsl", **DENSE, ACT=a) for a in DENSE_ACT.values()]
     sgd = SGD_UNPACK["ACT"].replace("{{SIGN}}", "")
-    codes.append(template("unpack4x4.glsl", **{**SGD_UNPACK, "ACT": sgd}))
-    codes.append(template("matmul_block.glsl"))
+    codes.append(template("unpack_block.glsl", **{**SGD_UNPACK, "ACT": sgd}))
+    codes += [_block_source(r) for r in (4, 8)]
     codes += [template(f"{f}.glsl") for f in ("softmax", "softmax_grad")]
     for target in TARGET.values():
         codes += [

@@ -186,19 +186,19 @@ PACK_MIN_K = 8  # float32 products with K >= 8 read operands packed 4 per texel 
 # packed paths would copy all of w (N * K values) every call to save fetches on 1-3 rows
 DENSE_PLAIN_ROWS = 4
 # matmul variants (WebGLBackend.matmul_variant): "packed" (one output per fragment from packed
-# operands), "block" (4x4 outputs per fragment + an unpack pass), "plain" (matmul.glsl only)
+# operands), "block" (R x 4 outputs per fragment + an unpack pass), "plain" (matmul.glsl only)
 MATMUL_VARIANTS = ("packed", "block", "plain")
 
 
 def _matmul_packed(be, a, b, shape, mkn, batch_strides, block, trans=(False, False)):
     """Pack A by rows and B by columns (4 K-values per texel), then one vec4 multiply-add per
     4 products (kernels/glsl/matmul_packed.glsl), or with ``block`` 4x4 output blocks per
-    fragment (matmul_block.glsl) unpacked by unpack4x4.glsl."""
+    fragment (matmul_block.glsl) unpacked by unpack_block.glsl."""
     M, K, N = mkn
     f32 = np.dtype("float32")
     if block:
-        blocks = _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans)
-        return simple(be, "unpack4x4.glsl", "matmul", UNPACK, [M, N], [blocks], shape, f32)
+        blocks, R = _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans)
+        return simple(be, "unpack_block.glsl", "matmul", UNPACK, [M, N, R], [blocks], shape, f32)
     sa, sb = _pack_strides(M, K, N, trans)
     a4 = pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
     b4 = pack4(be, b._h, math.prod(b.shape[:-2]), N, K, K * N, *sb)
@@ -213,32 +213,61 @@ def _matmul_packed(be, a, b, shape, mkn, batch_strides, block, trans=(False, Fal
     return out
 
 
+def block_rows(be):
+    """Rows of C per matmul_block fragment: 8 where the context has 8 draw buffers (more
+    products per fetch), else 4 (WebGL2's guaranteed minimum)."""
+    return 8 if be.info.get("maxDrawBuffers", 4) >= 8 and BLOCK_ROWS_MAX >= 8 else 4
+
+
+BLOCK_ROWS_MAX = 8
+
+
+def _block_source(R):
+    rows = range(R)
+    mac = "a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3"
+    subs = {
+        "R": str(R),
+        "OUTS": "\n".join(f"layout(location = {j}) out vec4 o{j};" for j in rows),
+        "ROWS_A": "\n  ".join(f"int ia{j} = (ab * M + min(r0 + {j}, M - 1)) * K4;" for j in rows),
+        "ACC": "\n  ".join(f"vec4 s{j} = vec4(0.0);" for j in rows),
+        "MAC": "\n    ".join(
+            f"a = texelFetch(t0, ivec2((ia{j} + k) & ma, (ia{j} + k) >> la), 0);\n"
+            f"    s{j} += {mac};"
+            for j in rows
+        ),
+        "WRITE": "\n  ".join(f"o{j} = s{j};" for j in rows),
+    }
+    return template("matmul_block.glsl", **subs)
+
+
 def _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans=(False, False)):
     """A packed along K and B along N (read as stored, ``trans`` saying which is transposed;
     B's K padded to a multiple of 4 with zero rows), then matmul_block.glsl: the product as
-    4x4 blocks in the four RGBA32F layers of one array texture (returned)."""
+    R x 4 blocks (``block_rows``) in the R RGBA32F layers of one array texture: returns
+    ``(blocks, R)``."""
     M, K, N = mkn
+    R = block_rows(be)
     sa, (sbn, sbk) = _pack_strides(M, K, N, trans)
     K4 = -(-K // 4)
     a4 = pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
     b4 = pack4(be, b._h, math.prod(b.shape[:-2]), K, N, K * N, sbk, sbn, pad_rows=4 * K4)
     batch = shape[:-2]
     params = [M, N, K4, len(batch), *batch, *batch_strides]
-    nblk = math.prod(batch) * -(-M // 4) * -(-N // 4)
-    blocks = be.alloc((nblk,), np.dtype("float32"), fmt=3)
+    nblk = math.prod(batch) * -(-M // R) * -(-N // 4)
+    blocks = be.alloc((nblk,), np.dtype("float32"), fmt=3 if R == 4 else 4)
 
     def block_source():
-        return "matmul", "kernels/glsl/matmul_block.glsl", template("matmul_block.glsl")
+        return "matmul", "kernels/glsl/matmul_block.glsl", _block_source(R)
 
-    be.draw(("matmul_block",), block_source, params, [a4, b4], blocks, nblk)
-    return blocks
+    be.draw(("matmul_block", R), block_source, params, [a4, b4], blocks, nblk)
+    return blocks, R
 
 
 def block_product(be, a, b, trans=(False, False)):
-    """The 4x4 blocks (a 4-layer RGBA32F array texture) of the 2-D float32 product ``a @ b``
-    (``trans``: operands stored transposed) where the blocked variant takes it (K >=
-    ``PACK_MIN_K``, nothing empty), else None: for the kernels that fold their epilogue into
-    the unpack pass (dense, sgd_matmul)."""
+    """``(blocks, R)``: the R x 4 blocks (an R-layer RGBA32F array texture) of the 2-D float32
+    product ``a @ b`` (``trans``: operands stored transposed) where the blocked variant takes
+    it (K >= ``PACK_MIN_K``, nothing empty), else None: for the kernels that fold their
+    epilogue into the unpack pass (dense, sgd_matmul)."""
     if len(a.shape) != 2 or len(b.shape) != 2 or {a.dtype, b.dtype} != {np.dtype("float32")}:
         return None
     M, K, N = _mkn(a, b, trans)
@@ -248,7 +277,7 @@ def block_product(be, a, b, trans=(False, False)):
 
 
 DENSE_ACT = EPILOGUE_ACT
-# unpack4x4.glsl's substitutions: the plain product, and a Dense layer's bias + activation
+# unpack_block.glsl's substitutions: the plain product, and a Dense layer's bias + activation
 UNPACK = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
 DENSE = {"UNIFORMS": "uniform sampler2D t1;", "BIAS": "y += texelFetch(t1, at(2, c), 0).x;"}
 DENSE_PLAIN = {"UNIFORMS": "uniform sampler2D t2;", "BIAS": "y += texelFetch(t2, at(3, col), 0).x;"}
@@ -257,7 +286,8 @@ DENSE_PLAIN = {"UNIFORMS": "uniform sampler2D t2;", "BIAS": "y += texelFetch(t2,
 def _dense(be, xs, shape, dtype, p):
     """The rewrite target for a Dense layer, act(x @ w + b) with x (M, K), w (K, N), b (N,):
     with the blocked float32 product, its unpack pass adds the bias and applies the activation
-    (kernels/glsl/unpack4x4.glsl as dense: one draw for the three passes unpack, add, relu);
+    (kernels/glsl/unpack_block.glsl as dense: one draw for the three passes unpack, add,
+    relu);
     on fewer than ``DENSE_PLAIN_ROWS`` rows, short K or another variant, matmul.glsl as dense
     does all of it in one draw from the unpacked operands (the same arithmetic)."""
     x, w, b = xs
@@ -267,10 +297,11 @@ def _dense(be, xs, shape, dtype, p):
                          f"received {act!r}")  # fmt: skip
     trans = _trans(p)
     M, K, N = _mkn(x, w, trans)
-    blocks = block_product(be, x, w, trans) if M >= DENSE_PLAIN_ROWS else None
-    if blocks is not None:
+    made = block_product(be, x, w, trans) if M >= DENSE_PLAIN_ROWS else None
+    if made is not None:
         subs = {**DENSE, "ACT": DENSE_ACT[act]}
-        return simple(be, "unpack4x4.glsl", "dense", subs, [M, N], [blocks, b._h], shape, dtype)
+        params = [M, N, made[1]]
+        return simple(be, "unpack_block.glsl", "dense", subs, params, [made[0], b._h], shape, dtype)
     if K == 0:  # an empty product: the bias alone
         y = Value(_matmul(be, [x, w], shape, dtype, {"transpose": trans}), shape, dtype)
         y = Value(KERNELS["add"](be, [y, b], shape, dtype, {}), shape, dtype)

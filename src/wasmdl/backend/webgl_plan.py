@@ -27,13 +27,14 @@ MAX_PARAMS = 64  # the length of the shaders' ``uniform int p[64]``
 MAX_INPUTS = 7  # samplers t0 .. t6: the shim binds them and common.glsl's u_lw has 8 words
 
 
-FORMATS = ("R32F", "R32I", "RGBA32F", "RGBA32F x4")  # fmt 3: a 4-layer array (GEMM blocks)
+# fmt 3 / 4: a 4- / 8-layer RGBA32F array (matmul_block's targets)
+FORMATS = ("R32F", "R32I", "RGBA32F", "RGBA32F x4", "RGBA32F x8")
 
 
 def texel_bytes(fmt):
     """Bytes per texel (all layers): R32F (0) and R32I (1) 4, RGBA32F (2, packed operands) 16,
-    a 4-layer RGBA32F array (3, matmul_block's targets) 64."""
-    return (4, 4, 16, 64)[fmt]
+    4- and 8-layer RGBA32F arrays (3, 4: matmul_block's targets) 64 and 128."""
+    return (4, 4, 16, 64, 128)[fmt]
 
 
 def geometry(n, max_width=MAX_WIDTH):

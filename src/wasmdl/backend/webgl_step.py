@@ -91,7 +91,7 @@ def sgd_colsum(be, xs, shape, dtype, params):
     return p._h
 
 
-# unpack4x4.glsl as sgd_matmul: the product's 4x4 blocks laid out and subtracted from p
+# unpack_block.glsl as sgd_matmul: the product's 4x4 blocks laid out and subtracted from p
 SGD_UNPACK = {
     "UNIFORMS": "uniform sampler2D t1;\nuniform sampler2D t2;",
     "BIAS": "",
@@ -102,18 +102,19 @@ SGD_UNPACK = {
 def sgd_matmul(be, xs, shape, dtype, params):
     """The rewrite's plain SGD on a weight whose gradient is one GEMM (inputs ``p, a, b,
     hp``): ``p -= lr (a @ b)``. With the blocked product, the unpack pass does the update
-    (unpack4x4.glsl as sgd_matmul: no gradient texture, one draw fewer); otherwise the
+    (unpack_block.glsl as sgd_matmul: no gradient texture, one draw fewer); otherwise the
     product, then sgd_update."""
     p, a, b, hp = xs
     maximize = bool(params.get("maximize"))
     trans = tuple(params.get("transpose", (False, False)))
-    blocks = block_product(be, a, b, trans)
-    if blocks is None:
+    made = block_product(be, a, b, trans)
+    if made is None:
         g = Value(KERNELS["matmul"](be, [a, b], shape, dtype, {"transpose": trans}), shape, dtype)
         return sgd_update(be, [p, g, hp], shape, dtype, {"maximize": maximize})
     M, N = shape
     subs = {**SGD_UNPACK, "ACT": SGD_UNPACK["ACT"].replace("{{SIGN}}", "-" if maximize else "")}
-    _draw(be, "unpack4x4.glsl", [p._h], [blocks, p._h, hp._h], [M, N], "sgd_matmul", subs)
+    _draw(be, "unpack_block.glsl", [p._h], [made[0], p._h, hp._h], [M, N, made[1]],
+          "sgd_matmul", subs)  # fmt: skip
     return p._h
 
 
