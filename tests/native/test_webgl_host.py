@@ -21,6 +21,7 @@ from wasmdl.backend.webgl_kernels import (
     KERNELS,
     UNPACK,
     _block_source,
+    elementwise_subs,
 )
 from wasmdl.backend.webgl_step import SGD_UNPACK
 
@@ -47,11 +48,12 @@ def test_glsl_files_have_a_header_and_one_main(path):
 
 def test_templates_leave_no_placeholder_and_start_with_the_version():
     s = {"S": "sampler2D", "T": "float"}
+    f32 = np.dtype("float32")
+    views = [(0, [4, 1]), (3, [0, 1]), (0, [-1, 2])]  # contiguous, broadcast, strided
     codes = [
-        template("elementwise.glsl", EXPR=e, TO="float", TA="float", TB="float", TC="float",
-                 SA="sampler2D", SB="sampler2D", SC="sampler2D")
+        template("elementwise.glsl", **elementwise_subs(e, [f32] * 3, f32, [2, 4], views))
         for e in EXPRESSIONS.values()
-    ]  # fmt: skip
+    ]
     for inits, combine in REDUCTIONS.values():
         codes.append(template("reduce.glsl", **s, INIT=inits["float"], COMBINE=combine))
     for file in ("argmax", "slice_grad", "gather", "scatter_add", "concat"):

@@ -52,20 +52,28 @@ TWO_PASS = 2048  # reduce rows longer than this in two passes when outputs are f
 ZERO = {"float": "0.0", "int": "0"}
 
 
+def elementwise_subs(expr, in_dtypes, out_dtype, dims, views):
+    """elementwise.glsl's substitutions for ``expr`` over inputs of ``in_dtypes`` read through
+    ``views`` (offset, strides) at the collapsed ``dims``."""
+    types = [GL[np.dtype(d)][:2] for d in in_dtypes]
+    return {
+        "TO": GL[np.dtype(out_dtype)][0],
+        "EXPR": expr,
+        "UNIFORMS": "\n".join(f"uniform {s} t{k};" for k, (_, s) in enumerate(types)),
+        "INDEX": _fused_index(dims, views),
+        "READS": "\n  ".join(f"{t} {'abc'[k]} = texelFetch(t{k}, at({k + 1}, i{k}), 0).r;"
+                              for k, (t, _) in enumerate(types)),  # fmt: skip
+    }
+
+
 def elementwise(be, name, expr, ins, views, out_shape, out_dtype):
     """Draw the template for ``expr``: ``ins`` read through ``views`` (offset, strides)."""
     n = math.prod(out_shape)
     out = be.alloc(out_shape, out_dtype)
     if n == 0:
         return out
-    ins, views = list(ins), list(views)
-    while len(ins) < 3:
-        ins.append(ins[0])
-        views.append(views[0])
-    dims, views = collapse(out_shape, views)
-    subs = {"TO": GL[out_dtype][0], "EXPR": expr}
-    for k, x in zip("ABC", ins, strict=True):
-        subs["T" + k], subs["S" + k] = GL[x.dtype][:2]
+    dims, views = collapse(out_shape, list(views))
+    subs = elementwise_subs(expr, [x.dtype for x in ins], out_dtype, dims, views)
     params = [len(dims), *dims]
     for off, st in views:
         params += [off, *st]
@@ -324,6 +332,31 @@ def glsl_expr(tree):
     return _VAR.sub(lambda m: kids[m[0]], EXPRESSIONS[tree[0]])
 
 
+def _fused_index(dims, views):
+    """Straight-line GLSL computing each input's flat index ``iK`` from the output index ``i``:
+    ``i`` itself where the input is read contiguously, else its view's offset and strides (the
+    kernel's parameters, so one program serves every offset) over the output coordinates; a
+    broadcast axis (stride 0) adds no term."""
+    nd = len(dims)
+    contiguous = contiguous_strides(dims)
+    plain = [off == 0 and list(st) == contiguous for off, st in views]
+    lines = []
+    if not all(plain):
+        lines.append("int rem = i;")
+        for d in range(nd - 1, 0, -1):
+            lines.append(f"int c{d} = rem % p[{1 + d}];")
+            lines.append(f"rem = rem / p[{1 + d}];")
+        lines.append("int c0 = rem;")
+    for k, (ok, (_, st)) in enumerate(zip(plain, views, strict=True)):
+        base = 1 + nd + k * (1 + nd)
+        if ok:
+            lines.append(f"int i{k} = i;")
+            continue
+        terms = [f"p[{base}]"] + [f"c{d} * p[{base + 1 + d}]" for d in range(nd) if st[d] != 0]
+        lines.append(f"int i{k} = {' + '.join(terms)};")
+    return "\n  ".join(lines)
+
+
 def _fused_elementwise(be, xs, shape, dtype, p):
     """The rewrite's fused elementwise tree (src/wasmdl/fusion.py) in one draw
     (kernels/glsl/fused_elementwise.glsl): each input read through its view."""
@@ -339,11 +372,11 @@ def _fused_elementwise(be, xs, shape, dtype, p):
     L = len(xs)
     subs = {
         "UNIFORMS": "\n".join(f"uniform sampler2D t{k};" for k in range(L)),
+        "INDEX": _fused_index(dims, views),
         "READS": "\n  ".join(
-            f"float v{k} = texelFetch(t{k}, at({k + 1}, idx[{k}]), 0).r;" for k in range(L)
+            f"float v{k} = texelFetch(t{k}, at({k + 1}, i{k}), 0).r;" for k in range(L)
         ),  # fmt: skip
         "EXPR": glsl_expr(p["expr"]),
-        "L": str(L),
     }
     key = ("fused_elementwise", tuple(sorted(subs.items())))
 
