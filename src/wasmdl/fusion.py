@@ -67,9 +67,46 @@ def _apply_view(instr, off, strides, shape):
         return off, [strides[a] for a in p["axes"]]
     if k == "expand":
         return off, _broadcast(strides, shape, instr.shape)
-    if k == "reshape" and list(strides) == _contiguous(shape):
-        return off, _contiguous(instr.shape)
+    if k == "reshape":
+        st = reshape_strides(shape, strides, instr.shape)
+        return None if st is None else (off, st)
     return None
+
+
+def reshape_strides(shape, strides, new_shape):
+    """Strides reading a view of ``shape``/``strides`` as ``new_shape`` without a copy (as
+    numpy's no-copy reshape: each group of old dimensions that becomes a group of new ones
+    must be contiguous within itself), or None.
+
+    >>> reshape_strides((64, 1, 256), (7168, 256, 1), (64, 256))
+    [7168, 1]
+    >>> reshape_strides((4, 6), (1, 4), (24,)) is None  # a transpose does not flatten
+    True
+    """
+    old = [(n, st) for n, st in zip(shape, strides, strict=True) if n != 1]
+    new = [n for n in new_shape if n != 1]
+    if 0 in shape:
+        return None
+    out, oi, ni = [], 0, 0
+    while oi < len(old) and ni < len(new):
+        oj, nj, op, nq = oi + 1, ni + 1, old[oi][0], new[ni]
+        while op != nq:
+            if nq < op:
+                nq *= new[nj]
+                nj += 1
+            else:
+                op *= old[oj][0]
+                oj += 1
+        if any(old[k][1] != old[k + 1][0] * old[k + 1][1] for k in range(oi, oj - 1)):
+            return None
+        group = [0] * (nj - ni)
+        group[-1] = old[oj - 1][1]
+        for k in range(nj - ni - 1, 0, -1):
+            group[k - 1] = group[k] * new[ni + k]
+        out += group
+        oi, ni = oj, nj
+    it = iter(out)
+    return [0 if n == 1 else next(it) for n in new_shape]
 
 
 def _broadcast(strides, shape, out_shape):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from wasmdl.fusion import MAX_LEAVES
+from wasmdl.fusion import MAX_LEAVES, reshape_strides
 from wasmdl.program import Program
 from wasmdl.rewrite import rewrite
 from wasmdl.testing.program_cases import elementwise_program
@@ -132,3 +132,36 @@ def test_random_elementwise_programs_compute_the_same(seed):
         q = _check_same(p, arrays)
     assert len(q.instrs) < len(p.instrs)
     assert any(i.kernel == "fused_elementwise" for i in q.instrs)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reshape_strides_agree_with_numpys_no_copy_reshape(seed):
+    """For views made by slicing and transposing, ``reshape_strides`` succeeds exactly when
+    numpy can reshape without a copy, and its strides read the same elements."""
+    rng = np.random.default_rng(seed)
+    base = np.arange(720, dtype=np.int64).reshape(4, 5, 6, 6)
+    v = base[:, :: int(rng.integers(1, 3)), 1 : int(rng.integers(3, 7))]
+    if rng.random() < 0.5:
+        v = v.transpose(rng.permutation(4))
+    if rng.random() < 0.5:
+        v = v[None, ..., None]
+    sizes = [d for d in v.shape]
+    new = list(rng.permutation(sizes)) if rng.random() < 0.3 else sizes
+    flat = [int(np.prod(new[:k])) for k in range(1, len(new))]
+    cut = int(rng.integers(0, len(new)))
+    new = (flat[cut - 1] if cut else 1,) + tuple(new[cut:]) if rng.random() < 0.5 else tuple(new)
+    if int(np.prod(new)) != v.size:
+        new = (v.size,)
+    item = v.itemsize
+    st = reshape_strides(v.shape, [s // item for s in v.strides], new)
+    trial = v.view()
+    try:
+        trial.shape = new  # numpy refuses (AttributeError) where a copy would be needed
+        no_copy = True
+    except AttributeError:
+        no_copy = False
+    assert (st is not None) == no_copy, (v.shape, v.strides, new)
+    if st is not None:
+        off = (v.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // item
+        idx = off + sum(np.indices(new)[d] * st[d] for d in range(len(new)))
+        np.testing.assert_array_equal(base.reshape(-1)[idx], v.reshape(new))

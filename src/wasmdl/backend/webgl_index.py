@@ -129,6 +129,43 @@ def _per_draw(nd):
     return max(1, min(SUM_INPUTS - 1, (MAX_PARAMS - 2 - nd) // (3 * nd)))
 
 
+def _window_code(dims, chunk, first, T):
+    """slice_grad_sum.glsl's generated COORDS and ADDS for ``chunk`` (``(handle, window)``
+    pairs; the window's parameters sit at ``2 + nd + 3 nd j``): a dimension a window covers
+    whole (start 0, step 1, all of it) needs no test, a unit step no division."""
+    nd = len(dims)
+    coords = ["int rem = i;"]
+    for d in range(nd - 1, 0, -1):
+        coords += [f"int c{d} = rem % p[{1 + d}];", f"rem = rem / p[{1 + d}];"]
+    coords.append("int c0 = rem;")
+    adds = []
+    for j, (_, w) in enumerate(chunk):
+        b = 2 + nd + 3 * nd * j
+        k = first + j
+        lines = ["{", "  bool hit = true;", "  int g = 0, m = 1;"]
+        for d in range(nd - 1, -1, -1):
+            start, step, cnt = w[d]
+            ps, pst, pc = f"p[{b + d}]", f"p[{b + nd + d}]", f"p[{b + 2 * nd + d}]"
+            if (start, step, cnt) == (0, 1, dims[d]):
+                lines.append(f"  int q{d} = c{d};")
+            elif step == 1:
+                lines.append(f"  int q{d} = c{d} - {ps};")
+                lines.append(f"  hit = hit && q{d} >= 0 && q{d} < {pc};")
+            else:
+                lines += [
+                    f"  int e{d} = c{d} - {ps}, s{d} = {pst};",
+                    f"  int q{d} = abs(e{d}) / abs(s{d});",
+                    f"  hit = hit && (e{d} == 0 || (e{d} < 0) == (s{d} < 0))"
+                    f" && abs(e{d}) - q{d} * abs(s{d}) == 0 && q{d} < {pc};",
+                ]
+            lines.append(f"  g += q{d} * m;")
+            if d:
+                lines.append(f"  m *= {pc};")
+        lines += [f"  acc += hit ? texelFetch(t{k}, at({k + 1}, g), 0).r : {T}(0);", "}"]
+        adds += lines
+    return "\n  ".join(coords), "\n  ".join(adds)
+
+
 def _sum_windows(be, dims, dtype, base, items):
     """``base`` (a handle of ``dims``, or zeros) plus each ``(handle, window)`` of ``items``,
     ``_per_draw`` windows a draw, each draw reading the previous one's result."""
@@ -144,15 +181,13 @@ def _sum_windows(be, dims, dtype, base, items):
         for _, w in chunk:
             params += [b for b, _, _ in w] + [s for _, s, _ in w] + [c for _, _, c in w]
         names = [f"t{k}" for k in range(first + len(chunk))]
-        unit = all(s == 1 for _, w in chunk for _, s, _ in w)
+        coords, adds = _window_code(dims, chunk, first, subs0["T"])
         subs = {
-            **subs0,
-            "UNIT": str(int(unit)),
+            "T": subs0["T"],
             "UNIFORMS": "\n".join(f"uniform {subs0['S']} {t};" for t in names),
+            "COORDS": coords,
             "BASE": f"{subs0['T']}(0)" if prev is None else "texelFetch(t0, at(1, i), 0).r",
-            "ADDS": "\n  ".join(
-                f"acc += win(t{first + j}, {first + j + 1}, {j});" for j in range(len(chunk))
-            ),
+            "ADDS": adds,
         }
         out = be.alloc(tuple(dims), dtype)
         key = ("slice_grad_sum.glsl", tuple(sorted(subs.items())))

@@ -61,8 +61,10 @@ def elementwise_subs(expr, in_dtypes, out_dtype, dims, views):
         "EXPR": expr,
         "UNIFORMS": "\n".join(f"uniform {s} t{k};" for k, (_, s) in enumerate(types)),
         "INDEX": _fused_index(dims, views),
-        "READS": "\n  ".join(f"{t} {'abc'[k]} = texelFetch(t{k}, at({k + 1}, i{k}), 0).r;"
-                              for k, (t, _) in enumerate(types)),  # fmt: skip
+        "READS": "\n  ".join(
+            f"{t} {'abc'[k]} = texelFetch(t{k}, at({k + 1}, i{k}), 0).r;"
+            for k, (t, _) in enumerate(types)
+        ),  # fmt: skip
     }
 
 
