@@ -152,20 +152,36 @@ def _slice_grad(be, xs, shape, dtype, p):
 
 
 def reduce_params(x, axes):
-    """[nout, R, nk, kshape, kstrides, nr, rshape, rstrides] for reduce.wgsl / argmax.wgsl."""
+    """[nout, R, nk, kshape, kstrides, nr, rshape, rstrides] for reduce.wgsl / argmax.wgsl
+    (and the GLSL reductions); adjacent axes of one kind merge, so a sum over the leading axes
+    is one strided loop, in the same order.
+
+    >>> from types import SimpleNamespace
+    >>> reduce_params(SimpleNamespace(shape=(64, 28, 256)), (0, 1))
+    (256, [256, 1792, 1, 256, 1, 1, 1792, 256])
+    """
     st = contiguous_strides(x.shape)
-    keep = [i for i in range(len(x.shape)) if i not in axes]
-    red = [i for i in range(len(x.shape)) if i in axes]
-    nout = math.prod(x.shape[i] for i in keep)
+    groups = {True: [], False: []}  # reduced / kept: [size, stride] runs, adjacent axes merged
+    prev = None
+    for i, n in enumerate(x.shape):
+        r = i in axes
+        if prev == r and groups[r]:
+            groups[r][-1][0] *= n  # contiguous: the merged axis steps by the inner stride
+            groups[r][-1][1] = st[i]
+        else:
+            groups[r].append([n, st[i]])
+        prev = r
+    keep, red = groups[False], groups[True]
+    nout = math.prod(n for n, _ in keep)
     return nout, [
         nout,
-        math.prod(x.shape[i] for i in red),
+        math.prod(n for n, _ in red),
         len(keep),
-        *(x.shape[i] for i in keep),
-        *(st[i] for i in keep),
+        *(n for n, _ in keep),
+        *(s for _, s in keep),
         len(red),
-        *(x.shape[i] for i in red),
-        *(st[i] for i in red),
+        *(n for n, _ in red),
+        *(s for _, s in red),
     ]
 
 
