@@ -12,8 +12,9 @@ made are dropped by DCE when nothing else reads them. One draw replaces a chain 
 LSTM cell's gate arithmetic or an activation's gradient, and no intermediate array is
 written.
 
-Nothing moves across an in-place write: a value is inlined (or a view folded) only when the
-slots it reads are never written in place in the step.
+Nothing moves across an in-place write: a value is inlined, a view folded or a GEMM moved into
+its epilogue only when no instruction between its place and the root's writes in place what it
+reads (or what that views).
 
 >>> import numpy as np
 >>> from wasmdl.program import Program
@@ -126,8 +127,23 @@ class _Fusion:
             for s in i.ins:
                 self.uses[s] = self.uses.get(s, 0) + 1
         self.outputs = set(program.outputs)
-        self.written = {i.ins[k] for i in program.instrs if i.kernel in INPLACE
-                        for k in INPLACE[i.kernel] if k < len(i.ins)}  # fmt: skip
+        self.pos = {id(i): k for k, i in enumerate(program.instrs)}
+        self.writes = [(k, {i.ins[j] for j in INPLACE[i.kernel] if j < len(i.ins)})
+                       for k, i in enumerate(program.instrs) if i.kernel in INPLACE]  # fmt: skip
+        self.root_k = len(program.instrs)
+
+    def still(self, slots, start, end) -> bool:
+        """Whether no instruction strictly between positions ``start`` and ``end`` writes in
+        place any of ``slots`` or what they view (a view may alias its source)."""
+        seen = set()
+        for s in slots:
+            while s not in seen:
+                seen.add(s)
+                v = self.producer.get(s)
+                if v is None or v.kernel not in VIEW_KERNELS:
+                    break
+                s = v.ins[0]
+        return not any(start < k < end and ws & seen for k, ws in self.writes)
 
     def fusable(self, i) -> bool:
         slots = self.program.slots
@@ -140,12 +156,15 @@ class _Fusion:
 
     def leaf(self, s, shape):
         """``(source slot, offset, strides)`` reading slot ``s`` broadcast to ``shape``: through
-        the view instructions that made it, back to a slot never written in place."""
+        the view instructions that made it, back to a slot not written in place between the
+        view and the root (``root_k``)."""
         slots = self.program.slots
         chain, src = [], s
         while src in self.producer and self.producer[src].kernel in VIEW_KERNELS:
             v = self.producer[src]
-            if v.ins[0] in self.written or slots[v.ins[0]].dtype != np.float32:
+            if not self.still([v.ins[0]], self.pos[id(v)], self.root_k) or (
+                slots[v.ins[0]].dtype != np.float32
+            ):
                 break
             chain.append(v)
             src = v.ins[0]
@@ -162,6 +181,7 @@ class _Fusion:
         shape = root.shape
         leaves: list = []
         absorbed: list = []
+        self.root_k = self.pos[id(root)]
 
         def words(n_leaves):
             return 1 + len(shape) + n_leaves * (1 + len(shape))
@@ -183,7 +203,7 @@ class _Fusion:
                     and self.uses.get(s) == 1
                     and s not in self.outputs
                     and p.shape == shape
-                    and not any(x in self.written for x in p.ins)
+                    and self.still(p.ins, self.pos[id(p)], self.root_k)
                     and len(absorbed) < MAX_NODES
                 ):
                     mark = (len(leaves), len(absorbed))
@@ -202,10 +222,43 @@ class _Fusion:
         return expr, leaves, absorbed
 
 
-def fuse_elementwise(program):
+def _epilogue_source(f, root, leaves):
+    """The leaf (its index) that a 2-D float32 ``matmul`` read only by this tree produced,
+    read contiguously at the tree's shape, its operands not written in place before the root:
+    the tree can run as that GEMM's epilogue. Or None."""
+    for k, (src, off, st) in enumerate(leaves):
+        mm = f.producer.get(src)
+        if (
+            mm is not None
+            and mm.kernel == "matmul"
+            and len(mm.shape) == 2
+            and mm.shape == root.shape
+            and mm.dtype == np.float32
+            and f.uses.get(src) == 1
+            and src not in f.outputs
+            and (off, list(st)) == (0, _contiguous(root.shape))
+            and f.still(mm.ins, f.pos[id(mm)], f.pos[id(root)])
+        ):
+            return k, mm
+    return None
+
+
+def _renumber(tree, k):
+    """``tree`` with leaf ``k`` as ``("product",)`` and the later leaves one lower."""
+    if tree[0] == "leaf":
+        j = tree[1]
+        return ("product",) if j == k else ("leaf", j - (j > k))
+    return (tree[0], *(_renumber(t, k) for t in tree[1:]))
+
+
+def fuse_elementwise(program, epilogues=False):
     """Replace each maximal elementwise tree (see the module docstring) by one
     ``fused_elementwise`` instruction; the absorbed instructions are dropped. A lone op whose
-    inputs are plain slots stays as it is."""
+    inputs are plain slots stays as it is. With ``epilogues`` (the backend has
+    ``matmul_epilogue``), a tree reading a 2-D GEMM's result that nothing else reads becomes
+    that GEMM's epilogue instead: one ``matmul_epilogue(a, b, *leaves)`` whose ``expr`` reads
+    the product as ``("product",)`` (the GEMM's unpack pass evaluates it: a Dense layer's
+    activation gradient, a recurrent cell's ``x W + h U``, a gradient accumulation)."""
     f = _Fusion(program)
     gone: set = set()
     made = {}
@@ -216,10 +269,24 @@ def fuse_elementwise(program):
         if r is None:
             continue
         expr, leaves, absorbed = r
+        epi = _epilogue_source(f, i, leaves) if epilogues else None
         folded_view = any(src not in i.ins for src, _, _ in leaves)
-        if not absorbed and not folded_view:
+        if not absorbed and not folded_view and epi is None:
             continue
         gone.update(id(a) for a in absorbed)
+        if epi is not None:
+            k, mm = epi
+            gone.add(id(mm))
+            rest = leaves[:k] + leaves[k + 1 :]
+            params = {
+                "expr": _renumber(expr, k),
+                "views": tuple((off, st) for _, off, st in rest),
+                "shape": i.shape,
+                "transpose": tuple(mm.params.get("transpose", (False, False))),
+            }
+            ins = (*mm.ins, *(s for s, _, _ in rest))
+            made[id(i)] = Instr("matmul_epilogue", ins, i.out, params, i.shape, i.dtype)
+            continue
         views = tuple((off, st) for _, off, st in leaves)
         params = {"expr": expr, "views": views, "shape": i.shape}
         made[id(i)] = Instr("fused_elementwise", tuple(s for s, _, _ in leaves), i.out, params,

@@ -334,6 +334,7 @@ def rewrite(program, backend):
         _fold_transposes(program)  # after DCE: a folded update's old GEMM no longer reads
         _dce(program)
     if "fused_elementwise" in kernels:
-        fuse_elementwise(program)  # last: the trees left between the other targets
+        # last: the trees left between the other targets (and GEMM epilogues where it can)
+        fuse_elementwise(program, epilogues="matmul_epilogue" in kernels)
         _dce(program)
     return program

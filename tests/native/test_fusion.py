@@ -165,3 +165,68 @@ def test_reshape_strides_agree_with_numpys_no_copy_reshape(seed):
         off = (v.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // item
         idx = off + sum(np.indices(new)[d] * st[d] for d in range(len(new)))
         np.testing.assert_array_equal(base.reshape(-1)[idx], v.reshape(new))
+
+
+EPILOGUES = SimpleNamespace(kernels={"fused_elementwise": None, "matmul_epilogue": None})
+
+
+def _check_epilogue(p, arrays):
+    want = reference(p, [a.copy() for a in arrays])
+    q = rewrite(_copy(p), EPILOGUES)
+    got = reference(q, [a.copy() for a in arrays])
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-7)
+    return [i.kernel for i in q.instrs], q
+
+
+def test_a_tree_reading_a_gemm_once_becomes_its_epilogue():
+    """relu_grad(g @ w.T, y) + bias (a Dense layer's backward shape, with a broadcast input):
+    one ``matmul_epilogue`` over a, b and the tree's other inputs."""
+    p = Program()
+    g, w, y, b = (p.slot("input", s, F32) for s in ((4, 3), (5, 3), (4, 5), (5,)))
+    wt = p.emit("permute", (w,), {"axes": (1, 0)}, (3, 5), F32)
+    m = p.emit("matmul", (g, wt), {}, (4, 5), F32)
+    r = p.emit("relu_grad", (m, y), {}, (4, 5), F32)
+    out = p.emit("add", (r, b), {}, (4, 5), F32)
+    p.externals, p.outputs = [g, w, y, b], [out]
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(s).astype(F32) for s in ((4, 3), (5, 3), (4, 5), (5,))]
+    kinds, q = _check_epilogue(p, arrays)
+    assert kinds == ["permute", "matmul_epilogue"], kinds
+    epi = q.instrs[-1]
+    assert epi.ins[:2] == (g, wt) and set(epi.ins[2:]) == {y, b}
+    assert epi.params["expr"][0] == "add" and ("product",) in epi.params["expr"][1]
+
+
+def test_no_epilogue_for_a_product_read_twice_or_an_operand_updated_in_place():
+    p = Program()
+    a, x = p.slot("input", (4, 3), F32), p.slot("input", (3, 5), F32)
+    w, hp = p.slot("param", (3, 5), F32), p.slot("host", (1,), F32)
+    twice = p.emit("matmul", (a, x), {}, (4, 5), F32)
+    t1 = p.emit("exp", (twice,), {}, (4, 5), F32)
+    t2 = p.emit("neg", (twice,), {}, (4, 5), F32)
+    late = p.emit("matmul", (a, w), {}, (4, 5), F32)  # reads w before its update
+    p.emit("sgd_update", (w, x, hp), {}, (3, 5), F32)
+    t3 = p.emit("tanh", (late,), {}, (4, 5), F32)  # after it: the GEMM must not move here
+    p.externals, p.outputs = [a, x, w, hp], [t1, t2, t3, w]
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(F32) for s in ((4, 3), (3, 5), (3, 5))]
+    kinds, _ = _check_epilogue(p, [*arrays, np.array([0.5], F32)])
+    assert kinds == ["matmul", "exp", "neg", "matmul", "sgd_update", "tanh"], kinds
+
+
+def test_a_weight_updated_after_the_tree_does_not_block_it():
+    """A Dense backward: relu_grad(g @ w, y) read before the step's in-place update of w; the
+    GEMM moves only as far as the tree's root, before the update."""
+    p = Program()
+    g, y, hp = p.slot("input", (4, 3), F32), p.slot("input", (4, 5), F32), p.slot("host", (1,), F32)
+    w = p.slot("param", (3, 5), F32)
+    m = p.emit("matmul", (g, w), {}, (4, 5), F32)
+    r = p.emit("relu_grad", (m, y), {}, (4, 5), F32)
+    p.emit("sgd_update", (w, w, hp), {}, (3, 5), F32)
+    p.externals, p.outputs = [g, y, hp, w], [r, w]
+    rng = np.random.default_rng(10)
+    arrays = [rng.standard_normal((4, 3)).astype(F32), rng.standard_normal((4, 5)).astype(F32),
+              np.array([0.5], F32), rng.standard_normal((3, 5)).astype(F32)]  # fmt: skip
+    kinds, _ = _check_epilogue(p, arrays)
+    assert kinds == ["matmul_epilogue", "sgd_update"], kinds

@@ -330,15 +330,18 @@ def glsl_expr(tree):
     ``(op, *children)`` is the op's ``EXPRESSIONS`` row with a, b, c its children)."""
     if tree[0] == "leaf":
         return f"v{tree[1]}"
+    if tree[0] == "product":  # matmul_epilogue: the GEMM's value in the unpack pass
+        return "y"
     kids = {v: f"({glsl_expr(t)})" for v, t in zip("abc", tree[1:], strict=False)}
     return _VAR.sub(lambda m: kids[m[0]], EXPRESSIONS[tree[0]])
 
 
-def _fused_index(dims, views):
+def _fused_index(dims, views, at=0):
     """Straight-line GLSL computing each input's flat index ``iK`` from the output index ``i``:
     ``i`` itself where the input is read contiguously, else its view's offset and strides (the
     kernel's parameters, so one program serves every offset) over the output coordinates; a
-    broadcast axis (stride 0) adds no term."""
+    broadcast axis (stride 0) adds no term. The layout ``[nd, dims, (off, strides) per
+    input]`` starts at parameter word ``at``."""
     nd = len(dims)
     contiguous = contiguous_strides(dims)
     plain = [off == 0 and list(st) == contiguous for off, st in views]
@@ -346,11 +349,11 @@ def _fused_index(dims, views):
     if not all(plain):
         lines.append("int rem = i;")
         for d in range(nd - 1, 0, -1):
-            lines.append(f"int c{d} = rem % p[{1 + d}];")
-            lines.append(f"rem = rem / p[{1 + d}];")
+            lines.append(f"int c{d} = rem % p[{at + 1 + d}];")
+            lines.append(f"rem = rem / p[{at + 1 + d}];")
         lines.append("int c0 = rem;")
     for k, (ok, (_, st)) in enumerate(zip(plain, views, strict=True)):
-        base = 1 + nd + k * (1 + nd)
+        base = at + 1 + nd + k * (1 + nd)
         if ok:
             lines.append(f"int i{k} = i;")
             continue
@@ -393,6 +396,45 @@ def _fused_elementwise(be, xs, shape, dtype, p):
     return out
 
 
+def _with_product(tree, k):
+    """``tree`` reading leaf ``k`` where it read ``("product",)``."""
+    if tree[0] == "product":
+        return ("leaf", k)
+    if tree[0] == "leaf":
+        return tree
+    return (tree[0], *(_with_product(t, k) for t in tree[1:]))
+
+
+def _matmul_epilogue(be, xs, shape, dtype, p):
+    """The rewrite's GEMM with an elementwise epilogue (``wasmdl.fusion``): ``a @ b`` then the
+    tree over the product and the other inputs, evaluated in the blocked product's unpack pass
+    (unpack_block.glsl as ``matmul_epilogue``: the inputs read through their views); where the
+    blocked product does not apply, the product then one fused_elementwise draw."""
+    a, b, leaves = xs[0], xs[1], list(xs[2:])
+    trans = _trans(p)
+    M, _, N = _mkn(a, b, trans)
+    made = block_product(be, a, b, trans) if M >= DENSE_PLAIN_ROWS else None
+    if made is None:
+        prod = Value(_matmul(be, [a, b], shape, dtype, {"transpose": trans}), shape, dtype)
+        fused = {"expr": _with_product(p["expr"], len(leaves)), "shape": shape,
+                 "views": (*p["views"], (0, tuple(contiguous_strides(shape))))}  # fmt: skip
+        return _fused_elementwise(be, [*leaves, prod], shape, dtype, fused)
+    blocks, R = made
+    dims, views = collapse(shape, [(off, list(st)) for off, st in p["views"]])
+    params = [M, N, R, len(dims), *dims]
+    for off, st in views:
+        params += [off, *st]
+    reads = [f"float v{k} = texelFetch(t{k + 1}, at({k + 2}, i{k}), 0).r;"
+             for k in range(len(leaves))]  # fmt: skip
+    subs = {
+        "UNIFORMS": "\n".join(f"uniform sampler2D t{k + 1};" for k in range(len(leaves))),
+        "BIAS": "\n  ".join([_fused_index(dims, views, at=3), *reads]),
+        "ACT": glsl_expr(p["expr"]),
+    }
+    ins = [blocks, *(x._h for x in leaves)]
+    return simple(be, "unpack_block.glsl", "matmul_epilogue", subs, params, ins, shape, dtype)
+
+
 KERNELS = {name: _map(name) for name in EXPRESSIONS}
 KERNELS.update(
     {
@@ -405,6 +447,7 @@ KERNELS.update(
         "matmul": _matmul,
         "dense": _dense,
         "fused_elementwise": _fused_elementwise,
+        "matmul_epilogue": _matmul_epilogue,
         **{name: _reduction(name) for name in REDUCTIONS},
         **CONV_KERNELS,
         **INDEX_KERNELS,

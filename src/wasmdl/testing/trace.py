@@ -150,7 +150,16 @@ def ref_slice_grad_sum(*xs, shape, regions, base):
     return total
 
 
-def ref_fused_elementwise(*xs, expr, views, shape):
+def ref_matmul_epilogue(a, b, *xs, expr, views, shape, transpose=(False, False)):
+    """The rewrite target ``matmul_epilogue``: the product ``a @ b`` (operands stored
+    transposed where ``transpose`` says), then the tree with it as ``("product",)``."""
+    a = a.T if transpose[0] else a
+    b = b.T if transpose[1] else b
+    prod = np.matmul(a, b).astype(np.float32)
+    return ref_fused_elementwise(*xs, expr=expr, views=views, shape=shape, product=prod)
+
+
+def ref_fused_elementwise(*xs, expr, views, shape, product=None):
     """The rewrite target ``fused_elementwise`` (``wasmdl.fusion``): each input gathered
     through its ``(offset, strides)`` view at ``shape``, then the tree's ops applied with the
     plain kernels, in the order the instructions it replaces ran."""
@@ -163,12 +172,15 @@ def ref_fused_elementwise(*xs, expr, views, shape):
     def run(t):
         if t[0] == "leaf":
             return leaves[t[1]]
+        if t[0] == "product":
+            return product
         return np.asarray(KERNELS[t[0]](*[run(c) for c in t[1:]]), np.float32)
 
     return run(expr)
 
 
 REFERENCE = {**KERNELS, "fused_elementwise": ref_fused_elementwise,
+             "matmul_epilogue": ref_matmul_epilogue,
              "sgd_update": ref_sgd, "adam_update": ref_adam, "dense": ref_dense,
              "slice_grad_sum": ref_slice_grad_sum, "conv2d_bias": ref_conv2d_bias,
              "sgd_matmul": ref_sgd_matmul, "sgd_colsum": ref_sgd_colsum,
