@@ -1,6 +1,6 @@
 // math.glsl -- float helpers of the elementwise expression table (webgl_kernels.EXPRESSIONS),
 //   included (``#include "math.glsl"``, replaced by webgl_glsl.template) by the kernels that
-//   evaluate its expressions: elementwise.glsl, fused_elementwise.glsl.
+//   evaluate its expressions (elementwise.glsl).
 // Numerically safe forms: SwiftShader's builtins for tanh/sin/cos are above the float32 test
 // tolerance.
 float tanh_(float x) {

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .program import INPLACE, Instr
+from .program import INPLACE, Instr, contiguous_strides
 
 # float32 elementwise kernels the fused kernel evaluates (their arity)
 FUSABLE = {
@@ -48,14 +48,6 @@ VIEW_KERNELS = ("slice", "permute", "expand", "reshape")
 MAX_LEAVES = 7  # textures one draw binds (webgl: t0 .. t6)
 MAX_WORDS = 64  # kernel parameter words: 1 + nd + leaves * (1 + nd)
 MAX_NODES = 48  # ops in one fused expression
-
-
-def _contiguous(shape):
-    out, acc = [0] * len(shape), 1
-    for i in range(len(shape) - 1, -1, -1):
-        out[i] = acc
-        acc *= shape[i]
-    return out
 
 
 def _apply_view(instr, off, strides, shape):
@@ -168,11 +160,11 @@ class _Fusion:
                 break
             chain.append(v)
             src = v.ins[0]
-        off, st, cur = 0, _contiguous(slots[src].shape), src
+        off, st, cur = 0, contiguous_strides(slots[src].shape), src
         for v in reversed(chain):  # from the source up
             r = _apply_view(v, off, st, slots[cur].shape)
             if r is None:  # strides cannot express it: read this view's own output
-                src, r = v.out, (0, _contiguous(v.shape))
+                src, r = v.out, (0, contiguous_strides(v.shape))
             (off, st), cur = r, v.out
         return src, off, _broadcast(st, slots[s].shape, shape)
 
@@ -236,7 +228,7 @@ def _epilogue_source(f, root, leaves):
             and mm.dtype == np.float32
             and f.uses.get(src) == 1
             and src not in f.outputs
-            and (off, list(st)) == (0, _contiguous(root.shape))
+            and (off, list(st)) == (0, contiguous_strides(root.shape))
             and f.still(mm.ins, f.pos[id(mm)], f.pos[id(root)])
         ):
             return k, mm

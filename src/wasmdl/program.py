@@ -107,3 +107,12 @@ def boxes_disjoint(boxes) -> bool:
         for i, a in enumerate(boxes)
         for b in boxes[i + 1 :]
     )
+
+
+def contiguous_strides(shape):
+    """Element strides of a C-contiguous array of ``shape``."""
+    out, acc = [0] * len(shape), 1
+    for i in range(len(shape) - 1, -1, -1):
+        out[i] = acc
+        acc *= shape[i]
+    return out

@@ -52,9 +52,9 @@ TWO_PASS = 2048  # reduce rows longer than this in two passes when outputs are f
 ZERO = {"float": "0.0", "int": "0"}
 
 
-def elementwise_subs(expr, in_dtypes, out_dtype, dims, views):
-    """elementwise.glsl's substitutions for ``expr`` over inputs of ``in_dtypes`` read through
-    ``views`` (offset, strides) at the collapsed ``dims``."""
+def elementwise_subs(expr, in_dtypes, out_dtype, dims, views, names="abc"):
+    """elementwise.glsl's substitutions for ``expr`` over inputs of ``in_dtypes`` (named
+    ``names`` in it) read through ``views`` (offset, strides) at the collapsed ``dims``."""
     types = [GL[np.dtype(d)][:2] for d in in_dtypes]
     return {
         "TO": GL[np.dtype(out_dtype)][0],
@@ -62,9 +62,9 @@ def elementwise_subs(expr, in_dtypes, out_dtype, dims, views):
         "UNIFORMS": "\n".join(f"uniform {s} t{k};" for k, (_, s) in enumerate(types)),
         "INDEX": _fused_index(dims, views),
         "READS": "\n  ".join(
-            f"{t} {'abc'[k]} = texelFetch(t{k}, at({k + 1}, i{k}), 0).r;"
+            f"{t} {names[k]} = texelFetch(t{k}, at({k + 1}, i{k}), 0).r;"
             for k, (t, _) in enumerate(types)
-        ),  # fmt: skip
+        ),
     }
 
 
@@ -363,33 +363,27 @@ def _fused_index(dims, views, at=0):
 
 
 def _fused_elementwise(be, xs, shape, dtype, p):
-    """The rewrite's fused elementwise tree (src/wasmdl/fusion.py) in one draw
-    (kernels/glsl/fused_elementwise.glsl): each input read through its view."""
+    """The rewrite's fused elementwise tree (src/wasmdl/fusion.py) in one draw of the
+    elementwise template (kernels/glsl/elementwise.glsl: inputs v0.. read through their views,
+    the tree as one expression)."""
     n = math.prod(shape)
     out = be.alloc(shape, dtype)
     if n == 0:
         return out
-    views = [(off, list(st)) for off, st in p["views"]]
-    dims, views = collapse(shape, views)
+    dims, views = collapse(shape, [(off, list(st)) for off, st in p["views"]])
     params = [len(dims), *dims]
     for off, st in views:
         params += [off, *st]
-    L = len(xs)
-    subs = {
-        "UNIFORMS": "\n".join(f"uniform sampler2D t{k};" for k in range(L)),
-        "INDEX": _fused_index(dims, views),
-        "READS": "\n  ".join(
-            f"float v{k} = texelFetch(t{k}, at({k + 1}, i{k}), 0).r;" for k in range(L)
-        ),  # fmt: skip
-        "EXPR": glsl_expr(p["expr"]),
-    }
-    key = ("fused_elementwise", tuple(sorted(subs.items())))
+    names = [f"v{k}" for k in range(len(xs))]
+    expr = glsl_expr(p["expr"])
+    subs = elementwise_subs(expr, [x.dtype for x in xs], dtype, dims, views, names)
+    key = ("elementwise", tuple(sorted(subs.items())))
 
     def source():
         return (
             "fused_elementwise",
-            "kernels/glsl/fused_elementwise.glsl",
-            template("fused_elementwise.glsl", **subs),
+            "kernels/glsl/elementwise.glsl",
+            template("elementwise.glsl", **subs),
         )
 
     be.draw(key, source, params, [x._h for x in xs], out, n)

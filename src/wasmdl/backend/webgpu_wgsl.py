@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .. import _js
+from ..program import contiguous_strides
 
 # dtype -> WGSL element type; every element is 4 bytes (bool as u32 0/1). Keyed by the numpy
 # dtype objects themselves: ``dtype.name`` costs ~40 us a call inside Pyodide.
@@ -38,14 +39,6 @@ def grid(n, per_group):
     if g <= 65535:
         return (g, 1, 1)
     return (65535, -(-g // 65535), 1)
-
-
-def contiguous_strides(shape):
-    out, acc = [0] * len(shape), 1
-    for i in range(len(shape) - 1, -1, -1):
-        out[i] = acc
-        acc *= shape[i]
-    return out
 
 
 def broadcast_strides(shape, out_shape):
