@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .program import INPLACE, Instr, contiguous_strides
+from .program import INPLACE, Instr, contiguous_strides, view_chain
 
 # float32 elementwise kernels the fused kernel evaluates (their arity)
 FUSABLE = {
@@ -127,14 +127,7 @@ class _Fusion:
     def still(self, slots, start, end) -> bool:
         """Whether no instruction strictly between positions ``start`` and ``end`` writes in
         place any of ``slots`` or what they view (a view may alias its source)."""
-        seen = set()
-        for s in slots:
-            while s not in seen:
-                seen.add(s)
-                v = self.producer.get(s)
-                if v is None or v.kernel not in VIEW_KERNELS:
-                    break
-                s = v.ins[0]
+        seen = {v for s in slots for v in view_chain(s, self.producer, VIEW_KERNELS)}
         return not any(start < k < end and ws & seen for k, ws in self.writes)
 
     def fusable(self, i) -> bool:

@@ -116,3 +116,13 @@ def contiguous_strides(shape):
         out[i] = acc
         acc *= shape[i]
     return out
+
+
+def view_chain(s, producer, kinds):
+    """Slot ``s`` and the slots it views through instructions of ``kinds`` (``producer``:
+    slot -> the instruction that made it), nearest first: a view may alias its source."""
+    out = [s]
+    while s in producer and producer[s].kernel in kinds:
+        s = producer[s].ins[0]
+        out.append(s)
+    return out

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fusion import fuse_elementwise
-from .program import INPLACE, Instr, boxes_disjoint, window_box
+from .program import INPLACE, Instr, boxes_disjoint, view_chain, window_box
 
 
 def _dense(instrs):
@@ -137,9 +137,7 @@ def _plain_sgd(update, producer, uses, kernel):
 
 def _unwritten(s, producer, written) -> bool:
     """Whether slot ``s`` (or what it views) is never written in place."""
-    while s not in written and s in producer and producer[s].kernel in VIEWS:
-        s = producer[s].ins[0]
-    return s not in written
+    return written.isdisjoint(view_chain(s, producer, VIEWS))
 
 
 def _sgd_colsum(program, update, producer, uses, written):
@@ -245,13 +243,8 @@ def _fold_transposes(program):
             if (t is None or t.kernel != "permute" or tuple(t.params["axes"]) != (1, 0)
                     or uses.get(t.out) != 1 or flags[f]):  # fmt: skip
                 continue
-            src, chain = t.ins[0], set()
-            v = src
-            while True:  # the source and what it views
-                chain.add(v)
-                if v not in producer or producer[v].kernel not in VIEWS:
-                    break
-                v = producer[v].ins[0]
+            src = t.ins[0]
+            chain = set(view_chain(src, producer, VIEWS))  # the source and what it views
             start = where[id(t)]
             if any(start < w <= k and chain & ws for w, ws in inplace):
                 continue
