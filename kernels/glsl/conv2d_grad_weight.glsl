@@ -1,14 +1,20 @@
-// kernel: conv2d_grad_weight -- dL/dW of conv2d: one fragment per (chunk, weight element
-//   (kh, kw, cg, o)) sums X[n, ih, iw, group * CG + cg] * G[n, oh, ow, o] over its chunk of the
-//   N*OH output rows; a reduce pass then sums the chunks (webgl_conv.py). Few weights with
-//   long sums would leave SwiftShader's threads idle: chunks give it fragments to spread.
-// textures: t0 X (NHWC), t1 G (NHWC of the output); output O ([chunks, KH, KW, CG, O]).
+// kernel: conv2d_grad_weight -- dL/dW of conv2d: one fragment per (chunk, L = {{L}} weight
+//   elements (kh, kw, cg, o..)) sums X[n, ih, iw, group * CG + cg] * G[n, oh, ow, o..] over its
+//   chunk of the N*OH output rows; a reduce pass then sums the chunks (webgl_conv.py). Few
+//   weights with long sums would leave SwiftShader's threads idle: chunks give it fragments to
+//   spread. L = 1: G as stored, output R32F ([chunks, KH, KW, CG, O]); L = 4 where a group's
+//   channels are a multiple of 4: G packed along O (pack4.glsl: texel row * OL + q holds
+//   channels 4q .. 4q + 3 of output pixel row; GREAD "" where it is ".r"), so one X read serves
+//   four products, and texel (chunk, e) holds weights 4e .. 4e + 3 (VT vec4), laid out by
+//   unpack4.glsl.
+// textures: t0 X (NHWC), t1 G (NHWC of the output, or packed RGBA32F); output O (R32F, or
+//   RGBA32F: chunks * weights / 4 texels).
 // params: the conv2d layout [N, H, W, C, OH, OW, O, KH, KW, CG, groups, sh, sw, dh, dw,
-//   pad_top, pad_left] + [rows per chunk, weight elements].
+//   pad_top, pad_left] + [rows per chunk, weight elements / L].
 
 uniform sampler2D t0;
 uniform sampler2D t1;
-out float o;
+out {{VT}} o;
 
 void main() {
   int i = out_index();
@@ -19,12 +25,13 @@ void main() {
   int r1 = min(r0 + rows, p[0] * p[4]);
   int H = p[1], Wd = p[2], C = p[3], OH = p[4], OW = p[5], OC = p[6];
   int KW = p[8], CG = p[9], OG = OC / p[10];
-  int oc = e % OC;
-  int cg = (e / OC) % CG;
-  int kw = (e / (OC * CG)) % KW;
-  int kh = e / (OC * CG * KW);
-  int c = (oc / OG) * CG + cg;
-  float acc = 0.0;
+  int OL = OC / {{L}};
+  int q = e % OL;
+  int cg = (e / OL) % CG;
+  int kw = (e / (OL * CG)) % KW;
+  int kh = e / (OL * CG * KW);
+  int c = ({{L}} * q / OG) * CG + cg;
+  {{VT}} acc = {{VT}}(0.0);
   for (int r = r0; r < r1; r++) {
     int n = r / OH;
     int oh = r - n * OH;
@@ -37,7 +44,7 @@ void main() {
         int iw = ow * p[12] + kw * p[14] - p[16];
         if (iw >= 0 && iw < Wd) {
           acc += texelFetch(t0, at(1, (xrow + iw) * C + c), 0).r
-               * texelFetch(t1, at(2, (grow + ow) * OC + oc), 0).r;
+               * texelFetch(t1, at(2, (grow + ow) * OL + q), 0){{GREAD}};
         }
       }
     }

@@ -10,7 +10,7 @@ import pytest
 import wasmdl as wl
 from wasmdl.backend import webgl_plan
 from wasmdl.backend.webgl import WebGLBackend
-from wasmdl.backend.webgl_conv import CONV, CONV_BIAS, CONV_BIAS4
+from wasmdl.backend.webgl_conv import CONV, CONV_BIAS, CONV_BIAS4, LANES1, LANES4
 from wasmdl.backend.webgl_fused import GRAD, ROW_LOSS, TARGET
 from wasmdl.backend.webgl_glsl import GL, REDUCTIONS, template
 from wasmdl.backend.webgl_kernels import (
@@ -62,13 +62,13 @@ def test_templates_leave_no_placeholder_and_start_with_the_version():
     codes += [template("matmul.glsl", **s, **DENSE_PLAIN, ACT=a) for a in DENSE_ACT.values()]
     codes.append(template("pad.glsl", **s, VALUE="intBitsToFloat(v)"))
     codes += [template(f, MAX="true") for f in ("pool2d.glsl", "pool2d_grad.glsl")]
-    codes += [template(f"{f}.glsl") for f in ("conv2d_grad_input", "conv2d_grad_weight")]
-    codes.append(template("conv2d.glsl", **CONV))
-    codes += [template("conv2d.glsl", **CONV_BIAS, ACT=a) for a in DENSE_ACT.values()]
-    codes.append(template("conv2d_oc4.glsl", **CONV))
-    codes += [template("conv2d_oc4.glsl", **CONV_BIAS4, ACT=a) for a in DENSE_ACT.values()]
-    codes += [template(f"{f}.glsl") for f in ("unpack4", "conv2d_grad_input_oc4",
-                                                "conv2d_grad_weight_oc4")]  # fmt: skip
+    for lanes in (LANES1, LANES4):
+        codes += [template(f"{f}.glsl", **lanes) for f in ("conv2d_grad_input",
+                                                            "conv2d_grad_weight")]  # fmt: skip
+        bias = CONV_BIAS4 if lanes is LANES4 else CONV_BIAS
+        codes.append(template("conv2d.glsl", **lanes, **CONV))
+        codes += [template("conv2d.glsl", **lanes, **bias, ACT=a) for a in DENSE_ACT.values()]
+    codes.append(template("unpack4.glsl"))
     codes.append(template("unpack_block.glsl", **UNPACK))
     codes += [template("unpack_block.glsl", **DENSE, ACT=a) for a in DENSE_ACT.values()]
     sgd = SGD_UNPACK["ACT"].replace("{{SIGN}}", "")

@@ -1,8 +1,9 @@
 """WebGL2 launchers for the convolution and pooling primitives (NHWC activations, HWIO
-weights; see ``wasmdl/ops/conv.py``). Kernels: ``kernels/glsl/conv2d.glsl`` (or, for four
-output channels per fragment, ``conv2d_oc4.glsl`` + ``unpack4.glsl``),
-``conv2d_grad_input.glsl``, ``conv2d_grad_weight.glsl`` (their ``_oc4`` twins where a group's
-output channels are a multiple of 4), ``pool2d.glsl``, ``pool2d_grad.glsl``;
+weights; see ``wasmdl/ops/conv.py``). Kernels: ``kernels/glsl/conv2d.glsl``,
+``conv2d_grad_input.glsl``, ``conv2d_grad_weight.glsl`` (templates for one output channel per
+fragment, or four -- ``LANES4``, operands packed along O, RGBA results laid out by
+``unpack4.glsl`` -- where a group's output channels are a multiple of 4), ``pool2d.glsl``,
+``pool2d_grad.glsl``;
 the parameter layouts are the WebGPU kernels' (``webgpu_conv.conv_params``/``pool_params``).
 
 >>> sorted(CONV_KERNELS)[:3]
@@ -19,31 +20,34 @@ from .webgpu_conv import conv_params, pool_params
 FRAGMENTS = 16384  # split conv2d_grad_weight's sums until about this many fragments
 
 
+# the conv2d_* templates' lanes: one output channel per fragment, or four (operands packed
+# along O, RGBA32F results laid out by unpack4.glsl)
+LANES1 = {"L": "1", "VT": "float", "WREAD": ".r", "GREAD": ".r", "DOT": "mul_r"}
+LANES4 = {"L": "4", "VT": "vec4", "WREAD": "", "GREAD": "", "DOT": "dot"}
+
 # conv2d.glsl's substitutions: the plain convolution, and a Conv2D layer's bias + activation
 CONV = {"UNIFORMS": "", "BIAS": "", "ACT": "y"}
 CONV_BIAS = {"UNIFORMS": "uniform sampler2D t2;", "BIAS": "y += texelFetch(t2, at(3, oc), 0).r;"}
-
-
-# conv2d_oc4.glsl's bias: four consecutive channels
+# ... with four lanes: the bias of channels oc .. oc + 3
 CONV_BIAS4 = {
     "UNIFORMS": "uniform sampler2D t2;",
-    "BIAS": "y += vec4(texelFetch(t2, at(3, oc0), 0).r, texelFetch(t2, at(3, oc0 + 1), 0).r, "
-    "texelFetch(t2, at(3, oc0 + 2), 0).r, texelFetch(t2, at(3, oc0 + 3), 0).r);",
+    "BIAS": "y += vec4(texelFetch(t2, at(3, oc), 0).r, texelFetch(t2, at(3, oc + 1), 0).r, "
+    "texelFetch(t2, at(3, oc + 2), 0).r, texelFetch(t2, at(3, oc + 3), 0).r);",
 }
 
 
 def _conv(be, name, x, w, b, shape, dtype, p, act="linear"):
-    """conv2d / conv2d_bias: four output channels per fragment (conv2d_oc4.glsl, weights packed
+    """conv2d / conv2d_bias (conv2d.glsl): four output channels per fragment (weights packed
     along O, then unpack4.glsl) when a group's output channels are a multiple of 4 and the
-    tensor is float32; else one per fragment (conv2d.glsl)."""
+    tensor is float32; else one per fragment."""
     params = conv_params(x.shape, w.shape, shape, p)
     n = math.prod(shape)
     bias = [b._h] if b is not None else []
     if not _oc4(params, dtype, n):
-        subs = {**(CONV_BIAS if bias else CONV), "ACT": EPILOGUE_ACT[act]}
+        subs = {**LANES1, **(CONV_BIAS if bias else CONV), "ACT": EPILOGUE_ACT[act]}
         return simple(be, "conv2d.glsl", name, subs, params, [x._h, w._h, *bias], shape, dtype)
-    subs = {**(CONV_BIAS4 if bias else CONV), "ACT": EPILOGUE_ACT[act]}
-    texels = _draw4(be, name, "conv2d_oc4.glsl", params,
+    subs = {**LANES4, **(CONV_BIAS4 if bias else CONV), "ACT": EPILOGUE_ACT[act]}
+    texels = _draw4(be, name, "conv2d.glsl", params,
                     [x._h, _packed(be, w, params, "w"), *bias], n // 4, subs)  # fmt: skip
     return simple(be, "unpack4.glsl", name, {}, [], [texels], shape, dtype)
 
@@ -96,9 +100,9 @@ def _conv2d_grad_input(be, xs, shape, dtype, p):
     params = conv_params(shape, w.shape, g.shape, p)
     name = "conv2d_grad_input"
     if not _oc4(params, dtype, math.prod(shape)):
-        return simple(be, f"{name}.glsl", name, {}, params, [g._h, w._h], shape, dtype)
+        return simple(be, f"{name}.glsl", name, LANES1, params, [g._h, w._h], shape, dtype)
     packed = [_packed(be, g, params, "g"), _packed(be, w, params, "w")]
-    return simple(be, f"{name}_oc4.glsl", name, {}, params, packed, shape, dtype)
+    return simple(be, f"{name}.glsl", name, LANES4, params, packed, shape, dtype)
 
 
 def _conv2d_grad_weight(be, xs, shape, dtype, p):
@@ -112,11 +116,11 @@ def _conv2d_grad_weight(be, xs, shape, dtype, p):
     nch = -(-rows // per)
     name = "conv2d_grad_weight"
     if oc4:  # four output channels per fragment, G packed along O
-        texels = _draw4(be, name, f"{name}_oc4.glsl", [*params, per, nw // 4],
-                        [x._h, _packed(be, g, params, "g")], nch * nw // 4)  # fmt: skip
+        texels = _draw4(be, name, f"{name}.glsl", [*params, per, nw // 4],
+                        [x._h, _packed(be, g, params, "g")], nch * nw // 4, LANES4)  # fmt: skip
         part = simple(be, "unpack4.glsl", name, {}, [], [texels], (nch, *shape), dtype)
     else:
-        part = simple(be, f"{name}.glsl", name, {}, [*params, per, nw], [x._h, g._h],
+        part = simple(be, f"{name}.glsl", name, LANES1, [*params, per, nw], [x._h, g._h],
                       (nch, *shape), dtype)  # fmt: skip
     if nch == 1:
         return part
