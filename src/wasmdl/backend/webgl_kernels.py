@@ -9,6 +9,7 @@ Every launcher has the signature ``(backend, xs, out_shape, out_dtype, params) -
 ['slice', 'slice_grad', 'slice_grad_sum']
 """
 
+import functools
 import math
 import re
 
@@ -55,17 +56,32 @@ ZERO = {"float": "0.0", "int": "0"}
 def elementwise_subs(expr, in_dtypes, out_dtype, dims, views, names="abc"):
     """elementwise.glsl's substitutions for ``expr`` over inputs of ``in_dtypes`` (named
     ``names`` in it) read through ``views`` (offset, strides) at the collapsed ``dims``."""
-    types = [GL[np.dtype(d)][:2] for d in in_dtypes]
-    return {
-        "TO": GL[np.dtype(out_dtype)][0],
+    return elementwise_source(expr, in_dtypes, out_dtype, dims, views, names)[0]
+
+
+def elementwise_source(expr, in_dtypes, out_dtype, dims, views, names="abc"):
+    """``(substitutions, program key)`` of ``elementwise_subs``, cached: the generated code
+    depends on the views only through which inputs are read at offset 0 and their strides, so
+    an eager op pays a dictionary lookup, not the code generation, on its hot path."""
+    shape = tuple((off == 0, tuple(st)) for off, st in views)
+    dts = tuple(np.dtype(d) for d in in_dtypes)
+    return _source(expr, dts, np.dtype(out_dtype), tuple(dims), shape, tuple(names))
+
+
+@functools.lru_cache(maxsize=4096)
+def _source(expr, in_dtypes, out_dtype, dims, views, names):
+    types = [GL[d][:2] for d in in_dtypes]
+    subs = {
+        "TO": GL[out_dtype][0],
         "EXPR": expr,
         "UNIFORMS": "\n".join(f"uniform {s} t{k};" for k, (_, s) in enumerate(types)),
-        "INDEX": _fused_index(dims, views),
+        "INDEX": _fused_index(dims, [(0 if zero else 1, st) for zero, st in views]),
         "READS": "\n  ".join(
             f"{t} {names[k]} = texelFetch(t{k}, at({k + 1}, i{k}), 0).r;"
             for k, (t, _) in enumerate(types)
         ),
     }
+    return subs, ("elementwise", tuple(sorted(subs.items())))
 
 
 def elementwise(be, name, expr, ins, views, out_shape, out_dtype):
@@ -75,11 +91,10 @@ def elementwise(be, name, expr, ins, views, out_shape, out_dtype):
     if n == 0:
         return out
     dims, views = collapse(out_shape, list(views))
-    subs = elementwise_subs(expr, [x.dtype for x in ins], out_dtype, dims, views)
+    subs, key = elementwise_source(expr, [x.dtype for x in ins], out_dtype, dims, views)
     params = [len(dims), *dims]
     for off, st in views:
         params += [off, *st]
-    key = ("elementwise", tuple(sorted(subs.items())))
 
     def source():
         return name, "kernels/glsl/elementwise.glsl", template("elementwise.glsl", **subs)
@@ -376,8 +391,7 @@ def _fused_elementwise(be, xs, shape, dtype, p):
         params += [off, *st]
     names = [f"v{k}" for k in range(len(xs))]
     expr = glsl_expr(p["expr"])
-    subs = elementwise_subs(expr, [x.dtype for x in xs], dtype, dims, views, names)
-    key = ("elementwise", tuple(sorted(subs.items())))
+    subs, key = elementwise_source(expr, [x.dtype for x in xs], dtype, dims, views, names)
 
     def source():
         return (
