@@ -74,6 +74,14 @@ class Program:
         self.slots.append(Slot(kind, shape, dtype))
         return len(self.slots) - 1
 
+    def copy(self) -> Program:
+        """A program with its own lists (``rewrite`` replaces instructions in place; slots
+        and instructions themselves are never mutated, so they are shared)."""
+        q = Program()
+        q.slots, q.instrs = list(self.slots), list(self.instrs)
+        q.externals, q.outputs = list(self.externals), list(self.outputs)
+        return q
+
     def emit(self, kernel, ins, params, shape, dtype) -> int:
         """Append an instruction writing a new temp slot (or aliasing ``ins[0]`` in place)."""
         out = ins[0] if kernel in INPLACE else self.slot("temp", shape, dtype)

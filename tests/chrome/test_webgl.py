@@ -612,7 +612,6 @@ def test_fused_elementwise_programs_match_the_reference(selenium_wasmdl):
 
     import wasmdl as wl
     from wasmdl.backend.base import Operand
-    from wasmdl.program import Program
     from wasmdl.rewrite import rewrite
     from wasmdl.testing.program_cases import _array, elementwise_program
     from wasmdl.testing.trace import REFERENCE, reference
@@ -633,10 +632,7 @@ def test_fused_elementwise_programs_match_the_reference(selenium_wasmdl):
     for seed in range(8):
         p, arrays = elementwise_program(seed, tame=True)
         want = reference(p, [a.copy() for a in arrays])
-        q = Program()
-        q.slots, q.instrs = list(p.slots), list(p.instrs)
-        q.externals, q.outputs = list(p.externals), list(p.outputs)
-        rewrite(q, be)
+        q = rewrite(p.copy(), be)
         fused += sum(i.kernel == "fused_elementwise" for i in q.instrs)
         for got, w in zip(replay(q, arrays), want, strict=True):
             np.testing.assert_allclose(got, w, rtol=2e-4, atol=2e-5,
@@ -688,10 +684,7 @@ def test_matmul_epilogues_match_the_reference(selenium_wasmdl):
         p.externals, p.outputs = [g, w, y, b], [out]
         arrays = [rng.standard_normal(s).astype(f32) for s in ((m, k), (n, k), (m, 2 * n), (n,))]
         want = reference(p, [a.copy() for a in arrays])[0]
-        q = Program()
-        q.slots, q.instrs = list(p.slots), list(p.instrs)
-        q.externals, q.outputs = list(p.externals), list(p.outputs)
-        rewrite(q, be)
+        q = rewrite(p.copy(), be)
         assert [i.kernel for i in q.instrs] == ["matmul_epilogue"], q.instrs
         run = be.compile(q)
         for _ in range(2):

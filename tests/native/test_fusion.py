@@ -18,16 +18,9 @@ F32 = np.float32
 FUSING = SimpleNamespace(kernels={"fused_elementwise": None})  # a backend with only that target
 
 
-def _copy(p):
-    q = Program()
-    q.slots, q.instrs = list(p.slots), list(p.instrs)
-    q.externals, q.outputs = list(p.externals), list(p.outputs)
-    return q
-
-
 def _check_same(p, arrays):
     want = reference(p, [a.copy() for a in arrays])
-    q = rewrite(_copy(p), FUSING)
+    q = rewrite(p.copy(), FUSING)
     got = reference(q, [a.copy() for a in arrays])
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=0, equal_nan=True)
@@ -172,7 +165,7 @@ EPILOGUES = SimpleNamespace(kernels={"fused_elementwise": None, "matmul_epilogue
 
 def _check_epilogue(p, arrays):
     want = reference(p, [a.copy() for a in arrays])
-    q = rewrite(_copy(p), EPILOGUES)
+    q = rewrite(p.copy(), EPILOGUES)
     got = reference(q, [a.copy() for a in arrays])
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-7)
