@@ -240,9 +240,13 @@ def test_readme_quickstart_runs_in_the_repl(repl, artifacts_dir):
 def test_repl_stop_restarts_a_runaway_loop(repl, artifacts_dir):
     type_lines(repl, "lost = 1")
     box = repl.find_element(By.CSS_SELECTOR, "#terminal textarea")
+    before = output(repl)
     box.send_keys("while True: pass" + Keys.ENTER)
+    # the line is echoed once the terminal has taken it (a second Enter sent before that was
+    # lost under load in Firefox, leaving the block open)
+    wait_for(repl, lambda d: "while True: pass" in output(d)[len(before) :], 30, "the echo")
     box.send_keys(Keys.ENTER)  # end the block: the loop starts
-    wait_for(repl, lambda d: attr(d, "status", "data-state") == "running", 10, "the loop")
+    wait_for(repl, lambda d: attr(d, "status", "data-state") == "running", 30, "the loop")
     # A plain static server gives no cross-origin isolation, so no SharedArrayBuffer interrupt:
     # Stop ends the worker and starts a fresh Python (the page itself never froze).
     repl.find_element(By.ID, "stop").click()
