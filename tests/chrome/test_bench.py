@@ -199,3 +199,56 @@ def test_a_crashed_page_is_reported_at_once_not_waited_for():
                 browser.evaluate("1 + 1", timeout=30)
                 time.sleep(0.5)
         assert time.time() - t0 < 20
+
+
+def test_synaptic_without_optimize_trains_like_its_optimized_path(wasmdl_site, wasmdl_server):
+    """Above `optimizeMaxConnections` the synaptic runner turns synaptic's `optimize()` off (its
+    generated function crashes Chromium's renderer on d8_w256). Here the limit is lowered so
+    that d1_w64 takes that path: the page's check against wasmdl's outputs passes, the row's
+    note says what ran, and a training batch on synaptic's per-neuron path gives the outputs
+    of its optimized path from the same weights."""
+    from bench.driver import Chromium
+
+    script = """(async () => {
+      const A = (await import('/bench/runners/synaptic.js')).default;
+      const H = await import('/bench/harness.js');
+      const base = '/bench/models/';
+      const man = await (await fetch(base + 'manifest.json')).json();
+      const ctx = { vendor: '/vendor/', base, manifest: man,
+                    data: await H.loadData(base, man.data) };
+      await A.setup('cpu', ctx);
+      const entry = man.configs.find((c) => c.id === 'd1_w64');
+      const ref = (await (await fetch(base + 'd1_w64/reference.json')).json()).linear_out;
+      const run = async (limit) => {
+        A.optimizeMaxConnections = limit;
+        const net = await A.load(entry, ctx);
+        const before = [];
+        for (let i = 0; i < ref.length; i++) before.push(await A.predict(net, ctx.data.sample(i)));
+        await A.trainStep(net, ctx.data.batch(1, man.batch));
+        const after = [];
+        for (let i = 0; i < 4; i++) {
+          after.push(Array.from(await A.predict(net, ctx.data.sample(i))));
+        }
+        const moved = Math.max(...after.flatMap(
+          (row, i) => row.map((v, j) => Math.abs(v - before[i][j]))));
+        return { check: H.compare(before, ref, 1e-4), after, moved, note: A.describe(net),
+                 optimized: net.optimized !== false };
+      };
+      const plain = await run(0), optimized = await run(1e9);
+      A.optimizeMaxConnections = 500000;
+      return { plain, optimized };
+    })()"""
+    with Chromium() as browser:
+        browser.navigate(wasmdl_server + "/bench/live.html?fw=synaptic&backend=cpu")
+        for _ in range(100):  # the page's module has loaded once its log element exists
+            if browser.evaluate("!!document.getElementById('log')"):
+                break
+        res = browser.evaluate(script, timeout=240)
+    plain, optimized = res["plain"], res["optimized"]
+    assert plain["check"]["ok"] and optimized["check"]["ok"], res
+    assert plain["optimized"] is False and optimized["optimized"] is True
+    assert plain["moved"] > 1e-3 and optimized["moved"] > 1e-3, res  # the batch trained
+    assert optimized["note"] is None
+    assert "optimize() off" in plain["note"] and "50816 connections > 0" in plain["note"]
+    for a, b in zip(plain["after"], optimized["after"], strict=True):
+        assert max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 1e-4 * max(1, *map(abs, b))

@@ -158,11 +158,12 @@ async function runInterleaved(available, configs, q) {
       rows.set(f.key, row);
       bench.current = `${f.key} ${c}: load and check`;
       try {
-        // load + check may take minutes for the slowest libraries (synaptic d8_w256: 31 s
-        // fromJSON, 22 s compiling its network, ~3 min for the checked training step)
+        // load + check may take a minute for the slowest libraries (synaptic d8_w256: ~20 s
+        // in fromJSON)
         const p = await f.call('prepare', { config: c, tol }, PREPARE_TIMEOUT_MS);
         Object.assign(row, { load: { median: p.load, n: 1 }, warmup: { median: p.warmup, n: 1,
                              first: p.warmup }, check: p.check, trainCheck: p.trainCheck });
+        if (p.note) row.note = row.note ? `${row.note}; ${p.note}` : p.note;
         if (!p.check.ok) {
           row.status = 'mismatch';
           row.error = `predictions disagree with wasmdl's: max |diff| `

@@ -140,6 +140,7 @@ export async function runConfig(adapter, cfg, ctx, opts) {
   row.load = load;
   row.warmup = warmup;
   row.check = await checkPredictions(adapter, model, ctx, ref, opts.tol);
+  row.configNote = adapter.describe?.(model) || undefined; // how it ran, when the adapter chose
   if (!row.check.ok) {
     row.status = 'mismatch';
     row.error = `predictions disagree with wasmdl's: max |diff| ${row.check.maxDiff.toExponential(2)}`

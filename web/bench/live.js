@@ -68,6 +68,8 @@ const ops = {
     const ref = adapter.reference ? await adapter.reference(config, ctx)
       : ctx.reference[adapter.variant];
     const out = { load, warmup, check: compare(await predictions(ref.length), ref, tol) };
+    const note = adapter.describe?.(model);
+    if (note) out.note = note; // how this configuration ran, when the adapter chose
     if (adapter.train && adapter.trainCheck && out.check.ok) {
       await adapter.trainStep(model, ctx.data.batch(0, ctx.manifest.batch));
       const after = ctx.reference.after_step.softmax;
@@ -83,7 +85,7 @@ const ops = {
     await fn(counter++);
     const first = now() - t0;
     let calls = 1, last = null, prev = null, stable = false;
-    // a call over 10x slowMs (synaptic's 64-sample step on d8_w256: ~3 min) is timed once
+    // a call over 10x slowMs (synaptic's 64-sample step on d8_w256: ~30 s) is timed once
     if (first > 10 * slowMs) return { first, calls, ms: first, perCall: first, stable };
     while (true) {
       const w0 = now();

@@ -76,7 +76,9 @@ async function main() {
         continue;
       }
       ctx.reference = await (await fetch(ctx.base + id + '/reference.json')).json();
-      Object.assign(row, await runConfig(adapter, entry, ctx, opts));
+      const { configNote, ...result } = await runConfig(adapter, entry, ctx, opts);
+      Object.assign(row, result);
+      if (configNote) row.note = row.note ? `${row.note}; ${configNote}` : configNote;
       lastDone = id;
     } catch (e) {
       Object.assign(row, { status: 'failed', error: errorText(e) });
