@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -93,6 +94,8 @@ class Chromium:
         )
         self._id = 0
         self.crashed = False
+        self.targets: dict[str, dict] = {}  # targetId -> targetInfo (Target.setDiscoverTargets)
+        self.crashed_targets: list[dict] = []  # Target.targetCrashed events not yet handled
         self.send("Inspector.enable")  # so a renderer crash arrives as Inspector.targetCrashed
 
     def send(self, method: str, params: dict | None = None, timeout: float = 60.0) -> dict:
@@ -103,13 +106,39 @@ class Chromium:
             raise PageCrashed(f"Chromium.send: {method}: the page's renderer crashed earlier")
         while True:
             msg = json.loads(self.ws.recv())
-            if msg.get("method") == "Inspector.targetCrashed":
+            event = msg.get("method")
+            if event == "Inspector.targetCrashed" and "sessionId" not in msg:
                 self.crashed = True
                 raise PageCrashed(f"Chromium.send: {method}: the page's renderer crashed")
+            if event in ("Target.targetCreated", "Target.targetInfoChanged"):
+                info = msg["params"]["targetInfo"]
+                self.targets[info["targetId"]] = info
+            elif event == "Target.targetCrashed":
+                self.crashed_targets.append(msg["params"])
             if msg.get("id") == self._id:
                 if "error" in msg:
                     raise RuntimeError(f"Chromium.send: {method} failed: {msg['error']}")
                 return msg.get("result", {})
+
+    def watch_frames(self) -> None:
+        """Hear of every target, out-of-process frames included, and of their crashes."""
+        self.send("Target.setDiscoverTargets", {"discover": True})
+
+    def end_crashed_frames(self) -> list[str]:
+        """Tell the bench page which of its live frames lost their renderer process since the
+        last call (``benchFrameCrashed`` in web/bench/interleave.js), so their calls fail at
+        once with a named error. Returns the keys of the frames ended (``fw:backend``)."""
+        ended = []
+        while self.crashed_targets:
+            event = self.crashed_targets.pop(0)
+            info = self.targets.get(event["targetId"]) or {}
+            if info.get("type") != "iframe" or not info.get("url"):
+                continue
+            ended += self.evaluate(
+                "globalThis.benchFrameCrashed ? benchFrameCrashed("
+                f"{json.dumps(info['url'])}, {json.dumps(event.get('status') or 'crashed')}) : []"
+            )
+        return ended
 
     def navigate(self, url: str) -> None:
         self.send("Page.navigate", {"url": url})
@@ -165,16 +194,19 @@ def run_page(
     import urllib.parse
 
     with Chromium() as browser:
+        browser.watch_frames()
         browser.navigate(f"{url}/bench/?{urllib.parse.urlencode({**query, 'autorun': 1})}")
         t0, state = time.time(), {}
         while time.time() - t0 < timeout:
             time.sleep(1)
             try:
+                for key in browser.end_crashed_frames():
+                    print(f"run_page: {key}'s frame crashed (its row says so)", file=sys.stderr)
                 raw = browser.evaluate(STATE_JS, timeout=stall)
             except PageCrashed:
                 raise RuntimeError(
-                    f"run_page: the page crashed (its renderer process died: out of memory or a "
-                    f"crash in one framework's frame; all frames share it) at {state}"
+                    f"run_page: the page crashed (its renderer process died: out of memory, or "
+                    f"a crash in a framework running in the page itself) at {state}"
                 ) from None
             except Exception:  # noqa: BLE001 - a page busy in a long synchronous call
                 continue

@@ -252,3 +252,78 @@ def test_synaptic_without_optimize_trains_like_its_optimized_path(wasmdl_site, w
     assert "optimize() off" in plain["note"] and "50816 connections > 0" in plain["note"]
     for a, b in zip(plain["after"], optimized["after"], strict=True):
         assert max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 1e-4 * max(1, *map(abs, b))
+
+
+def test_a_crashed_frame_fails_its_calls_at_once(wasmdl_site, wasmdl_server):
+    """A framework's live frame runs in a renderer process of its own. When that process dies
+    (here: the frame allocates until V8 gives up), the driver hears Chromium's
+    Target.targetCrashed and tells the page, and the frame's pending call fails at once with a
+    named error instead of waiting out callTimeoutMs; later calls fail the same way; the page
+    and its other frames go on."""
+    import time
+
+    from bench.driver import Chromium
+
+    with Chromium() as browser:
+        browser.watch_frames()
+        browser.navigate(wasmdl_server + "/bench/live.html?fw=convnetjs&backend=cpu")
+        for _ in range(100):  # wait for the module to load
+            if browser.evaluate("!!document.getElementById('log')"):
+                break
+            time.sleep(0.1)
+        browser.evaluate(
+            """(async () => {
+              const m = await import('/bench/interleave.js');
+              const make = (id) => new m.LiveFrame({ fw: { id }, backend: 'cpu' }, document.body,
+                                                   '/bench/models/');
+              window.doomed = make('synaptic');
+              window.other = make('convnetjs');
+              for (const f of [doomed, other]) await f.call('setup', {}, 60000);
+              await doomed.call('prepare', { config: 'd1_w64', tol: 1e-3 }, 60000);
+              return 1;
+            })()""",
+            timeout=120,
+        )
+        frame = next(
+            t
+            for t in browser.targets.values()
+            if t["type"] == "iframe" and "fw=synaptic" in t["url"]
+        )
+        session = browser.send(
+            "Target.attachToTarget", {"targetId": frame["targetId"], "flatten": True}
+        )["sessionId"]
+        browser._id += 1  # a raw message on the frame's session: it never answers
+        browser.ws.send(
+            json.dumps(
+                {
+                    "id": browser._id,
+                    "sessionId": session,
+                    "method": "Runtime.evaluate",
+                    "params": {
+                        "expression": "setTimeout(() => { const a = []; "
+                        "while (true) a.push(new Array(1e7).fill(1.5)); }, 0); 1"
+                    },
+                }
+            )
+        )
+        time.sleep(0.5)  # the frame is allocating now: a call posted to it stays pending
+        browser.evaluate(
+            "window.pending = doomed.call('warm', { phase: 'infer' }, 300000)"
+            ".then(() => 'answered', (e) => e.message); 1"
+        )
+        t0, ended = time.time(), []
+        while not ended and time.time() - t0 < 60:
+            time.sleep(0.5)
+            browser.evaluate("1")  # reads the events that arrived
+            ended = browser.end_crashed_frames()
+        assert ended == ["synaptic:cpu"], (ended, browser.crashed_targets)
+        message = browser.evaluate("pending", timeout=10)
+        assert "warm: the frame's renderer process" in message and "gone" in message, message
+        assert time.time() - t0 < 60
+        later = browser.evaluate("doomed.call('release').then(() => 'ok', (e) => e.message)")
+        assert later.startswith("release: the frame's renderer process"), later
+        # the page and the other frame are alive
+        assert browser.evaluate(
+            "other.call('prepare', { config: 'd1_w64', tol: 1e-3 }).then((p) => p.check.ok)",
+            timeout=60,
+        )

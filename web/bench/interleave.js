@@ -70,6 +70,22 @@ export function frameOrigin(loc, k) {
 
 let framesMade = 0;
 const liveSlots = [];  // LiveFrame tiles on screen, by position
+const liveFrames = new Set();
+
+// Called by the driver (bench/driver.py, which sees Chromium's Target.targetCrashed for each
+// frame's renderer process) when the process of the frame at `url` died: that frame's pending
+// and later calls fail at once with a named error, not after callTimeoutMs of silence. Returns
+// the keys of the frames it ended.
+globalThis.benchFrameCrashed = (url, status = 'crashed') => {
+  const ended = [];
+  for (const f of liveFrames) {
+    if (f.frame.src === url || new URL(f.frame.src).origin === new URL(url).origin) {
+      f.crashed(status);
+      ended.push(f.key);
+    }
+  }
+  return ended;
+};
 const TILE = { w: 88, h: 34 };  // px per tile, border and gap included
 
 // A framework x backend in its own live iframe, called by messages.
@@ -112,22 +128,39 @@ export class LiveFrame {
       bottom: `${Math.floor(slot / perRow) * TILE.h}px`, border: '1px dashed #ccc',
       background: '#fff' });
     container.appendChild(this.frame);
+    liveFrames.add(this);
   }
 
   async call(op, args = {}, timeoutMs = this.timeoutMs) {
+    if (this.dead) throw new Error(`${op}: ${this.dead}`);
     await this.ready;
+    if (this.dead) throw new Error(`${op}: ${this.dead}`);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`${op}: no answer in ${timeoutMs / 1000} s (stalled or hung)`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, timer, op });
       this.frame.contentWindow.postMessage({ bench: true, id, op, args }, '*');
     });
   }
 
+  // The frame's renderer process died (Chromium's status, e.g. 'crashed' or 'killed'): out of
+  // memory, or a crash inside the library. Every pending and later call fails with that.
+  crashed(status) {
+    this.dead = `the frame's renderer process ${status === 'killed' ? 'was killed' : status} `
+      + '(out of memory, or a crash inside the library); the frame is gone';
+    this.onReady();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(new Error(`${p.op}: ${this.dead}`));
+    }
+  }
+
   close() {
+    liveFrames.delete(this);
     window.removeEventListener('message', this.listener);
     liveSlots[this.slot] = null;
     this.frame.remove();
