@@ -92,9 +92,10 @@ def conditions(run: dict) -> str:
         f"- Page cross-origin isolated (COOP/COEP): {env.get('crossOriginIsolated')} "
         "(5 µs timers, SharedArrayBuffer). wasmdl runs in one thread (Pyodide, WASM SIMD); "
         "rows marked *threaded* use the peer's threaded wasm build with one thread per core.",
-        "- Protocol: interleaved (web/bench/interleave.js): each framework kept live in its own "
-        "frame, warmed until stable (>= 1 s and 20 calls), then rounds of ~75 ms rotating the "
-        "order; the median round is shown, every round is in bench.json.",
+        "- Protocol: interleaved (web/bench/interleave.js): for each configuration every "
+        "framework set up in a fresh frame of its own (one model per page), warmed until "
+        "stable (>= 1 s and 20 calls), then rounds of ~75 ms rotating the order; the median "
+        "round is shown, every round is in bench.json.",
     ]
     table = ["| row | threads | download KiB (gzip) | page-ready ms |", "|---|---|---|---|"]
     seen = set()

@@ -157,11 +157,12 @@ def test_rounds_report_the_median_round(wasmdl_server):
 
 
 def test_interleaved_protocol_smoke(wasmdl_site, wasmdl_server):
-    """The default protocol: live frames, stable warm-up, rotated rounds, ratios to wasmdl,
-    every round kept; the page is cross-origin isolated and the threaded rows engage."""
+    """The default protocol: live frames, fresh for each configuration, stable warm-up,
+    rotated rounds, ratios to wasmdl, every round kept; the page is cross-origin isolated and
+    the threaded rows engage."""
     query = {
         "fw": "wasmdl:numpy,tfjs:wasm,tfjs:wasm-mt,convnetjs",
-        "configs": "d1_w64",
+        "configs": "d1_w64,d2_w64",
         "minRounds": 4,
         "phaseMs": 500,
         "warmMinMs": 300,
@@ -170,22 +171,26 @@ def test_interleaved_protocol_smoke(wasmdl_site, wasmdl_server):
     res = driver.run_page(wasmdl_server, query, timeout=300, stall=120)
     assert res["env"]["crossOriginIsolated"] is True
     assert res["protocol"]["name"] == "interleaved"
-    rows = {_key(r): r for r in res["rows"]}
-    for key, row in rows.items():
+    # every configuration runs in fresh frames (one model per page, a process each)
+    origins = [r["frame"] for r in res["rows"]]
+    assert len(res["rows"]) == 8 and len(set(origins)) == 8, origins
+    for row in res["rows"]:
+        key = (_key(row), row["config"])
         assert row["status"] == "ok", (key, row.get("error"))
         for phase in ("infer", "train"):
             s = row[phase]
             assert _positive(s) and len(s["samples"]) >= 4 and s["warm"]["calls"] >= 5, key
             assert s["ratio"] > 0 and len(s["ratios"]) == len(s["samples"]), key
+    rows = {_key(r): r for r in res["rows"] if r["config"] == "d1_w64"}
     assert rows["wasmdl:numpy"]["train"]["ratio"] == 1
     assert rows["tfjs:wasm"]["info"]["threads"] == 1
     assert rows["tfjs:wasm-mt"]["info"]["threads"] >= 2
 
 
 def test_a_crashed_page_is_reported_at_once_not_waited_for():
-    """A renderer crash (one framework's frame out of memory takes the whole page down: every
-    frame shares its process) ends the wait with a named error instead of a 40-minute stall;
-    here the crash is chrome://crash."""
+    """A crash of the bench page's own renderer ends the wait with a named error instead of
+    a 40-minute stall; here the crash is chrome://crash. (A framework's frame has a process
+    of its own: its crash is the next test's.)"""
     import time
 
     from bench.driver import Chromium, PageCrashed

@@ -133,26 +133,32 @@ async function runInterleaved(available, configs, q) {
   const models = new URL(MODELS, location.href).pathname;
   const ref = P.get('ref') || 'wasmdl:numpy';
   bench.protocol = { name: 'interleaved', ...o, ref };
-  const frames = [];
   const base = (f) => ({ framework: f.row.fw.id, name: f.row.fw.name, backend: f.row.backend });
-  const fail = (f, error) => {
-    for (const c of configs) addRow({ ...base(f), config: c, status: 'failed', error });
-  };
-  for (const r of available) {
-    const f = new LiveFrame(r, $('#frame'), models, o.callTimeoutMs);
-    bench.current = `setting up ${f.key}`;
-    try {
-      Object.assign(f, await f.call('setup', {}, 300000));
-      frames.push(f);
-    } catch (e) { fail(f, `setup failed: ${e.message}`); f.close(); }
-  }
   for (const c of configs) {
+    // Fresh frames (each its own renderer process) for every configuration: one model per
+    // page, as users have it. A frame kept for the whole grid carried its JIT's history from
+    // one network to the next: brain.js trained d2_w128 in 110 ms per batch after four other
+    // networks in the same frame, 40 ms in a fresh one. The likely cause is V8 giving up on
+    // optimizing a function that each new network shape deoptimized; not confirmed.
+    const frames = [];
+    for (const r of available) {
+      const f = new LiveFrame(r, $('#frame'), models, o.callTimeoutMs);
+      bench.current = `${c}: setting up ${f.key}`;
+      try {
+        Object.assign(f, await f.call('setup', {}, 300000));
+        frames.push(f);
+      } catch (e) {
+        addRow({ ...base(f), config: c, status: 'failed', error: `setup failed: ${e.message}` });
+        f.close();
+      }
+    }
     const entry = bench.manifest.configs.find((x) => x.id === c);
     const rows = new Map(), ready = [];
     for (const f of frames) {
       const lib = bench.manifest.libraries[`${f.row.fw.id}/${f.row.backend}`];
       const row = { ...base(f), config: c, depth: entry?.depth, width: entry?.width,
                     params: entry?.params, variant: f.variant, note: f.note, info: f.info,
+                    frame: new URL(f.frame.src).origin,
                     libraryBytes: lib?.bytes, libraryGzipBytes: lib?.gzip_bytes,
                     modelBytes: modelBytes(entry, f.row.fw.id, f.row.backend) };
       rows.set(f.key, row);
@@ -194,9 +200,9 @@ async function runInterleaved(available, configs, q) {
       }
     }
     for (const f of ready) await f.call('release').catch(() => {});
+    for (const f of frames) f.close();
     for (const row of rows.values()) addRow(row);
   }
-  for (const f of frames) f.close();
 }
 
 // Bytes of a framework's own model files for a configuration (the backend's subset).

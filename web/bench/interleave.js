@@ -1,6 +1,6 @@
 // The interleaved protocol (the default; BENCHMARK.md "Timing rules"). Per configuration:
-// every framework x backend, each set up once in its own live frame (live.html) for the whole
-// run, loads the model and is checked; then per phase (infer, train) each is warmed until its
+// every framework x backend, each set up in a fresh live frame (live.html) of its own (bench.js
+// makes new frames per configuration), loads the model and is checked; then per phase (infer, train) each is warmed until its
 // per-call time is stable (>= 1 s and >= 20 calls), and all are timed in rounds that alternate
 // frameworks (order rotated every round), each framework's turn a batch of k calls lasting
 // about `roundMs` ms. Rows report the median round's per-call time and the median of per-round

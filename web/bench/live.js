@@ -1,4 +1,5 @@
-// One framework x backend kept live for the whole interleaved run (interleave.js drives it).
+// One framework x backend kept live for one configuration of the interleaved run (interleave.js
+// drives it; bench.js makes fresh frames per configuration).
 // The parent sends {bench: true, id, op, args}; the frame answers {bench: true, id, result} or
 // {bench: true, id, error}. Ops:
 //   setup            load the framework (page-ready time: script + runtime + first ready)
