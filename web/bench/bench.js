@@ -5,6 +5,7 @@ import { FRAMEWORKS, selectRows } from './frameworks.js';
 import { drawCharts } from './charts.js';
 import { renderTable, toCSV } from './table.js';
 import { DEFAULTS, LiveFrame, timePhase } from './interleave.js';
+import { withNote } from './harness.js';
 
 const PREPARE_TIMEOUT_MS = 600000;
 
@@ -169,7 +170,7 @@ async function runInterleaved(available, configs, q) {
         const p = await f.call('prepare', { config: c, tol }, PREPARE_TIMEOUT_MS);
         Object.assign(row, { load: { median: p.load, n: 1 }, warmup: { median: p.warmup, n: 1,
                              first: p.warmup }, check: p.check, trainCheck: p.trainCheck });
-        if (p.note) row.note = row.note ? `${row.note}; ${p.note}` : p.note;
+        row.note = withNote(row.note, p.note);
         if (!p.check.ok) {
           row.status = 'mismatch';
           row.error = `predictions disagree with wasmdl's: max |diff| `

@@ -131,6 +131,11 @@ async function checkPredictions(adapter, model, ctx, ref, tol) {
   return compare(got, ref, tol);
 }
 
+// A row's note with `more` appended (how one configuration ran, when the adapter chose).
+export function withNote(note, more) {
+  return more ? (note ? `${note}; ${more}` : more) : note;
+}
+
 export async function runConfig(adapter, cfg, ctx, opts) {
   const row = { config: cfg.id, depth: cfg.depth, width: cfg.width, params: cfg.params };
   // An adapter that runs another network (Mind) brings its own reference outputs.

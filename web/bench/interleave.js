@@ -1,9 +1,9 @@
 // The interleaved protocol (the default; BENCHMARK.md "Timing rules"). Per configuration:
 // every framework x backend, each set up in a fresh live frame (live.html) of its own (bench.js
-// makes new frames per configuration), loads the model and is checked; then per phase (infer, train) each is warmed until its
-// per-call time is stable (>= 1 s and >= 20 calls), and all are timed in rounds that alternate
-// frameworks (order rotated every round), each framework's turn a batch of k calls lasting
-// about `roundMs` ms. Rows report the median round's per-call time and the median of per-round
+// makes new frames per configuration), loads the model and is checked; then per phase (infer,
+// train) each is warmed until its per-call time is stable (>= 1 s and >= 20 calls), and all
+// are timed in rounds that alternate frameworks (order rotated every round), each framework's
+// turn a batch of k calls lasting about `roundMs` ms. Rows report the median round's per-call time and the median of per-round
 // ratios to the reference row (wasmdl); every round is kept in the JSON.
 // The pure parts (rotation, round sizes, summaries) are exported for tests/native.
 
@@ -70,6 +70,7 @@ export function frameOrigin(loc, k) {
 
 let framesMade = 0;
 const liveSlots = [];  // LiveFrame tiles on screen, by position
+const TILE = { w: 88, h: 34 };  // px per tile, border and gap included
 const liveFrames = new Set();
 
 // Called by the driver (bench/driver.py, which sees Chromium's Target.targetCrashed for each
@@ -77,16 +78,16 @@ const liveFrames = new Set();
 // and later calls fail at once with a named error, not after callTimeoutMs of silence. Returns
 // the keys of the frames it ended.
 globalThis.benchFrameCrashed = (url, status = 'crashed') => {
-  const ended = [];
-  for (const f of liveFrames) {
-    if (f.frame.src === url || new URL(f.frame.src).origin === new URL(url).origin) {
-      f.crashed(status);
-      ended.push(f.key);
-    }
+  // The frame's own URL; else its origin, which names one frame only where each frame has a
+  // site of its own (frameOrigin on a local server). An ambiguous origin ends no frame.
+  let hit = [...liveFrames].filter((f) => f.frame.src === url);
+  if (!hit.length) {
+    hit = [...liveFrames].filter((f) => new URL(f.frame.src).origin === new URL(url).origin);
+    if (hit.length > 1) hit = [];
   }
-  return ended;
+  for (const f of hit) f.crashed(status);
+  return hit.map((f) => f.key);
 };
-const TILE = { w: 88, h: 34 };  // px per tile, border and gap included
 
 // A framework x backend in its own live iframe, called by messages.
 export class LiveFrame {

@@ -1,6 +1,6 @@
 // One framework x backend in its own page: setup, then every selected configuration.
 // Reports each row to the parent page (postMessage) and keeps them in window.benchRunner.
-import { loadData, runConfig } from './harness.js';
+import { loadData, runConfig, withNote } from './harness.js';
 import { FRAMEWORKS } from './frameworks.js';
 
 const P = new URLSearchParams(location.search);
@@ -78,7 +78,7 @@ async function main() {
       ctx.reference = await (await fetch(ctx.base + id + '/reference.json')).json();
       const { configNote, ...result } = await runConfig(adapter, entry, ctx, opts);
       Object.assign(row, result);
-      if (configNote) row.note = row.note ? `${row.note}; ${configNote}` : configNote;
+      row.note = withNote(row.note, configNote);
       lastDone = id;
     } catch (e) {
       Object.assign(row, { status: 'failed', error: errorText(e) });
