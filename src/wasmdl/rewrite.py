@@ -21,6 +21,8 @@ moved computation reads (or what it views) is written in place before the update
 
 On a backend whose GEMM kernels read operands through strides (``transposed_operands``), a
 2-D transpose feeding one of them becomes its ``transpose`` flag (``TRANSPOSABLE``): no copy.
+On a backend whose GEMMs pack their operands first (``gemm_packs``: WebGL), an operand several
+products pack alike (a recurrent weight, read at every time step) is packed once.
 
 >>> import numpy as np
 >>> from wasmdl.program import Program
@@ -254,6 +256,60 @@ def _fold_transposes(program):
             instrs[k] = Instr(i.kernel, tuple(ins), i.out, params, i.shape, i.dtype)
 
 
+def _share_operands(program, backend):
+    """A GEMM operand that several products would pack the same way (``backend.gemm_packs``:
+    the same slot, role and layout, as a recurrent weight read at every time step) is packed
+    once, by a ``gemm_operand`` instruction before the first of them; each reads the packed
+    slot (its ``packed`` parameter: input position and matrix shape). A write in place to the
+    operand (or what it views) between two readers starts a new pack."""
+    instrs, slots = program.instrs, program.slots
+    producer = {i.out: i for i in instrs}
+    inplace = [(k, {i.ins[j] for j in INPLACE[i.kernel] if j < len(i.ins)})
+               for k, i in enumerate(instrs) if i.kernel in INPLACE]  # fmt: skip
+    groups: dict = {}
+    for k, i in enumerate(instrs):
+        shapes = [slots[s].shape for s in i.ins]
+        packs = backend.gemm_packs(i.kernel, shapes, [slots[s].dtype for s in i.ins], i.params)
+        for j, (params, texels) in packs.items():
+            key = (i.ins[j], tuple(sorted(params.items())))
+            groups.setdefault(key, []).append((k, j, params, texels))
+    before: dict = {}  # position -> gemm_operand instructions to insert before it
+    packed: dict = {}  # position -> [(input position, packed slot)]
+    for (s, _), members in groups.items():
+        chain = set(view_chain(s, producer, VIEWS))
+        runs = [[members[0]]]
+        for m in members[1:]:
+            last = runs[-1][-1][0]
+            if any(last <= w < m[0] and chain & ws for w, ws in inplace):
+                runs.append([])
+            runs[-1].append(m)
+        for run in runs:
+            if len(run) < 2:
+                continue
+            k0, _, params, texels = run[0]
+            t = program.slot("temp", (texels,), np.float32)
+            before.setdefault(k0, []).append(
+                Instr("gemm_operand", (s,), t, params, (texels,), np.float32)
+            )
+            for k, j, _, _ in run:
+                packed.setdefault(k, []).append((j, t))
+    if not packed:
+        return
+    out = []
+    for k, i in enumerate(instrs):
+        out += before.get(k, [])
+        if k in packed:
+            ins = list(i.ins)
+            marks = []
+            for j, t in sorted(packed[k]):
+                marks.append((j, slots[ins[j]].shape))
+                ins[j] = t
+            i = Instr(i.kernel, tuple(ins), i.out, {**i.params, "packed": tuple(marks)}, i.shape,
+                      i.dtype)  # fmt: skip
+        out.append(i)
+    program.instrs = out
+
+
 def _written(program) -> set:
     """The slots in-place kernels write."""
     return {i.ins[k] for i in program.instrs if i.kernel in INPLACE
@@ -330,4 +386,6 @@ def rewrite(program, backend):
         # last: the trees left between the other targets (and GEMM epilogues where it can)
         fuse_elementwise(program, epilogues="matmul_epilogue" in kernels)
         _dce(program)
+    if "gemm_operand" in kernels and hasattr(backend, "gemm_packs"):
+        _share_operands(program, backend)  # last: on the GEMMs the other passes left
     return program

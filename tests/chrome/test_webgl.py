@@ -691,3 +691,73 @@ def test_matmul_epilogues_match_the_reference(selenium_wasmdl):
             (h,) = run([be.from_host(a) for a in arrays])
             got = be.to_host(h, (m, n), f32)
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=str((m, k, n)))
+
+
+@run_in_pyodide
+def test_shared_gemm_operands_match_the_reference(selenium_wasmdl):
+    """A program whose weight several products read (as a recurrent weight per time step),
+    as B and transposed, updated in place in between (``program_cases.shared_operands_program``),
+    rewritten for webgl: each operand read alike is packed once per value (``gemm_operand``),
+    and two replays equal the numpy reference of the original program, the weight's
+    update included; the packing draws drop accordingly. Then an LSTM step on webgl packs its
+    recurrent weight once per direction (forward U, backward U^T)."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl import nn
+    from wasmdl.program import Instr
+    from wasmdl.rewrite import rewrite
+    from wasmdl.testing.program_cases import shared_operands_program
+    from wasmdl.testing.trace import reference
+
+    be = wl.backend.get_backend("webgl")
+    rng = np.random.default_rng(6)
+    f32 = np.dtype("float32")
+    p = shared_operands_program()
+    arrays = [rng.standard_normal(p.slots[s].shape).astype(np.float32) for s in p.externals]
+    arrays[2] = np.array([0.1, 1.0], np.float32)  # hp: the learning rate
+    want = reference(p, [a.copy() for a in arrays])
+    q = rewrite(p.copy(), be)
+    assert sum(i.kernel == "gemm_operand" for i in q.instrs) == 5, q.instrs
+    run = be.compile(q)
+    for attempt in range(2):  # recorded, then replayed from its templates
+        be.flush()
+        be.stats(reset=True)
+        outs = run([be.from_host(a) for a in arrays])
+        got = [be.to_host(h, q.slots[s].shape, f32) for h, s in zip(outs, q.outputs, strict=True)]
+        draws = be.stats(reset=True)["shim"]["draws"]
+        for k, (g, w) in enumerate(zip(got, want, strict=True)):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5, err_msg=f"{attempt} {k}")
+    # the same program with every product packing its own operands
+    base, src = q.copy(), {i.out: i.ins[0] for i in q.instrs if i.kernel == "gemm_operand"}
+    base.instrs = [
+        Instr(i.kernel, tuple(src.get(s, s) for s in i.ins), i.out,
+              {k: v for k, v in i.params.items() if k != "packed"}, i.shape, i.dtype)
+        for i in q.instrs if i.kernel != "gemm_operand"
+    ]  # fmt: skip
+    run0 = be.compile(base)
+    for _ in range(2):
+        be.flush()
+        be.stats(reset=True)
+        outs = run0([be.from_host(a) for a in arrays])
+        got0 = [be.to_host(h, base.slots[s].shape, f32)
+                for h, s in zip(outs, base.outputs, strict=True)]  # fmt: skip
+        draws0 = be.stats(reset=True)["shim"]["draws"]
+    for g, w in zip(got0, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    # 5 shared packs serve 11 operand reads, which unshared are 11 packs
+    assert draws0 - draws == 11 - 5, (draws0, draws)
+    wl.set_backend("webgl")
+    try:
+        wl.manual_seed(0)
+        model = wl.Sequential([nn.LSTM(16, input_shape=(6, 8)), nn.Dense(3)])
+        model.compile(optimizer="adam", loss="mse")
+        x, y = rng.random((8, 6, 8), dtype=np.float32), rng.random((8, 3), dtype=np.float32)
+        for _ in range(4):
+            model.train_on_batch(x, y)
+        instrs = model.train_function._last.replay.program.instrs
+        packs = [i for i in instrs if i.kernel == "gemm_operand"]
+        readers = [i for i in instrs if "packed" in i.params]
+        assert len(packs) >= 2 and len(readers) >= 2 * 5, [i.kernel for i in instrs]
+    finally:
+        wl.set_backend("numpy")

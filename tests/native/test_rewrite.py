@@ -9,6 +9,7 @@ from wasmdl import nn
 from wasmdl.backend import get_backend
 from wasmdl.program import Program
 from wasmdl.rewrite import rewrite
+from wasmdl.testing.program_cases import shared_operands_program
 from wasmdl.testing.trace import reference
 
 
@@ -189,3 +190,47 @@ def test_a_transpose_feeding_a_folded_sgd_update_reads_in_place():
     assert [(i.kernel, i.ins, i.params.get("transpose")) for i in prog.instrs] == [
         ("sgd_matmul", (w, x, dy, hp), (True, False))
     ]
+
+
+class _Packing:
+    """A backend whose GEMMs pack their operands first (webgl's ``gemm_packs``)."""
+
+    transposed_operands = True
+    matmul_variant = "block"
+
+    def __init__(self):
+        from wasmdl.backend import webgl_kernels
+
+        self.kernels = {**get_backend("numpy").kernels, "gemm_operand": None}
+        self.gemm_packs = lambda *a: webgl_kernels.gemm_packs(self, *a)
+
+
+def test_gemm_operands_read_alike_are_packed_once_per_value():
+    """The weight's three products before its update share one pack, its two transposed
+    products another, the two after the update a third (the write starts a new pack); each
+    input read as A by two products (h0, g) one more. Backends without ``gemm_packs`` keep
+    the program as it was."""
+    prog = rewrite(shared_operands_program(), _Packing())
+    packs = [i for i in prog.instrs if i.kernel == "gemm_operand"]
+    assert len(packs) == 5, prog.instrs
+    w, w2, _, h0, g = 0, 1, 2, 3, 8
+    readers = {}
+    for i in prog.instrs:
+        for j, shape in i.params.get("packed", ()):
+            readers.setdefault(i.ins[j], []).append((i.kernel, j, shape))
+    by_source = sorted((p.ins[0], len(readers[p.out])) for p in packs)
+    assert by_source == [(w, 2), (w, 2), (w, 3), (h0, 2), (g, 2)], by_source
+    order = [i.kernel for i in prog.instrs]
+    update = order.index("sgd_update")
+    pack_at = [k for k, name in enumerate(order) if name == "gemm_operand"]
+    assert sum(k > update for k in pack_at) == 1  # the weight's new value packed after its write
+    for p in packs:  # each pack comes before every reader of it
+        first = min(k for k, i in enumerate(prog.instrs) if p.out in i.ins)
+        assert prog.instrs.index(p) < first
+    shapes = {shape for rs in readers.values() for _, _, shape in rs}
+    assert shapes == {(24, 32), (8, 24), (8, 32)}
+    assert w2 not in {p.ins[0] for p in packs}  # read once: packed by its product
+    numpy_prog = rewrite(shared_operands_program(), get_backend("numpy"))
+    assert "gemm_operand" not in [i.kernel for i in numpy_prog.instrs]
+    single = rewrite(shared_operands_program(1, 1), _Packing())  # one reader per value
+    assert sum(i.kernel == "gemm_operand" for i in single.instrs) == 3  # w.T, h0 and g

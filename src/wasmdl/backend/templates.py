@@ -117,7 +117,8 @@ def _template(instr, vals, out, watch):
     if any(vals[j] is out for j in instr.ins):  # the output is an input (a reshape)
         out_kind = ("alias", next(j for j in instr.ins if vals[j] is out))
     elif any(h is out for h, *_ in watch.allocs):
-        out_kind = ("alloc", instr.shape, instr.dtype)
+        extra = next(e for h, _, _, e in watch.allocs if h is out)  # a packed format, say
+        out_kind = ("alloc", instr.shape, instr.dtype, extra)
     else:
         return None
     commands = []
@@ -151,7 +152,8 @@ def compile_program(be, program, flush_every, verb):
         out_kind, scratch, commands = t
         if out_kind[0] == "alias":
             return vals[out_kind[1]]
-        out = be.alloc(out_kind[1], out_kind[2])
+        more, kw = out_kind[3]
+        out = be.alloc(out_kind[1], out_kind[2], *more, **kw)
         extra = [be.alloc(shape, dtype, *more, **kw) for shape, dtype, (more, kw) in scratch]
         plan = be.plan
         for pid, consts, refs in commands:

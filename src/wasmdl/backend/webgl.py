@@ -171,6 +171,11 @@ class WebGLBackend(Backend):
             self.flush()
         return h
 
+    def gemm_packs(self, kernel, shapes, dtypes, params):
+        """The operands GEMM instruction ``kernel`` would pack (``webgl_kernels.gemm_packs``):
+        the rewrite packs one read the same way by several products once."""
+        return webgl_kernels.gemm_packs(self, kernel, shapes, dtypes, params)
+
     def compile(self, program):
         """A captured step as draw templates replayed into the plan (``templates``)."""
         return compile_program(self, program, FLUSH_DRAWS, VERB)

@@ -175,9 +175,13 @@ def _trans(p):
 
 
 def _mkn(a, b, trans):
+    return _mkn_of(a.shape, b.shape, trans)
+
+
+def _mkn_of(ashape, bshape, trans):
     ta, tb = trans
-    M, K = (a.shape[-1], a.shape[-2]) if ta else (a.shape[-2], a.shape[-1])
-    return M, K, (b.shape[-2] if tb else b.shape[-1])
+    M, K = (ashape[-1], ashape[-2]) if ta else (ashape[-2], ashape[-1])
+    return M, K, (bshape[-2] if tb else bshape[-1])
 
 
 def _pack_strides(M, K, N, trans):
@@ -197,6 +201,8 @@ def _matmul(be, xs, shape, dtype, p):
     sa = broadcast_strides(a.shape[:-2], batch) if batch else []
     sb = broadcast_strides(b.shape[:-2], batch) if batch else []
     variant = getattr(be, "matmul_variant", "block")
+    if isinstance(a, Packed) or isinstance(b, Packed):  # the rewrite chose the blocked path
+        return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb, True, trans)
     if dtype == np.float32 and K >= PACK_MIN_K and variant != "plain":
         return _matmul_packed(be, a, b, shape, (M, K, N), sa + sb, variant == "block", trans)
     st = [*(s * M * K for s in sa), *(s * K * N for s in sb)]
@@ -272,10 +278,8 @@ def _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans=(False, False)):
     ``(blocks, R)``."""
     M, K, N = mkn
     R = block_rows(be)
-    sa, (sbn, sbk) = _pack_strides(M, K, N, trans)
     K4 = -(-K // 4)
-    a4 = pack4(be, a._h, math.prod(a.shape[:-2]), M, K, M * K, *sa)
-    b4 = pack4(be, b._h, math.prod(b.shape[:-2]), K, N, K * N, sbk, sbn, pad_rows=4 * K4)
+    a4, b4 = (_packed(be, role, x, mkn, trans) for role, x in (("a", a), ("b", b)))
     batch = shape[:-2]
     params = [M, N, K4, len(batch), *batch, *batch_strides]
     nblk = math.prod(batch) * -(-M // R) * -(-N // 4)
@@ -288,6 +292,14 @@ def _matmul_blocks(be, a, b, shape, mkn, batch_strides, trans=(False, False)):
     return blocks, R
 
 
+def _packed(be, role, x, mkn, trans):
+    """GEMM operand ``x`` (``role`` "a" or "b") packed for matmul_block.glsl (``operand_pack``),
+    or its texture where the rewrite packed it already (``Packed``)."""
+    if isinstance(x, Packed):
+        return x._h
+    return pack4(be, x._h, *operand_pack(role, mkn, trans, x.shape[:-2]))
+
+
 def block_product(be, a, b, trans=(False, False)):
     """``(blocks, R)``: the R x 4 blocks (an R-layer RGBA32F array texture) of the 2-D float32
     product ``a @ b`` (``trans``: operands stored transposed) where the blocked variant takes
@@ -296,9 +308,91 @@ def block_product(be, a, b, trans=(False, False)):
     if len(a.shape) != 2 or len(b.shape) != 2 or {a.dtype, b.dtype} != {np.dtype("float32")}:
         return None
     M, K, N = _mkn(a, b, trans)
-    if getattr(be, "matmul_variant", "block") != "block" or K < PACK_MIN_K or M * N == 0:
+    packed = isinstance(a, Packed) or isinstance(b, Packed)  # the rewrite chose the block path
+    if not packed and (getattr(be, "matmul_variant", "block") != "block" or K < PACK_MIN_K
+                       or M * N == 0):  # fmt: skip
         return None
     return _matmul_blocks(be, a, b, (M, N), (M, K, N), [], trans)
+
+
+class Packed:
+    """A GEMM operand the rewrite packed once for several products (``gemm_operand``): the
+    packed texture ``_h`` standing for a float32 matrix of ``shape``."""
+
+    __slots__ = ("_h", "shape", "dtype")
+
+    def __init__(self, h, shape):
+        self._h, self.shape, self.dtype = h, tuple(shape), np.dtype("float32")
+
+
+def operand_pack(role, mkn, trans, batch=()):
+    """``pack4``'s arguments after the handle for GEMM operand ``role`` ("a": packed along K
+    by rows; "b": along N, K padded to a multiple of 4 with zero rows) of the product
+    ``mkn`` = (M, K, N) with operands stored as ``trans`` says."""
+    M, K, N = mkn
+    sa, (sbn, sbk) = _pack_strides(M, K, N, trans)
+    nmat = math.prod(batch)
+    if role == "a":
+        return nmat, M, K, M * K, *sa
+    return nmat, K, N, K * N, sbk, sbn, 4 * -(-K // 4)
+
+
+# GEMM kernels and the input positions of their (a, b) operands (the rewrite's operand sharing)
+GEMM_OPERANDS = {"matmul": (0, 1), "dense": (0, 1), "matmul_epilogue": (0, 1),
+                 "sgd_matmul": (1, 2)}  # fmt: skip
+
+
+def gemm_packs(be, kernel, shapes, dtypes, params):
+    """``{input position: (gemm_operand params, texels)}`` for the operands that GEMM
+    instruction ``kernel`` (inputs of ``shapes``/``dtypes``) would pack on this backend:
+    float32 2-D products on the blocked path. The rewrite packs an operand read the same way by
+    several products once (``gemm_operand``); {} where nothing would be packed."""
+    pos = GEMM_OPERANDS.get(kernel)
+    f32 = np.dtype("float32")
+    if (pos is None or getattr(be, "matmul_variant", "block") != "block"
+            or any(len(shapes[j]) != 2 or dtypes[j] != f32 for j in pos)):  # fmt: skip
+        return {}
+    trans = _trans(params)
+    mkn = _mkn_of(shapes[pos[0]], shapes[pos[1]], trans)
+    M, K, N = mkn
+    if K < PACK_MIN_K or M * N == 0 or (kernel in ROW_GATED and M < DENSE_PLAIN_ROWS):
+        return {}
+    out = {}
+    for role, j in zip("ab", pos, strict=True):
+        args = operand_pack(role, mkn, trans)
+        out[j] = ({"pack": args}, pack_texels(args))
+    return out
+
+
+ROW_GATED = ("dense", "matmul_epilogue")  # these take the blocked path from DENSE_PLAIN_ROWS on
+
+
+def pack_texels(args):
+    """Texels of the RGBA32F texture ``pack4`` fills for ``operand_pack`` arguments."""
+    nmat, rows, K = args[:3]
+    R = args[6] if len(args) > 6 else rows
+    return nmat * R * -(-K // 4)
+
+
+def _gemm_operand(be, xs, shape, dtype, p):
+    """The rewrite's shared GEMM operand: ``xs[0]`` packed as ``p["pack"]`` (``operand_pack``
+    arguments) into an RGBA32F texture of ``shape[0]`` texels."""
+    return pack4(be, xs[0]._h, *p["pack"])
+
+
+def unpacking(fn):
+    """A GEMM launcher that reads operands the rewrite packed: ``params["packed"]`` lists
+    ``(input position, matrix shape)`` of inputs that are ``gemm_operand`` textures."""
+
+    @functools.wraps(fn)
+    def launch(be, xs, shape, dtype, p):
+        if "packed" in p:
+            xs = list(xs)
+            for j, matrix in p["packed"]:
+                xs[j] = Packed(xs[j]._h, matrix)
+        return fn(be, xs, shape, dtype, p)
+
+    return launch
 
 
 DENSE_ACT = EPILOGUE_ACT
@@ -322,7 +416,8 @@ def _dense(be, xs, shape, dtype, p):
                          f"received {act!r}")  # fmt: skip
     trans = _trans(p)
     M, K, N = _mkn(x, w, trans)
-    made = block_product(be, x, w, trans) if M >= DENSE_PLAIN_ROWS else None
+    packed = isinstance(x, Packed) or isinstance(w, Packed)
+    made = block_product(be, x, w, trans) if M >= DENSE_PLAIN_ROWS or packed else None
     if made is not None:
         subs = {**DENSE, "ACT": DENSE_ACT[act]}
         params = [M, N, made[1]]
@@ -421,7 +516,8 @@ def _matmul_epilogue(be, xs, shape, dtype, p):
     a, b, leaves = xs[0], xs[1], list(xs[2:])
     trans = _trans(p)
     M, _, N = _mkn(a, b, trans)
-    made = block_product(be, a, b, trans) if M >= DENSE_PLAIN_ROWS else None
+    packed = isinstance(a, Packed) or isinstance(b, Packed)
+    made = block_product(be, a, b, trans) if M >= DENSE_PLAIN_ROWS or packed else None
     if made is None:
         prod = Value(_matmul(be, [a, b], shape, dtype, {"transpose": trans}), shape, dtype)
         fused = {"expr": _with_product(p["expr"], len(leaves)), "shape": shape,
@@ -452,10 +548,11 @@ KERNELS.update(
         "slice": _slice,
         "reshape": _reshape,
         "argmax": _argmax,
-        "matmul": _matmul,
-        "dense": _dense,
+        "matmul": unpacking(_matmul),
+        "dense": unpacking(_dense),
         "fused_elementwise": _fused_elementwise,
-        "matmul_epilogue": _matmul_epilogue,
+        "matmul_epilogue": unpacking(_matmul_epilogue),
+        "gemm_operand": _gemm_operand,
         **{name: _reduction(name) for name in REDUCTIONS},
         **CONV_KERNELS,
         **INDEX_KERNELS,

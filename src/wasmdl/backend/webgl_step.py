@@ -19,7 +19,7 @@ import numpy as np
 
 from .webgl_fused import Value
 from .webgl_glsl import template
-from .webgl_kernels import KERNELS, block_product
+from .webgl_kernels import KERNELS, block_product, unpacking
 from .webgl_plan import f32_bits
 
 
@@ -123,4 +123,4 @@ def step_kernels(be):
     rewrite's SGD targets (``sgd_colsum``, ``sgd_matmul``), called as every WebGL kernel is:
     ``kernel(backend, inputs, out_shape, out_dtype, params)``."""
     return {"adam_update": adam_update, "sgd_update": sgd_update, "sgd_colsum": sgd_colsum,
-            "sgd_matmul": sgd_matmul}  # fmt: skip
+            "sgd_matmul": unpacking(sgd_matmul)}  # fmt: skip

@@ -279,3 +279,28 @@ def elementwise_program(seed, steps=14, tame=False):
     p.externals, p.outputs = [big, row, col], [vals[-1], vals[-3]]
     arrays = [rng.standard_normal(s).astype(f32) for s in ((7, 6), (6,), (4, 1))]
     return p, arrays
+
+
+def shared_operands_program(steps_before=3, steps_after=2):
+    """A weight read by several products (as a recurrent weight is, per time step), as B and
+    transposed, updated in place in between; an input read as A by two products."""
+    f32 = np.float32
+    p = Program()
+    w = p.slot("param", (24, 32), f32)
+    w2 = p.slot("param", (24, 16), f32)
+    hp = p.slot("input", (2,), f32)
+    hs = [p.slot("input", (8, 24), f32) for _ in range(steps_before + steps_after)]
+    g = p.slot("input", (8, 32), f32)
+    outs = [p.emit("matmul", (hs[0], w2), {}, (8, 16), f32)]
+    for h in hs[:steps_before]:
+        outs.append(p.emit("matmul", (h, w), {}, (8, 32), f32))
+    for _ in range(2):  # g @ w.T twice: each transpose read once, folded into a flag
+        wt = p.emit("permute", (w,), {"axes": (1, 0)}, (32, 24), f32)
+        outs.append(p.emit("matmul", (g, wt), {}, (8, 24), f32))
+    grad = p.emit("mul", (w, w), {}, (24, 32), f32)
+    p.emit("sgd_update", (w, grad, hp), {}, (24, 32), f32)
+    for h in hs[steps_before:]:
+        outs.append(p.emit("matmul", (h, w), {}, (8, 32), f32))
+    p.externals = [w, w2, hp, *hs, g]
+    p.outputs = [*outs, w]
+    return p
