@@ -259,6 +259,48 @@ def test_synaptic_without_optimize_trains_like_its_optimized_path(wasmdl_site, w
         assert max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 1e-4 * max(1, *map(abs, b))
 
 
+def test_brainjs_trains_at_the_per_sample_rate_and_stays_alive(wasmdl_site, wasmdl_server):
+    """brain.js trains per sample, so its runner sets the grid's rate divided by the batch size
+    (64 steps then move the weights as far as one step on the batch mean, as for synaptic). At
+    the grid's 0.15 per sample its ReLU network put out zeros after one batch; at this rate,
+    after five batches, its outputs are alive and have moved."""
+    from bench.driver import Chromium
+
+    script = """(async () => {
+      const A = (await import('/bench/runners/brainjs.js')).default;
+      const H = await import('/bench/harness.js');
+      const base = '/bench/models/';
+      const man = await (await fetch(base + 'manifest.json')).json();
+      const ctx = { vendor: '/vendor/', base, manifest: man,
+                    data: await H.loadData(base, man.data) };
+      await A.setup('cpu', ctx);
+      const entry = man.configs.find((c) => c.id === 'd2_w64');
+      const net = await A.load(entry, ctx);
+      const outs = async () => {
+        const rows = [];
+        for (let i = 0; i < 8; i++) rows.push(Array.from(await A.predict(net, ctx.data.sample(i))));
+        return rows;
+      };
+      const before = await outs();
+      for (let b = 1; b <= 5; b++) await A.trainStep(net, ctx.data.batch(b, man.batch));
+      const after = await outs();
+      return { rate: net.trainOpts.learningRate, want: man.learning_rate / man.batch,
+               before, after };
+    })()"""
+    with Chromium() as browser:
+        browser.navigate(wasmdl_server + "/bench/live.html?fw=brainjs&backend=cpu")
+        for _ in range(100):  # the page's module has loaded once its log element exists
+            if browser.evaluate("!!document.getElementById('log')"):
+                break
+        res = browser.evaluate(script, timeout=240)
+    assert res["rate"] == res["want"] and 0 < res["rate"] < 0.01, res["rate"]
+    after = [v for row in res["after"] for v in row]
+    moved = max(abs(a - b) for ra, rb in zip(res["after"], res["before"], strict=True)
+                for a, b in zip(ra, rb, strict=True))  # fmt: skip
+    assert sum(v > 0 for v in after) >= 8, res["after"]  # not a dead network (zeros)
+    assert moved > 1e-3, moved
+
+
 def test_a_crashed_frame_fails_its_calls_at_once(wasmdl_site, wasmdl_server):
     """A framework's live frame runs in a renderer process of its own. When that process dies
     (here: the frame allocates until V8 gives up), the driver hears Chromium's

@@ -1,13 +1,16 @@
 // brain.js 1.6.1 NeuralNetwork: fromJSON, run, trainPattern. brain.js applies ONE activation to
 // every layer, the output included, and has no softmax: the closest network is ReLU everywhere
 // (checked against the same network in wasmdl). Training is per sample (online backprop of
-// squared error, lr 0.15, no momentum); one "batch" = 64 trainPattern calls.
+// squared error, no momentum); one "batch" = 64 trainPattern calls. The rate is the grid's
+// 0.15 divided by the batch size, as for synaptic: 64 per-sample steps then move the weights
+// as far as one step on the batch's mean gradient. (At 0.15 per sample every ReLU died within
+// one batch and the network put out zeros from then on.)
 import { loadScript } from '../harness.js';
 
 export default {
   variant: 'relu_out', train: true, trainCheck: false,
   note: 'ReLU output layer, no softmax (brain.js uses one activation for every layer); '
-    + 'trains per sample on squared error, 64 samples per "batch"',
+    + 'trains per sample on squared error at the grid\'s rate / 64, 64 samples per "batch"',
   async setup(backend, ctx) {
     await loadScript(ctx.vendor + 'brain.js/browser.min.js');
     return { version: '1.6.1', backend };
@@ -16,7 +19,7 @@ export default {
     const res = await fetch(ctx.base + cfg.id + '/brainjs.json', { cache: 'no-store' });
     const net = new brain.NeuralNetwork();
     net.fromJSON(await res.json());
-    net.trainOpts.learningRate = ctx.manifest.learning_rate;
+    net.trainOpts.learningRate = ctx.manifest.learning_rate / ctx.manifest.batch;
     net.trainOpts.momentum = 0;
     return net;
   },
