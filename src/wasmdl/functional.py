@@ -290,6 +290,19 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, eps=1e-5):
     return batch_norm(x, m, v, gamma, beta, eps)
 
 
+def _sizes_method(fn):
+    """Tensor method ``fn(x, sizes)`` that also takes the sizes as separate arguments (numpy's
+    and PyTorch's ``x.reshape(2, 3)``, ``x.permute(1, 0)``)."""
+
+    def method(self, *sizes, **kw):
+        if len(sizes) > 1:
+            return fn(self, sizes, **kw)
+        return fn(self, *sizes, **kw)
+
+    method.__name__, method.__doc__ = fn.__name__, fn.__doc__
+    return method
+
+
 def _install_tensor_methods():
     """Tensor methods that forward to these functions (``x.sum(axis=1)``, ``x.relu()``...)."""
     from .tensor import Tensor
@@ -301,6 +314,8 @@ def _install_tensor_methods():
     ).split()
     for name in names:
         setattr(Tensor, name, globals()[name])
+    for name in ("reshape", "permute"):  # x.reshape(2, 3) as well as x.reshape((2, 3))
+        setattr(Tensor, name, _sizes_method(globals()[name]))
     Tensor.astype = cast
     Tensor.float = lambda self: cast(self, "float32")
     Tensor.int = lambda self: cast(self, "int32")

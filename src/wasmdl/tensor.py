@@ -49,8 +49,22 @@ class Tensor:
     def __init__(self, data, dtype=None, requires_grad=False, backend=None):
         if isinstance(data, Tensor):
             data = data.numpy()
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as e:  # ragged nested lists, objects numpy cannot read
+            msg = (f"tensor: argument 'data' expected a rectangular nested sequence of numbers "
+                   f"or an array, received {_brief(data)} ({e})")  # fmt: skip
+            raise type(e)(msg) from None
         dt = infer_dtype(arr) if dtype is None else to_dtype(dtype, "tensor: argument 'dtype'")
+        if dt.kind == "i" and arr.dtype.kind in "iu" and arr.size:
+            lo, hi = int(arr.min()), int(arr.max())
+            info = np.iinfo(dt)
+            if lo < info.min or hi > info.max:
+                raise ValueError(
+                    f"tensor: argument 'data' holds integers in [{lo}, {hi}], outside {dt}'s "
+                    f"range [{info.min}, {info.max}] (wasmdl's integer tensors are int32); pass "
+                    "dtype='float32' or 'float64' for larger values"
+                )
         arr = np.array(arr, dtype=dt, order="C")  # always a private copy
         be = get_backend(backend)
         self._h = made(be.from_host(arr), arr)
@@ -222,3 +236,9 @@ class Tensor:
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+
+def _brief(data, limit=80):
+    """A short repr of user data for an error message."""
+    text = repr(data)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -394,6 +394,54 @@ ERRORS = [
         ValueError,
         ["add", "'fake'", "'numpy'"],
     ),
+    # making tensors: shapes, fill values, ranges, data numpy cannot hold or int32 cannot
+    ("zeros-negative", lambda: wl.zeros((2, -3)), ValueError, ["zeros", "'shape'", "(2, -3)"]),
+    ("ones-float-dim", lambda: wl.ones((2.5,)), TypeError, ["ones", "'shape'", "int", "2.5"]),
+    ("full-none-shape", lambda: wl.full(None, 1), TypeError, ["full", "'shape'", "None"]),
+    ("zeros-bool-dim", lambda: wl.zeros((True, 2)), TypeError, ["zeros", "'shape'", "True"]),
+    ("full-value", lambda: wl.full((2,), "x"), TypeError, ["full", "'value'", "number", "'x'"]),
+    (
+        "zeros-like-array",
+        lambda: wl.zeros_like(np.ones(2)),
+        TypeError,
+        ["zeros_like", "'x'", "Tensor", "ndarray"],
+    ),  # fmt: skip
+    ("rand-negative", lambda: wl.rand(2, -1), ValueError, ["uniform", "'shape'", "(2, -1)"]),
+    ("randn-float", lambda: wl.randn(1e10), TypeError, ["normal", "'shape'", "10000000000.0"]),
+    ("randint-negative", lambda: wl.randint(0, 5, (-2,)), ValueError, ["randint", "(-2,)"]),
+    (
+        "zeros-too-big",
+        lambda: wl.zeros((70000, 70000, 70000)),
+        MemoryError,
+        ["zeros", "'shape'", "(70000, 70000, 70000)", "GiB", "float32"],
+    ),  # fmt: skip
+    (
+        "arange-too-big",
+        lambda: wl.arange(0, 2**50),
+        MemoryError,
+        ["arange", "1125899906842624 values", "GiB"],
+    ),  # fmt: skip
+    ("arange-step-0", lambda: wl.arange(0, 5, 0), ValueError, ["arange", "'step'", "0"]),
+    ("arange-inf", lambda: wl.arange(float("inf")), ValueError, ["arange", "finite", "inf"]),
+    ("arange-str", lambda: wl.arange("a"), TypeError, ["arange", "'start'", "number", "'a'"]),
+    (
+        "tensor-ragged",
+        lambda: wl.tensor([[1, 2], [3]]),
+        ValueError,
+        ["tensor", "'data'", "rectangular", "[[1, 2], [3]]"],
+    ),  # fmt: skip
+    (
+        "tensor-int-range",
+        lambda: wl.tensor([2**40]),
+        ValueError,
+        ["tensor", "'data'", "1099511627776", "int32", "float32"],
+    ),  # fmt: skip
+    (
+        "tensor-int32-range",
+        lambda: wl.tensor(np.array([-(2**31) - 1]), dtype="int32"),
+        ValueError,
+        ["tensor", "-2147483649", "int32"],
+    ),  # fmt: skip
 ]
 
 

@@ -237,3 +237,18 @@ def test_maximum_minimum_send_ties_to_the_second_argument():
     b = wl.tensor([2.0, 2.0, 2.0], requires_grad=True)
     (wl.maximum(a, b) + wl.minimum(a, b) * 10).sum().backward()
     assert a.grad.tolist() == [10.0, 0.0, 1.0] and b.grad.tolist() == [1.0, 11.0, 10.0]
+
+
+def test_reshape_and_permute_take_sizes_as_arguments_or_one_tuple():
+    """numpy's and PyTorch's spelling (``x.reshape(2, 3)``, ``x.permute(1, 0)``) and the tuple
+    one give the same tensors; integers that fit int32 stay exact at its edges."""
+    import wasmdl as wl
+
+    x = wl.arange(24)
+    for a, b in ((x.reshape(2, 3, 4), x.reshape((2, 3, 4))), (x.reshape(-1, 6), x.reshape((4, 6)))):
+        assert a.shape == b.shape and a.tolist() == b.tolist()
+    y = x.reshape(2, 3, 4)
+    assert y.permute(2, 0, 1).tolist() == y.permute((2, 0, 1)).tolist()
+    assert y.permute(2, 0, 1).tolist() == np.arange(24).reshape(2, 3, 4).transpose(2, 0, 1).tolist()
+    assert wl.tensor([2**31 - 1, -(2**31)]).tolist() == [2**31 - 1, -(2**31)]
+    assert wl.tensor([2**40], dtype="float32").tolist() == [2.0**40]
