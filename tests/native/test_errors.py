@@ -437,6 +437,12 @@ ERRORS = [
         ["tensor", "'data'", "1099511627776", "int32", "float32"],
     ),  # fmt: skip
     (
+        "scalar-int32-range",
+        lambda: wl.tensor([1]) + 2**40,
+        OverflowError,
+        ["add", "'b'", "int32", "1099511627776"],
+    ),
+    (
         "tensor-int32-range",
         lambda: wl.tensor(np.array([-(2**31) - 1]), dtype="int32"),
         ValueError,

@@ -61,7 +61,12 @@ def as_tensor_like(op, arg, v, like):
     if isinstance(v, Tensor):
         return v
     if type(v) in _SCALAR_TYPES or isinstance(v, numbers.Number | np.number | np.bool_):
-        return const(v, _scalar_dtype(v, like.dtype), like.backend)
+        dtype = _scalar_dtype(v, like.dtype)
+        try:
+            return const(v, dtype, like.backend)
+        except OverflowError:  # an int beyond int32 beside an int32 tensor
+            fail(op, arg, f"a number that fits the tensor's {dtype} (or a float tensor)",
+                 repr(v), OverflowError)  # fmt: skip
     try:
         return Tensor(v, backend=like.backend)
     except (TypeError, ValueError):
