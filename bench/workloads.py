@@ -137,58 +137,118 @@ PAGE_ROWS = (
 )
 
 
-def run_pages(url: str, rows=PAGE_ROWS, timeout: float = 300, log=print) -> list[dict]:
+def run_pages(url: str, rows=PAGE_ROWS, timeout: float = 300, log=print,
+              per_workload: bool = False) -> list[dict]:  # fmt: skip
     """Open ``workloads.html`` once per framework x backend (a fresh Chromium each, so page-ready
-    is a first visit) and collect its rows; a page that fails or hangs keeps its rows with the
+    is a first visit) and collect its rows; with ``per_workload``, once per framework x backend
+    x workload (one model per page). A page that fails or hangs keeps its rows with the
     error."""
     import time
-
-    from . import driver
 
     out = []
     for fw, backend in rows:
         t0 = time.time()
-        try:
-            with driver.Chromium() as browser:
-                browser.navigate(f"{url}/bench/workloads.html?fw={fw}&backend={backend}")
-                state = {}
-                while time.time() - t0 < timeout:
-                    time.sleep(1)
-                    try:
-                        raw = browser.evaluate(
-                            "window.workloads ? JSON.stringify(window.workloads) : null", 120
-                        )
-                    except Exception:  # noqa: BLE001 - a page busy in a long call
-                        continue
-                    state = json.loads(raw) if raw else {}
-                    if state.get("done"):
-                        break
-            got = state.get("rows", [])
-            if state.get("error") or not state.get("done"):
-                why = state.get("error") or f"no result in {timeout} s"
-                done = {r["workload"] for r in got}
-                got += [
-                    {
-                        "framework": fw,
-                        "backend": backend,
-                        "workload": w,
-                        "status": "failed",
-                        "error": why.splitlines()[0],
-                    }
-                    for w in WORKLOADS
-                    if w not in done
-                ]
-        except Exception as e:  # noqa: BLE001 - keep the row with the error
-            got = [
-                {
-                    "framework": fw,
-                    "backend": backend,
-                    "workload": w,
-                    "status": "failed",
-                    "error": str(e),
-                }
-                for w in WORKLOADS
-            ]
+        for names in [(w,) for w in WORKLOADS] if per_workload else [WORKLOADS]:
+            out += _page_rows(url, fw, backend, names, per_workload, timeout)
         log(f"workloads: {fw}:{backend} {time.time() - t0:.0f} s")
-        out += got
     return out
+
+
+def _page_rows(url, fw, backend, names, pick, timeout) -> list[dict]:
+    """The rows of one workloads page for ``names`` (``pick``: name them in the query)."""
+    import time
+
+    from . import driver
+
+    t0 = time.time()
+    query = f"fw={fw}&backend={backend}" + (f"&workloads={','.join(names)}" if pick else "")
+    try:
+        with driver.Chromium() as browser:
+            browser.navigate(f"{url}/bench/workloads.html?{query}")
+            state = {}
+            while time.time() - t0 < timeout:
+                time.sleep(1)
+                try:
+                    raw = browser.evaluate(
+                        "window.workloads ? JSON.stringify(window.workloads) : null", 120
+                    )
+                except Exception:  # noqa: BLE001 - a page busy in a long call
+                    continue
+                state = json.loads(raw) if raw else {}
+                if state.get("done"):
+                    break
+        got = state.get("rows", [])
+        if state.get("error") or not state.get("done"):
+            why = state.get("error") or f"no result in {timeout} s"
+            done = {r["workload"] for r in got}
+            got += [_failed(fw, backend, w, why.splitlines()[0]) for w in names if w not in done]
+    except Exception as e:  # noqa: BLE001 - keep the row with the error
+        got = [_failed(fw, backend, w, str(e)) for w in names]
+    return got
+
+
+def _failed(fw, backend, w, error):
+    return {"framework": fw, "backend": backend, "workload": w, "status": "failed",
+            "error": error}  # fmt: skip
+
+
+def compare_pages(url, rows, repeats=2, log=print) -> list[dict]:
+    """Each row's workloads in one page (as ``bench.full`` runs them) and one page per
+    workload, ``repeats`` times in turn: does a model trained earlier in the same page (JIT
+    state, caches) change a framework's times? Median train ms per step and predict ms per
+    sample of each mode."""
+    runs = {"one page": [], "page per workload": []}
+    for _ in range(repeats):
+        for mode, per in (("one page", False), ("page per workload", True)):
+            runs[mode] += run_pages(url, rows, log=log, per_workload=per)
+    out = []
+    for fw, backend in rows:
+        for w in WORKLOADS:
+            row = {"framework": fw, "backend": backend, "workload": w}
+            for mode, got in runs.items():
+                mine = [r for r in got if (r["framework"], r["backend"], r["workload"])
+                        == (fw, backend, w)]  # fmt: skip
+                for k in ("train", "predict"):
+                    vals = [r[k]["median"] for r in mine if isinstance(r.get(k), dict)]
+                    row[f"{k} ms, {mode}"] = [round(v, 3) for v in vals]
+            out.append(row)
+    return out
+
+
+def main(argv=None) -> int:
+    """``python -m bench.workloads --compare-pages tfjs:cpu,tfjs:wasm,convnetjs:cpu``."""
+    import argparse
+    import shutil
+    import sys
+
+    from . import driver, full
+
+    p = argparse.ArgumentParser(prog="python -m bench.workloads", description=compare_pages.__doc__)
+    p.add_argument("--compare-pages", required=True, help="fw:backend rows, comma-separated")
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--out", default="artifacts/workloads_pages.json")
+    a = p.parse_args(argv)
+    rows = [tuple(r.split(":")) for r in a.compare_pages.split(",")]
+    site = full.prepare_site_with_workloads(full.parse(["--no-build"]))
+    try:
+        with driver.serve(site) as url:
+            result = compare_pages(url, rows, a.repeats, log=lambda s: print(s, file=sys.stderr))
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
+    lines = ["| row | workload | train ms: one page | page per workload | predict ms: one page |"
+             " page per workload |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for r in result:
+        cells = [", ".join(map(str, r[f"{k} ms, {m}"])) or "-" for k in ("train", "predict")
+                 for m in ("one page", "page per workload")]  # fmt: skip
+        lines.append(f"| {r['framework']} · {r['backend']} | {r['workload']} | "
+                     + " | ".join(cells) + " |")  # fmt: skip
+    print("\n".join(lines))
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as f:
+        json.dump({"rows": result, "loadavg": list(os.getloadavg())}, f, indent=1)
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

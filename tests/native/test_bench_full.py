@@ -89,3 +89,31 @@ def test_readme_section_has_labels_ratios_and_chart():
     assert "wasmdl · wasm-simd (Pyodide)" in text
     assert "4.00 (4.20)" in text
     assert "docs/bench/x/chart_train.png" in text and "docs/bench/x/bench.md" in text
+
+
+def test_compare_pages_groups_each_mode_per_row_and_workload(monkeypatch):
+    """``bench.workloads.compare_pages`` runs each row's workloads in one page and in a page
+    per workload, ``repeats`` times, and keeps every median per mode (rows that failed have
+    none)."""
+    from bench import workloads
+
+    calls = []
+
+    def fake(url, rows, log=print, per_workload=False):
+        calls.append(per_workload)
+        ms = 2.0 if per_workload else 1.0
+        return [
+            {"framework": fw, "backend": be, "workload": w, "train": {"median": ms * (k + 1)},
+             "predict": {"median": ms / 10}} if w != "lstm" else
+            {"framework": fw, "backend": be, "workload": w, "status": "failed"}
+            for fw, be in rows for k, w in enumerate(workloads.WORKLOADS)
+        ]  # fmt: skip
+
+    monkeypatch.setattr(workloads, "run_pages", fake)
+    out = workloads.compare_pages("http://x", [("tfjs", "cpu")], repeats=2)
+    assert calls == [False, True, False, True]
+    by = {r["workload"]: r for r in out}
+    assert by["cnn"]["train ms, one page"] == [2.0, 2.0]
+    assert by["cnn"]["train ms, page per workload"] == [4.0, 4.0]
+    assert by["mlp_adam"]["predict ms, page per workload"] == [0.2, 0.2]
+    assert by["lstm"]["train ms, one page"] == []
