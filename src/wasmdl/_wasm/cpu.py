@@ -17,6 +17,8 @@ Runs only inside Pyodide (it needs an instantiated module); on CPython numpy's B
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 F32 = np.dtype(np.float32)
@@ -101,7 +103,7 @@ class CpuKernels:
         if a.ndim == 2 and b.ndim == 2:
             return self.gemm(a, b)
         if b.ndim == 2 and a.flags.c_contiguous:  # (..., m, k) @ (k, n): one tall GEMM
-            out = self.gemm(a.reshape(-1, a.shape[-1]), b)
+            out = self.gemm(a.reshape(math.prod(a.shape[:-1]), a.shape[-1]), b)  # k may be 0
             return None if out is None else out.reshape(*a.shape[:-1], b.shape[-1])
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         out = np.empty((*batch, a.shape[-2], b.shape[-1]), F32)
@@ -115,7 +117,8 @@ class CpuKernels:
     # ------------------------------------------------------------ per-step kernels
     def bias_act(self, y, bias=None, act=None):
         """``y = act(y + bias)`` in place over the last axis (y row-contiguous float32)."""
-        y2 = y.reshape(-1, y.shape[-1]) if y.ndim != 2 and y.flags.c_contiguous else y
+        rows = math.prod(y.shape[:-1])
+        y2 = y.reshape(rows, y.shape[-1]) if y.ndim != 2 and y.flags.c_contiguous else y
         oy = _rows(y2)
         if oy is None or ACT.get(act) is None:
             return None

@@ -152,7 +152,16 @@ def _mT(x):
 def _matmul_vjp(g, out, xs, p):
     a, b = xs
     ga = S.unbroadcast(apply("matmul", g, _mT(b)), a.shape) if a.requires_grad else None
-    gb = S.unbroadcast(apply("matmul", _mT(a), g), b.shape) if b.requires_grad else None
+    gb = None
+    if b.requires_grad and b.ndim == 2 and a.ndim > 2:
+        # a matrix applied over a's batch dims (a Dense layer on a sequence, an input
+        # projection over time steps): the sum over the batch of a_i^T g_i is one product
+        # over the flattened rows, without the batch of products to sum
+        K, N = b.shape
+        rows = math.prod(a.shape[:-1])
+        gb = apply("matmul", _mT(S.reshape(a, (rows, K))), S.reshape(g, (rows, N)))
+    elif b.requires_grad:
+        gb = S.unbroadcast(apply("matmul", _mT(a), g), b.shape)
     return ga, gb
 
 

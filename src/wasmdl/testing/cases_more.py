@@ -132,6 +132,10 @@ for sa, sb in [
     ((3, 0), (0, 2)),
     ((1, 4), (4, 1)),
     ((2, 3, 4), (2, 4, 5)),
+    # a matrix over batch dims (its gradient one product over the flattened rows)
+    ((2, 2, 3, 4), (4, 5)),
+    ((0, 3, 4), (4, 2)),
+    ((2, 3, 0), (0, 2)),
 ]:
     add(
         Case(f"matmul-{_sh(sa, sb)}", wl.matmul, np.matmul, [F(*sa), F(*sb)], lambda T, a, b: a @ b)
