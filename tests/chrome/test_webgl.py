@@ -761,3 +761,40 @@ def test_shared_gemm_operands_match_the_reference(selenium_wasmdl):
         assert len(packs) >= 2 and len(readers) >= 2 * 5, [i.kernel for i in instrs]
     finally:
         wl.set_backend("numpy")
+
+
+@run_in_pyodide
+def test_a_captured_step_of_many_draws_is_one_call(selenium_wasmdl):
+    """A captured training step with more draws than an eager batch holds (an LSTM over 40
+    time steps: over 512 draws) still reaches JavaScript as one packet per step, and trains as
+    the numpy backend does from the same weights."""
+    import numpy as np
+
+    import wasmdl as wl
+    from wasmdl import nn
+
+    rng = np.random.default_rng(7)
+    x, y = rng.random((8, 40, 6), dtype=np.float32), rng.integers(0, 3, 8)
+    losses = {}
+    for name in ("numpy", "webgl"):
+        wl.set_backend(name)
+        try:
+            wl.manual_seed(1)
+            model = wl.Sequential([nn.LSTM(12, input_shape=(40, 6)), nn.Dense(3)])
+            model.compile(optimizer="adam", loss=wl.losses.SparseCategoricalCrossentropy(
+                from_logits=True))  # fmt: skip
+            losses[name] = [float(model.train_on_batch(x, y)) for _ in range(4)]
+            if name == "webgl":
+                be = wl.get_backend()
+                be.stats(reset=True)
+                for _ in range(3):
+                    losses[name].append(float(model.train_on_batch(x, y)))
+                s = be.stats(reset=True)
+                calls, draws = sum(s["python"].values()) / 3, s["shim"]["draws"] / 3
+            else:
+                losses[name] += [float(model.train_on_batch(x, y)) for _ in range(3)]
+        finally:
+            wl.set_backend("numpy")
+    assert draws > 512, draws
+    assert calls == 1, (calls, draws)
+    np.testing.assert_allclose(losses["webgl"], losses["numpy"], rtol=1e-3)

@@ -18,6 +18,7 @@ On CPython the module imports but the backend cannot start:
 0
 """
 
+import functools
 import json
 
 import numpy as np
@@ -30,7 +31,10 @@ from .webgl_glsl import GL
 from .webgl_plan import MAX_INPUTS, MAX_PARAMS, MAX_WIDTH, Plan, Pool, geometry
 from .webgl_step import step_kernels
 
-FLUSH_DRAWS = 512  # run a batch once it holds this many draws
+FLUSH_DRAWS = 512  # run a batch of eager ops once it holds this many draws
+# a captured step's draws travel as one packet (one Python->JS call per step) unless the step
+# holds more than this many (an LSTM(64) over 28 steps, trained: ~700)
+FLUSH_DRAWS_STEP = 16384
 FLUSH_WORDS = 1 << 22  # ... or this many upload words (16 MiB)
 WORD = {np.dtype("float32"): np.float32, np.dtype("int32"): np.int32, np.dtype("bool"): np.int32}
 
@@ -90,6 +94,7 @@ class WebGLBackend(Backend):
         self.max_width = MAX_WIDTH
         self.matmul_variant = "block"  # see webgl_kernels.MATMUL_VARIANTS
         self.transposed_operands = True  # GEMM kernels read transposes in place (rewrite)
+        self.flush_draws = FLUSH_DRAWS  # eager ops; a captured step raises it while it replays
         self._op = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -167,7 +172,7 @@ class WebGLBackend(Backend):
         self.ensure_ready()
         self._op = kernel
         h = fn(self, xs, out_shape, out_dtype, params)
-        if self.plan.draws >= FLUSH_DRAWS:
+        if self.plan.draws >= self.flush_draws:
             self.flush()
         return h
 
@@ -178,7 +183,19 @@ class WebGLBackend(Backend):
 
     def compile(self, program):
         """A captured step as draw templates replayed into the plan (``templates``)."""
-        return compile_program(self, program, FLUSH_DRAWS, VERB)
+        run = compile_program(self, program, FLUSH_DRAWS_STEP, VERB)
+
+        @functools.wraps(run)  # its attributes too (calls, templates)
+        def step(arrays):
+            # the instructions that run through their kernels at every replay (the optimizer
+            # updates) flush at the step's threshold too: the step stays one packet
+            prev, self.flush_draws = self.flush_draws, FLUSH_DRAWS_STEP
+            try:
+                return run(arrays)
+            finally:
+                self.flush_draws = prev
+
+        return step
 
     def draw(self, key, source, params, inputs, out, n):
         """Record one draw of the program for ``key`` (its GLSL from ``source()`` once) over
