@@ -120,6 +120,17 @@ class Chromium:
                     raise RuntimeError(f"Chromium.send: {method} failed: {msg['error']}")
                 return msg.get("result", {})
 
+    def post(self, method: str, params: dict | None = None, session: str | None = None) -> int:
+        """Send a command without waiting for its answer (on a target's flattened ``session``
+        when given: a frame attached with ``Target.attachToTarget``); return its id. An
+        answer that comes later is skipped by ``send``."""
+        self._id += 1
+        msg = {"id": self._id, "method": method, "params": params or {}}
+        if session is not None:
+            msg["sessionId"] = session
+        self.ws.send(json.dumps(msg))
+        return self._id
+
     def watch_frames(self) -> None:
         """Hear of every target, out-of-process frames included, and of their crashes."""
         self.send("Target.setDiscoverTargets", {"discover": True})

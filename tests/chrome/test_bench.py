@@ -339,19 +339,13 @@ def test_a_crashed_frame_fails_its_calls_at_once(wasmdl_site, wasmdl_server):
         session = browser.send(
             "Target.attachToTarget", {"targetId": frame["targetId"], "flatten": True}
         )["sessionId"]
-        browser._id += 1  # a raw message on the frame's session: it never answers
-        browser.ws.send(
-            json.dumps(
-                {
-                    "id": browser._id,
-                    "sessionId": session,
-                    "method": "Runtime.evaluate",
-                    "params": {
-                        "expression": "setTimeout(() => { const a = []; "
-                        "while (true) a.push(new Array(1e7).fill(1.5)); }, 0); 1"
-                    },
-                }
-            )
+        browser.post(  # on the frame's session; it never answers
+            "Runtime.evaluate",
+            {
+                "expression": "setTimeout(() => { const a = []; "
+                "while (true) a.push(new Array(1e7).fill(1.5)); }, 0); 1"
+            },
+            session=session,
         )
         time.sleep(0.5)  # the frame is allocating now: a call posted to it stays pending
         browser.evaluate(
