@@ -365,8 +365,14 @@ def old_wheel(tmp, rev=OLD_FUSED_REV):
 
     src = Path(tmp, "old-src")
     src.mkdir()
-    archive = subprocess.run(["git", "-C", repo_root(), "archive", rev], check=True,
-                             capture_output=True).stdout  # fmt: skip
+    got = subprocess.run(["git", "-C", repo_root(), "archive", rev], capture_output=True)
+    if got.returncode != 0:  # a shallow clone, or no git: say what is needed
+        raise SystemExit(
+            f"bench.capture --old-fused: commit {rev} is not in this checkout "
+            f"({got.stderr.decode(errors='replace').strip() or 'git failed'}); it needs the "
+            f"repository's history (git fetch --unshallow, or git fetch origin {rev})"
+        )
+    archive = got.stdout
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     out = Path(tmp, "old-dist")
     cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
