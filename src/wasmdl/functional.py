@@ -26,7 +26,9 @@ from .ops import (
     sqrt,
     squeeze,
     sum,
+    swapaxes,
     tanh,
+    transpose,
     where,
 )
 from .ops.conv import avg_pool1d, conv1d, max_pool1d  # noqa: F401  (re-exported)
@@ -303,6 +305,24 @@ def _sizes_method(fn):
     return method
 
 
+def _transpose_method(self, *axes):
+    """``x.transpose()`` reverses the axes; ``x.transpose(axes)`` or ``x.transpose(2, 0, 1)``
+    reorders them (numpy); ``x.transpose(a, b)`` with two axes exchanges those two (PyTorch's
+    ``transpose(dim0, dim1)``; on a matrix numpy's ``transpose(1, 0)`` is the same, and
+    numpy would read ``transpose(0, 1)`` as the identity, which nobody writes).
+
+    >>> import wasmdl as wl
+    >>> x = wl.zeros((2, 3, 4))
+    >>> x.transpose().shape, x.transpose(1, 2).shape, x.transpose(2, 0, 1).shape
+    ((4, 3, 2), (2, 4, 3), (4, 2, 3))
+    """
+    if len(axes) == 2 and all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        return swapaxes(self, *axes)
+    if len(axes) > 2:
+        return transpose(self, axes)
+    return transpose(self, *axes)
+
+
 def _install_tensor_methods():
     """Tensor methods that forward to these functions (``x.sum(axis=1)``, ``x.relu()``...)."""
     from .tensor import Tensor
@@ -316,6 +336,8 @@ def _install_tensor_methods():
         setattr(Tensor, name, globals()[name])
     for name in ("reshape", "permute"):  # x.reshape(2, 3) as well as x.reshape((2, 3))
         setattr(Tensor, name, _sizes_method(globals()[name]))
+    Tensor.transpose = _transpose_method
+    Tensor.swapaxes = swapaxes
     Tensor.astype = cast
     Tensor.float = lambda self: cast(self, "float32")
     Tensor.int = lambda self: cast(self, "int32")

@@ -252,3 +252,25 @@ def test_reshape_and_permute_take_sizes_as_arguments_or_one_tuple():
     assert y.permute(2, 0, 1).tolist() == np.arange(24).reshape(2, 3, 4).transpose(2, 0, 1).tolist()
     assert wl.tensor([2**31 - 1, -(2**31)]).tolist() == [2**31 - 1, -(2**31)]
     assert wl.tensor([2**40], dtype="float32").tolist() == [2.0**40]
+
+
+def test_transpose_reads_numpy_permutations_and_pytorch_axis_pairs():
+    """No axes reverse them, a tuple or three or more axes permute (numpy), two axes swap
+    (PyTorch's ``transpose(dim0, dim1)``, e.g. ``k.transpose(-2, -1)``), checked against numpy
+    and against the gradient of the swap."""
+    import wasmdl as wl
+
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    x = wl.tensor(a)
+    assert x.transpose().tolist() == a.transpose().tolist()
+    assert x.transpose(2, 0, 1).tolist() == a.transpose(2, 0, 1).tolist()
+    assert x.transpose((1, 0, 2)).tolist() == a.transpose(1, 0, 2).tolist()
+    assert x.transpose(-2, -1).tolist() == np.swapaxes(a, -2, -1).tolist()
+    assert x.transpose(0, 2).tolist() == np.swapaxes(a, 0, 2).tolist()
+    m = wl.tensor(a[0])
+    assert m.transpose(0, 1).tolist() == m.transpose(1, 0).tolist() == a[0].T.tolist()
+    w = wl.tensor(a, requires_grad=True)
+    (w.transpose(1, 2) * wl.tensor(np.swapaxes(a, 1, 2))).sum().backward()
+    assert w.grad.tolist() == a.tolist()
+    with pytest.raises(ValueError, match="axis"):
+        x.transpose(0, 5)
