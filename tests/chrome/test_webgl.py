@@ -798,3 +798,26 @@ def test_a_captured_step_of_many_draws_is_one_call(selenium_wasmdl):
     assert draws > 512, draws
     assert calls == 1, (calls, draws)
     np.testing.assert_allclose(losses["webgl"], losses["numpy"], rtol=1e-3)
+
+
+@run_in_pyodide
+def test_every_layer_trains_on_webgl_as_on_numpy(selenium_wasmdl):
+    """Small models that together hold every layer class of ``wasmdl.nn`` (convolutions of
+    each kind, pooling, normalisation, dropout with the same seeded masks, recurrent layers,
+    bidirectional, embedding, attention, the merge and reshape layers) train 5 Adam steps on
+    webgl with the numpy backend's losses from the same weights (relative 1e-4)."""
+    import inspect
+
+    import numpy as np
+
+    from wasmdl import nn
+    from wasmdl.testing import webgl_checks as C
+
+    ref, gl = C.layer_losses("numpy"), C.layer_losses("webgl")
+    classes = {c for n in dir(nn) if inspect.isclass(c := getattr(nn, n))
+               and issubclass(c, nn.Layer) and c is not nn.Layer}  # fmt: skip
+    assert {c.__name__ for c in classes} <= set(gl["layers"]), set(gl["layers"])
+    for name, want in ref["losses"].items():
+        got = gl["losses"][name]
+        assert len(got) == 5 and all(np.isfinite(got)), (name, got)
+        np.testing.assert_allclose(got, want, rtol=1e-4, err_msg=name)

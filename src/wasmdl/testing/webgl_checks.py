@@ -199,3 +199,87 @@ def faults(lose_after=3):
     out["numpy_losses"] = [float(model.train_on_batch(xs[:32], ys[:32])) for _ in range(3)]
     wl.set_backend(prev if prev is not be else "numpy")
     return out
+
+
+def _layer_models():
+    """Small models that together use every layer class of ``wasmdl.nn``, each with its
+    input shape, label count and loss: name -> (build, x shape, classes or None, int input)."""
+    L = nn
+
+    def image_a():
+        return wl.Sequential([
+            L.ZeroPadding2D(1, input_shape=(8, 8, 3)), L.Conv2D(4, 3, activation="relu"),
+            L.BatchNormalization(), L.MaxPooling2D(), L.UpSampling2D(), L.AveragePooling2D(),
+            L.Dropout(0.25), L.GlobalAveragePooling2D(), L.Dense(3),
+        ])  # fmt: skip
+
+    def image_b():
+        return wl.Sequential([
+            L.DepthwiseConv2D(3, padding="same", input_shape=(8, 8, 3)),
+            L.SeparableConv2D(4, 3, activation="tanh"), L.Conv2DTranspose(2, 3, strides=2),
+            L.GlobalMaxPooling2D(), L.Activation("sigmoid"), L.Dense(3),
+        ])  # fmt: skip
+
+    def series():
+        return wl.Sequential([
+            L.ZeroPadding1D(1, input_shape=(12, 4)), L.Conv1D(5, 3, activation="relu"),
+            L.MaxPooling1D(), L.UpSampling1D(), L.AveragePooling1D(), L.SimpleRNN(
+                6, return_sequences=True), L.GlobalMaxPooling1D(), L.Dense(3),
+        ])  # fmt: skip
+
+    def text():
+        return wl.Sequential([
+            L.Embedding(20, 6, input_shape=(7,)), L.GRU(5, return_sequences=True),
+            L.Bidirectional(L.LSTM(4, return_sequences=True)), L.LayerNormalization(),
+            L.GlobalAveragePooling1D(), L.Dense(3),
+        ])  # fmt: skip
+
+    def graph():
+        x = wl.Input((6, 4))
+        a = L.Dense(4)(x)
+        att = L.MultiHeadAttention(num_heads=2, key_dim=3)(a, a)
+        m = [L.Add()([a, att]), L.Subtract()([a, att]), L.Multiply()([a, att]),
+             L.Average()([a, att]), L.Maximum()([a, att]), L.Minimum()([a, att])]  # fmt: skip
+        y = L.Concatenate()(m)
+        y = L.Permute((2, 1))(y)
+        y = L.Reshape((24 * 6,))(y)
+        y = L.Flatten()(L.Reshape((12, 12))(y))
+        return wl.Model(x, L.Dense(3)(y))
+
+    return {"image_a": (image_a, (8, 8, 8, 3), False), "image_b": (image_b, (8, 8, 8, 3), False),
+            "series": (series, (8, 12, 4), False), "text": (text, (8, 7), True),
+            "graph": (graph, (8, 6, 4), False)}  # fmt: skip
+
+
+def layer_losses(backend, steps=5):
+    """Per model of ``_layer_models`` (every layer class, Adam, logits cross-entropy): the
+    losses of ``steps`` training steps on ``backend``, from seeded weights and data (dropout
+    masks from the same seed), and the layer classes used."""
+    prev = wl.backend.get_backend()
+    wl.set_backend(backend)
+    out, used = {}, set()
+    try:
+        for name, (build, shape, ints) in _layer_models().items():
+            rng = np.random.default_rng(3)
+            x = rng.integers(0, 20, shape) if ints else rng.standard_normal(shape)
+            x = x.astype(np.int32 if ints else np.float32)
+            y = rng.integers(0, 3, shape[0])
+            wl.manual_seed(5)
+            np.random.seed(5)
+            model = build()
+            loss = wl.losses.SparseCategoricalCrossentropy(from_logits=True)
+            model.compile(optimizer="adam", loss=loss)
+            out[name] = [float(model.train_on_batch(x, y)) for _ in range(steps)]
+            used |= {type(layer).__name__ for layer in _walk(model)}
+    finally:
+        wl.set_backend(prev)
+    return {"losses": out, "layers": sorted(used)}
+
+
+def _walk(layer):
+    yield layer
+    for child in getattr(layer, "layers", None) or []:
+        yield from _walk(child)
+    inner = getattr(layer, "layer", None) or getattr(layer, "forward_layer", None)
+    if inner is not None:
+        yield from _walk(inner)
