@@ -32,6 +32,7 @@ from .ops import (
     where,
 )
 from .ops.conv import avg_pool1d, conv1d, max_pool1d  # noqa: F401  (re-exported)
+from .ops.core import norm_axis
 from .ops.fused import cross_entropy, prob_cross_entropy  # noqa: F401  (fused where possible)
 from .ops.fused import relu as _fused_relu
 from .ops.fused import softmax as _fused_softmax
@@ -317,7 +318,8 @@ def _transpose_method(self, *axes):
     ((4, 3, 2), (2, 4, 3), (4, 2, 3))
     """
     if len(axes) == 2 and all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        return swapaxes(self, *axes)
+        a, b = (norm_axis("transpose", v, self.ndim, "axes") for v in axes)
+        return swapaxes(self, a, b)
     if len(axes) > 2:
         return transpose(self, axes)
     return transpose(self, *axes)

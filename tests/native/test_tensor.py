@@ -272,5 +272,5 @@ def test_transpose_reads_numpy_permutations_and_pytorch_axis_pairs():
     w = wl.tensor(a, requires_grad=True)
     (w.transpose(1, 2) * wl.tensor(np.swapaxes(a, 1, 2))).sum().backward()
     assert w.grad.tolist() == a.tolist()
-    with pytest.raises(ValueError, match="axis"):
+    with pytest.raises(ValueError, match="transpose: argument 'axes'.*received 5"):
         x.transpose(0, 5)
