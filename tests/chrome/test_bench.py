@@ -206,22 +206,37 @@ def test_a_crashed_page_is_reported_at_once_not_waited_for():
         assert time.time() - t0 < 20
 
 
+def _runner_in_live_page(server, fw, body):
+    """Run ``body`` (JS statements ending in a return) on a live page of framework ``fw`` with
+    its runner set up on the CPU: ``A`` the runner, ``H`` the harness, ``man`` the manifest,
+    ``ctx`` the runner's context (models, data), ``base`` the models' URL."""
+    from bench.driver import Chromium
+
+    script = f"""(async () => {{
+      const A = (await import('/bench/runners/{fw}.js')).default;
+      const H = await import('/bench/harness.js');
+      const base = '/bench/models/';
+      const man = await (await fetch(base + 'manifest.json')).json();
+      const ctx = {{ vendor: '/vendor/', base, manifest: man,
+                    data: await H.loadData(base, man.data) }};
+      await A.setup('cpu', ctx);
+{body}
+    }})()"""
+    with Chromium() as browser:
+        browser.navigate(f"{server}/bench/live.html?fw={fw}&backend=cpu")
+        for _ in range(100):  # the page's module has loaded once its log element exists
+            if browser.evaluate("!!document.getElementById('log')"):
+                break
+        return browser.evaluate(script, timeout=240)
+
+
 def test_synaptic_without_optimize_trains_like_its_optimized_path(wasmdl_site, wasmdl_server):
     """Above `optimizeMaxConnections` the synaptic runner turns synaptic's `optimize()` off (its
     generated function crashes Chromium's renderer on d8_w256). Here the limit is lowered so
     that d1_w64 takes that path: the page's check against wasmdl's outputs passes, the row's
     note says what ran, and a training batch on synaptic's per-neuron path gives the outputs
     of its optimized path from the same weights."""
-    from bench.driver import Chromium
-
-    script = """(async () => {
-      const A = (await import('/bench/runners/synaptic.js')).default;
-      const H = await import('/bench/harness.js');
-      const base = '/bench/models/';
-      const man = await (await fetch(base + 'manifest.json')).json();
-      const ctx = { vendor: '/vendor/', base, manifest: man,
-                    data: await H.loadData(base, man.data) };
-      await A.setup('cpu', ctx);
+    body = """
       const entry = man.configs.find((c) => c.id === 'd1_w64');
       const ref = (await (await fetch(base + 'd1_w64/reference.json')).json()).linear_out;
       const run = async (limit) => {
@@ -241,14 +256,8 @@ def test_synaptic_without_optimize_trains_like_its_optimized_path(wasmdl_site, w
       };
       const plain = await run(0), optimized = await run(1e9);
       A.optimizeMaxConnections = 500000;
-      return { plain, optimized };
-    })()"""
-    with Chromium() as browser:
-        browser.navigate(wasmdl_server + "/bench/live.html?fw=synaptic&backend=cpu")
-        for _ in range(100):  # the page's module has loaded once its log element exists
-            if browser.evaluate("!!document.getElementById('log')"):
-                break
-        res = browser.evaluate(script, timeout=240)
+      return { plain, optimized };"""
+    res = _runner_in_live_page(wasmdl_server, "synaptic", body)
     plain, optimized = res["plain"], res["optimized"]
     assert plain["check"]["ok"] and optimized["check"]["ok"], res
     assert plain["optimized"] is False and optimized["optimized"] is True
@@ -264,16 +273,7 @@ def test_brainjs_trains_at_the_per_sample_rate_and_stays_alive(wasmdl_site, wasm
     (64 steps then move the weights as far as one step on the batch mean, as for synaptic). At
     the grid's 0.15 per sample its ReLU network put out zeros after one batch; at this rate,
     after five batches, its outputs are alive and have moved."""
-    from bench.driver import Chromium
-
-    script = """(async () => {
-      const A = (await import('/bench/runners/brainjs.js')).default;
-      const H = await import('/bench/harness.js');
-      const base = '/bench/models/';
-      const man = await (await fetch(base + 'manifest.json')).json();
-      const ctx = { vendor: '/vendor/', base, manifest: man,
-                    data: await H.loadData(base, man.data) };
-      await A.setup('cpu', ctx);
+    body = """
       const entry = man.configs.find((c) => c.id === 'd2_w64');
       const net = await A.load(entry, ctx);
       const outs = async () => {
@@ -285,14 +285,8 @@ def test_brainjs_trains_at_the_per_sample_rate_and_stays_alive(wasmdl_site, wasm
       for (let b = 1; b <= 5; b++) await A.trainStep(net, ctx.data.batch(b, man.batch));
       const after = await outs();
       return { rate: net.trainOpts.learningRate, want: man.learning_rate / man.batch,
-               before, after };
-    })()"""
-    with Chromium() as browser:
-        browser.navigate(wasmdl_server + "/bench/live.html?fw=brainjs&backend=cpu")
-        for _ in range(100):  # the page's module has loaded once its log element exists
-            if browser.evaluate("!!document.getElementById('log')"):
-                break
-        res = browser.evaluate(script, timeout=240)
+               before, after };"""
+    res = _runner_in_live_page(wasmdl_server, "brainjs", body)
     assert res["rate"] == res["want"] and 0 < res["rate"] < 0.01, res["rate"]
     after = [v for row in res["after"] for v in row]
     moved = max(abs(a - b) for ra, rb in zip(res["after"], res["before"], strict=True)
