@@ -11,6 +11,7 @@ uploaded), so a seed gives the same numbers on every backend.
 (True, (2, 3), [0, 1, 2])
 """
 
+import math
 from functools import partial
 
 import numpy as np
@@ -68,10 +69,7 @@ def _host(fn, shape, dtype, make, what=None):
     except (MemoryError, ValueError) as e:
         if isinstance(e, ValueError) and "too big" not in str(e):
             raise
-        n = 1
-        for d in shape:
-            n *= d
-        gib = n * np.dtype(dtype).itemsize / 2**30
+        gib = math.prod(shape) * np.dtype(dtype).itemsize / 2**30
         what = what or f"argument 'shape' {tuple(shape)}"
         raise MemoryError(
             f"{fn}: {what} needs {gib:.1f} GiB of {np.dtype(dtype)}, more than this runtime "

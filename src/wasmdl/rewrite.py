@@ -224,6 +224,12 @@ def _accumulate(program, build):
 TRANSPOSABLE = {"matmul": (0, 1), "dense": (0, 1), "sgd_matmul": (1, 2)}
 
 
+def _inplace_writes(instrs):
+    """``[(position, slots it writes in place)]`` for the in-place instructions."""
+    return [(k, {i.ins[j] for j in INPLACE[i.kernel] if j < len(i.ins)})
+            for k, i in enumerate(instrs) if i.kernel in INPLACE]  # fmt: skip
+
+
 def _fold_transposes(program):
     """A 2-D transpose (``permute`` (1, 0)) read once, by a ``TRANSPOSABLE`` kernel at an
     operand position, becomes that kernel's ``transpose`` flag: it reads the permute's input
@@ -232,8 +238,7 @@ def _fold_transposes(program):
     instrs = program.instrs
     producer = {i.out: i for i in instrs}
     uses, where = _uses(program), {id(i): k for k, i in enumerate(instrs)}
-    inplace = [(k, {i.ins[j] for j in INPLACE[i.kernel] if j < len(i.ins)})
-               for k, i in enumerate(instrs) if i.kernel in INPLACE]  # fmt: skip
+    inplace = _inplace_writes(instrs)
     for k, i in enumerate(instrs):
         pos = TRANSPOSABLE.get(i.kernel)
         if pos is None or len(i.shape) != 2 or any(len(program.slots[i.ins[j]].shape) != 2
@@ -264,8 +269,7 @@ def _share_operands(program, backend):
     operand (or what it views) between two readers starts a new pack."""
     instrs, slots = program.instrs, program.slots
     producer = {i.out: i for i in instrs}
-    inplace = [(k, {i.ins[j] for j in INPLACE[i.kernel] if j < len(i.ins)})
-               for k, i in enumerate(instrs) if i.kernel in INPLACE]  # fmt: skip
+    inplace = _inplace_writes(instrs)
     groups: dict = {}
     for k, i in enumerate(instrs):
         shapes = [slots[s].shape for s in i.ins]

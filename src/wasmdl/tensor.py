@@ -56,7 +56,8 @@ class Tensor:
                    f"or an array, received {_brief(data)} ({e})")  # fmt: skip
             raise type(e)(msg) from None
         dt = infer_dtype(arr) if dtype is None else to_dtype(dtype, "tensor: argument 'dtype'")
-        if dt.kind == "i" and arr.dtype.kind in "iu" and arr.size:
+        narrowed = arr.dtype.kind in "iu" and not np.can_cast(arr.dtype, dt)  # int64 -> int32
+        if dt.kind == "i" and narrowed and arr.size:
             lo, hi = int(arr.min()), int(arr.max())
             info = np.iinfo(dt)
             if lo < info.min or hi > info.max:
